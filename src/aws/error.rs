@@ -1,0 +1,96 @@
+use std::fmt;
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// An AWS call that failed: which operation, on which resource, AWS's error code and
+/// message. Displayed in one line, without a Debug dump.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct AwsError {
+    pub operation: &'static str,
+    pub resource: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} on {} failed: {}: {}",
+            self.operation, self.resource, self.code, self.message
+        )
+    }
+}
+
+impl AwsError {
+    pub fn local(
+        operation: &'static str,
+        resource: impl Into<String>,
+        code: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            operation,
+            resource: resource.into(),
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn from_sdk<E, R>(
+        operation: &'static str,
+        resource: impl Into<String>,
+        error: SdkError<E, R>,
+    ) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: fmt::Debug + 'static,
+    {
+        let (code, message) = match &error {
+            SdkError::ServiceError(service) => {
+                let inner = service.err();
+                (
+                    inner.code().unwrap_or("Unknown").to_string(),
+                    inner
+                        .message()
+                        .map_or_else(|| inner.to_string(), ToString::to_string),
+                )
+            }
+            SdkError::DispatchFailure(_) => ("DispatchFailure".into(), root_cause(&error)),
+            SdkError::TimeoutError(_) => ("Timeout".into(), root_cause(&error)),
+            SdkError::ResponseError(_) => ("ResponseError".into(), root_cause(&error)),
+            SdkError::ConstructionFailure(_) => ("ConstructionFailure".into(), root_cause(&error)),
+            _ => ("Unknown".into(), root_cause(&error)),
+        };
+        Self {
+            operation,
+            resource: resource.into(),
+            code,
+            message,
+        }
+    }
+
+    /// Whether AWS said the resource does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self.code.as_str(),
+            "NotFound" | "NotFoundException" | "ResourceNotFound" | "ResourceNotFoundException"
+        )
+    }
+}
+
+/// The innermost cause: "Connection refused (os error 111)" rather than "dispatch failure".
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    let text = current.to_string();
+    if text.is_empty() {
+        DisplayErrorContext(error).to_string()
+    } else {
+        text
+    }
+}

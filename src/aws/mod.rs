@@ -1,0 +1,243 @@
+//! The only module that speaks to AWS: reads live state into the model, and executes
+//! plan operations. Every call goes through SDK clients that share one [`CallCounter`].
+
+mod error;
+mod read;
+mod write;
+
+pub use error::AwsError;
+pub use read::read_live;
+pub use write::execute;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use aws_config::{BehaviorVersion, Region};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+use crate::model::Scope;
+
+/// How to reach AWS: the global flags, before any region is chosen.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectOptions {
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// `--region`; a stack's own `region:` wins over it.
+    pub region: Option<String>,
+}
+
+/// Counts every HTTP request the SDK sends, by `Service.Operation` (retries included).
+#[derive(Clone, Debug, Default)]
+pub struct CallCounter {
+    counts: Arc<Mutex<BTreeMap<String, u64>>>,
+}
+
+impl CallCounter {
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.counts.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    pub fn total(&self) -> u64 {
+        self.snapshot().values().sum()
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "monplan::CallCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = cfg
+            .load::<Metadata>()
+            .map_or_else(|| "unknown".to_string(), |m| m.name().to_string());
+        if let Ok(mut counts) = self.counts.lock() {
+            *counts.entry(operation).or_default() += 1;
+        }
+        Ok(())
+    }
+}
+
+/// The SDK clients for one region.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub region: String,
+    cloudwatch: aws_sdk_cloudwatch::Client,
+    sns: aws_sdk_sns::Client,
+    tagging: aws_sdk_resourcegroupstagging::Client,
+    sts: aws_sdk_sts::Client,
+}
+
+/// Builds clients for `region` (or the configured default). Fails only when no region
+/// can be determined; credentials are resolved lazily at the first call.
+pub async fn connect(
+    options: &ConnectOptions,
+    region: Option<&str>,
+    counter: &CallCounter,
+) -> Result<Clients, AwsError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some(region) = region.or(options.region.as_deref()) {
+        loader = loader.region(Region::new(region.to_string()));
+    }
+    let config = loader.load().await;
+    let Some(region) = config.region().map(ToString::to_string) else {
+        return Err(AwsError::local(
+            "configure",
+            "region",
+            "NoRegion",
+            "no AWS region: set `region:` in the stack, pass --region, or set AWS_REGION",
+        ));
+    };
+    let cloudwatch = aws_sdk_cloudwatch::config::Builder::from(&config)
+        .interceptor(counter.clone())
+        .build();
+    let sns = aws_sdk_sns::config::Builder::from(&config)
+        .interceptor(counter.clone())
+        .build();
+    let tagging = aws_sdk_resourcegroupstagging::config::Builder::from(&config)
+        .interceptor(counter.clone())
+        .build();
+    let sts = aws_sdk_sts::config::Builder::from(&config)
+        .interceptor(counter.clone())
+        .build();
+    Ok(Clients {
+        region,
+        cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch),
+        sns: aws_sdk_sns::Client::from_conf(sns),
+        tagging: aws_sdk_resourcegroupstagging::Client::from_conf(tagging),
+        sts: aws_sdk_sts::Client::from_conf(sts),
+    })
+}
+
+impl Clients {
+    /// Who we are: the partition and account that turn topic keys into ARNs.
+    pub async fn scope(&self) -> Result<Scope, AwsError> {
+        let identity = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("GetCallerIdentity", "caller identity", e))?;
+        let account = identity.account().unwrap_or_default().to_string();
+        let partition = identity
+            .arn()
+            .and_then(|arn| arn.split(':').nth(1))
+            .unwrap_or("aws")
+            .to_string();
+        Ok(Scope {
+            partition,
+            region: self.region.clone(),
+            account,
+        })
+    }
+}
+
+/// One region's clients, identity and live state.
+#[derive(Debug)]
+pub struct Environment {
+    pub clients: Clients,
+    pub scope: Scope,
+    pub live: crate::model::LiveState,
+}
+
+/// Live state for every stack of a run, grouped by region.
+#[derive(Debug, Default)]
+pub struct World {
+    pub environments: Vec<Environment>,
+    /// Index into `environments` per stack.
+    pub stack_environment: BTreeMap<crate::model::StackName, usize>,
+}
+
+impl World {
+    /// The planner's inputs: each stack with its region's scope and live state.
+    pub fn inputs<'a>(
+        &'a self,
+        stacks: &'a [crate::model::DesiredStack],
+    ) -> Vec<crate::plan::StackInput<'a>> {
+        stacks
+            .iter()
+            .filter_map(|desired| {
+                let environment = &self.environments[*self.stack_environment.get(&desired.name)?];
+                Some(crate::plan::StackInput {
+                    desired,
+                    scope: &environment.scope,
+                    live: &environment.live,
+                })
+            })
+            .collect()
+    }
+
+    pub fn clients(&self, region: &str) -> Option<&Clients> {
+        self.environments
+            .iter()
+            .map(|e| &e.clients)
+            .find(|c| c.region == region)
+    }
+}
+
+/// Connects once per region the stacks use, learns the account, and reads live state.
+pub async fn read_world(
+    stacks: &[crate::model::DesiredStack],
+    options: &ConnectOptions,
+    counter: &CallCounter,
+) -> Result<World, AwsError> {
+    let mut by_region: BTreeMap<Option<&str>, Vec<&crate::model::DesiredStack>> = BTreeMap::new();
+    for stack in stacks {
+        by_region
+            .entry(stack.region.as_deref())
+            .or_default()
+            .push(stack);
+    }
+    let mut world = World::default();
+    for (region, members) in by_region {
+        let clients = connect(options, region, counter).await?;
+        let scope = clients.scope().await?;
+        let mut request = crate::model::ReadRequest::default();
+        for stack in &members {
+            request.stacks.insert(stack.name.clone());
+            request.topics.extend(stack.topics.keys().cloned());
+            request.alarms.extend(stack.alarms.keys().cloned());
+        }
+        let live = read_live(&clients, &scope, &request).await?;
+        // Two spellings of one region (explicit and default) share live state.
+        let index = match world.environments.iter().position(|e| e.scope == scope) {
+            Some(index) => {
+                merge(&mut world.environments[index].live, live);
+                index
+            }
+            None => {
+                world.environments.push(Environment {
+                    clients,
+                    scope,
+                    live,
+                });
+                world.environments.len() - 1
+            }
+        };
+        for stack in members {
+            world.stack_environment.insert(stack.name.clone(), index);
+        }
+    }
+    Ok(world)
+}
+
+fn merge(into: &mut crate::model::LiveState, from: crate::model::LiveState) {
+    into.topics.extend(from.topics);
+    into.alarms.extend(from.alarms);
+}

@@ -1,0 +1,177 @@
+//! One file per subcommand. Each reads as the pipeline it runs; the steps live here and
+//! in the layer modules, not in the commands.
+
+pub mod apply;
+pub mod plan;
+pub mod validate;
+
+use std::io::{IsTerminal, Write};
+use std::time::Instant;
+
+use crate::aws::{self, CallCounter, ConnectOptions, World};
+use crate::cli::{GlobalArgs, PathsArgs};
+use crate::diag::{Diagnostics, SourceMap};
+use crate::model::DesiredStack;
+use crate::plan::render::{Style, Text};
+use crate::plan::Plan;
+use crate::{spec, validate as rules};
+
+/// How a command ended. Only `main` turns this into a process exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Success; with `--detailed-exitcode`, also "no changes".
+    Success,
+    /// Something went wrong: bad input, an AWS error, a refused apply.
+    Failure,
+    /// `plan --detailed-exitcode` found changes.
+    Changes,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Changes => 2,
+        }
+    }
+}
+
+/// The one place that writes: results to stdout, everything else to stderr.
+pub struct Printer {
+    pub color_out: bool,
+    pub color_err: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+impl Printer {
+    pub fn new(global: &GlobalArgs) -> Self {
+        let allowed = !global.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Self {
+            color_out: allowed && std::io::stdout().is_terminal(),
+            color_err: allowed && std::io::stderr().is_terminal(),
+            quiet: global.quiet,
+            verbose: global.verbose,
+        }
+    }
+
+    /// A result: the plan, the apply summary.
+    pub fn out(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        // A closed pipe (`monplan plan | head`) is not an error worth a panic.
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+
+    /// Diagnostics and errors: always shown.
+    pub fn error(&self, text: &str) {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+
+    /// Progress and information: hidden by `-q`.
+    pub fn info(&self, text: &str) {
+        if !self.quiet {
+            self.error(text);
+        }
+    }
+
+    /// Details for `-v`.
+    pub fn detail(&self, text: &str) {
+        if self.verbose > 0 {
+            self.error(text);
+        }
+    }
+
+    pub fn style(&self) -> Style {
+        Style {
+            color: self.color_out,
+        }
+    }
+}
+
+/// Load and validate: the offline half of every command.
+pub(crate) fn desired_state(
+    paths: &PathsArgs,
+    sources: &mut SourceMap,
+    printer: &Printer,
+) -> Result<Vec<DesiredStack>, ExitStatus> {
+    let mut diags = Diagnostics::default();
+    let specs = spec::load(&paths.paths, sources, &mut diags);
+    let stacks = rules::validate(&specs, &rules::ProcessEnv, &mut diags);
+    diags.sort();
+    if !diags.is_empty() {
+        printer.error(&diags.render(sources, printer.color_err));
+    }
+    if diags.has_errors() {
+        let count = diags.error_count();
+        printer.error(&format!(
+            "\nvalidation failed: {count} error{}; nothing was read from or changed in AWS\n",
+            if count == 1 { "" } else { "s" }
+        ));
+        return Err(ExitStatus::Failure);
+    }
+    Ok(stacks)
+}
+
+/// Read live state and plan. Plan errors (ownership, account guard) end the command.
+pub(crate) fn live_plan(
+    stacks: &[DesiredStack],
+    global: &GlobalArgs,
+    sources: &SourceMap,
+    printer: &Printer,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<(World, Plan), ExitStatus> {
+    let options = ConnectOptions {
+        profile: global.profile.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+        region: global.region.clone(),
+    };
+    let counter = CallCounter::default();
+    let started = Instant::now();
+    let world = runtime
+        .block_on(aws::read_world(stacks, &options, &counter))
+        .map_err(|error| {
+            printer.error(&format!("error: reading live state failed: {error}\n"));
+            ExitStatus::Failure
+        })?;
+    report_calls(printer, "read", &counter, started);
+    let plan = crate::plan::plan(&world.inputs(stacks));
+    if plan.errors.has_errors() {
+        printer.error(&plan.errors.render(sources, printer.color_err));
+        printer.error("\nplan failed: fix the errors above; nothing was changed in AWS\n");
+        return Err(ExitStatus::Failure);
+    }
+    Ok((world, plan))
+}
+
+pub(crate) fn show_plan(plan: &Plan, printer: &Printer) {
+    printer.out(&format!(
+        "{}",
+        Text {
+            plan,
+            style: printer.style()
+        }
+    ));
+}
+
+pub(crate) fn report_calls(printer: &Printer, what: &str, counter: &CallCounter, started: Instant) {
+    let counts = counter.snapshot();
+    let detail: Vec<String> = counts.iter().map(|(op, n)| format!("{op} {n}")).collect();
+    printer.detail(&format!(
+        "{what}: {} AWS calls in {:.2}s ({})\n",
+        counter.total(),
+        started.elapsed().as_secs_f64(),
+        detail.join(", ")
+    ));
+}
+
+pub(crate) fn runtime(printer: &Printer) -> Result<tokio::runtime::Runtime, ExitStatus> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            printer.error(&format!("error: cannot start the async runtime: {error}\n"));
+            ExitStatus::Failure
+        })
+}

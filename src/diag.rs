@@ -1,0 +1,307 @@
+//! Diagnostics that point into the YAML: file, line, column, the offending line and a caret.
+//!
+//! Every stage before the first AWS call (load, validate) pushes problems into one
+//! [`Diagnostics`] list instead of stopping at the first, so a user with five mistakes
+//! sees five diagnostics in one run. The planner reuses the same type for plan errors that
+//! belong to a declared resource (for example "exists outside monplan").
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, Severity as CsSeverity};
+use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::term::{self, termcolor};
+
+/// Index of a loaded file in a [`SourceMap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub(crate) usize);
+
+/// Where a value came from: a file and a byte range in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub file: FileId,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn range(self) -> Range<usize> {
+        self.start..self.end
+    }
+}
+
+/// A value and the place in the YAML it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sp<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Sp<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Self { value, span }
+    }
+
+    pub fn as_ref(&self) -> Sp<&T> {
+        Sp::new(&self.value, self.span)
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Sp<U> {
+        Sp::new(f(self.value), self.span)
+    }
+}
+
+/// Every file the run has read, so that diagnostics can quote them.
+#[derive(Default)]
+pub struct SourceMap {
+    files: SimpleFiles<String, String>,
+    paths: Vec<PathBuf>,
+}
+
+impl SourceMap {
+    pub fn add(&mut self, path: &Path, source: String) -> FileId {
+        self.paths.push(path.to_path_buf());
+        FileId(self.files.add(path.display().to_string(), source))
+    }
+
+    pub fn source(&self, id: FileId) -> &str {
+        self.files
+            .get(id.0)
+            .map_or("", |file| file.source().as_str())
+    }
+
+    pub fn path(&self, id: FileId) -> &Path {
+        &self.paths[id.0]
+    }
+
+    /// 1-based line and column of a byte offset, for messages that are not rendered as snippets.
+    pub fn line_col(&self, span: Span) -> (usize, usize) {
+        let source = self.source(span.file);
+        let before = &source[..span.start.min(source.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, column)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem, with a stable code, a primary location and optional related locations.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: String,
+    pub primary: Option<(Span, String)>,
+    pub secondary: Vec<(Span, String)>,
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            primary: None,
+            secondary: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(code, message)
+        }
+    }
+
+    #[must_use]
+    pub fn at(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.primary = Some((span, label.into()));
+        self
+    }
+
+    #[must_use]
+    pub fn also(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.secondary.push((span, label.into()));
+        self
+    }
+
+    #[must_use]
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    fn to_codespan(&self) -> CsDiagnostic<usize> {
+        let severity = match self.severity {
+            Severity::Error => CsSeverity::Error,
+            Severity::Warning => CsSeverity::Warning,
+        };
+        let mut labels = Vec::new();
+        if let Some((span, label)) = &self.primary {
+            labels.push(Label::primary(span.file.0, span.range()).with_message(label));
+        }
+        for (span, label) in &self.secondary {
+            labels.push(Label::secondary(span.file.0, span.range()).with_message(label));
+        }
+        CsDiagnostic::new(severity)
+            .with_code(self.code)
+            .with_message(&self.message)
+            .with_labels(labels)
+            .with_notes(self.notes.clone())
+    }
+}
+
+/// The problems collected by one run, in the order they were found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.items.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.items.extend(other.items);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter()
+    }
+
+    /// Sorts by file and position so that output is stable whatever order rules ran in.
+    pub fn sort(&mut self) {
+        self.items.sort_by_key(|d| {
+            d.primary
+                .as_ref()
+                .map_or((usize::MAX, 0), |(s, _)| (s.file.0, s.start))
+        });
+    }
+
+    /// Renders every diagnostic, rustc style, followed by a count line.
+    pub fn render(&self, sources: &SourceMap, color: bool) -> String {
+        let mut buffer = if color {
+            termcolor::Buffer::ansi()
+        } else {
+            termcolor::Buffer::no_color()
+        };
+        let config = term::Config::default();
+        for diagnostic in &self.items {
+            // Rendering into memory only fails on an out-of-range span, which is a bug in a
+            // rule; fall back to the plain message rather than losing the diagnostic.
+            if term::emit(
+                &mut buffer,
+                &config,
+                &sources.files,
+                &diagnostic.to_codespan(),
+            )
+            .is_err()
+            {
+                let _ = std::io::Write::write_fmt(
+                    &mut buffer,
+                    format_args!("error[{}]: {}\n", diagnostic.code, diagnostic.message),
+                );
+            }
+        }
+        String::from_utf8_lossy(buffer.as_slice()).into_owned()
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
+/// The closest candidate to `input` by edit distance, if it is close enough to be a typo.
+pub fn suggest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(input, c), c))
+        .filter(|(d, c)| *d <= (c.len().max(input.len()) / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            current[j + 1] = (previous[j] + cost)
+                .min(previous[j + 1] + 1)
+                .min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_keys_only() {
+        let keys = ["evaluation_periods", "datapoints_to_alarm", "notify"];
+        assert_eq!(
+            suggest("evaluation_period", keys),
+            Some("evaluation_periods")
+        );
+        assert_eq!(suggest("notfy", keys), Some("notify"));
+        assert_eq!(suggest("colour", keys), None);
+    }
+}
+
+/// Stable diagnostic codes. Tests and users may rely on them; never renumber.
+pub mod codes {
+    pub const YAML: &str = "E0001";
+    pub const WRONG_TYPE: &str = "E0002";
+    pub const DUPLICATE_KEY: &str = "E0003";
+    pub const UNKNOWN_KEY: &str = "E0004";
+    pub const MISSING_KEY: &str = "E0005";
+    pub const INVALID_VALUE: &str = "E0006";
+    pub const INVALID_COMBINATION: &str = "E0007";
+    pub const UNRESOLVED_REFERENCE: &str = "E0008";
+    pub const DUPLICATE_NAME: &str = "E0009";
+    pub const NOT_SUPPORTED: &str = "E0010";
+    pub const MISSING_ENV: &str = "E0011";
+    pub const FILE: &str = "E0012";
+    /// A declared name exists in AWS but monplan cannot prove it owns it.
+    pub const EXISTS_OUTSIDE: &str = "E0101";
+    /// A declared name exists and belongs to another monplan stack.
+    pub const OWNED_ELSEWHERE: &str = "E0102";
+    /// The account guard of a stack does not match the credentials.
+    pub const WRONG_ACCOUNT: &str = "E0103";
+    pub const PENDING_SUBSCRIPTION: &str = "W0101";
+    pub const UNMANAGED_LIVE: &str = "W0102";
+}

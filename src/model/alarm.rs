@@ -1,0 +1,167 @@
+use std::fmt;
+
+use super::{Arn, Tags, TopicName};
+
+/// A single-metric CloudWatch alarm, fully defaulted: every field AWS would fill in is
+/// explicit here, so that desired and live compare equal when nothing changed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alarm {
+    pub name: super::AlarmName,
+    pub description: Option<String>,
+    pub metric: Metric,
+    pub comparison: Comparison,
+    pub threshold: f64,
+    pub evaluation_periods: u32,
+    pub datapoints_to_alarm: u32,
+    pub treat_missing_data: TreatMissingData,
+    pub actions_enabled: bool,
+    pub actions: AlarmActions,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Metric {
+    pub namespace: String,
+    pub name: String,
+    /// Sorted: AWS does not promise to keep the order we sent.
+    pub dimensions: std::collections::BTreeMap<String, String>,
+    /// `Sum`, `Average`, ... or an extended statistic such as `p99`.
+    pub stat: String,
+    /// Seconds.
+    pub period: u32,
+    pub unit: Option<String>,
+}
+
+impl Metric {
+    pub const STANDARD_STATS: [&'static str; 5] =
+        ["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
+
+    /// Whether the stat goes into `Statistic` (standard) or `ExtendedStatistic`.
+    pub fn is_standard_stat(&self) -> bool {
+        Self::STANDARD_STATS.contains(&self.stat.as_str())
+    }
+}
+
+/// `above`, `at_least`, `below`, `at_most` in the YAML.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Comparison {
+    Above,
+    AtLeast,
+    Below,
+    AtMost,
+}
+
+impl Comparison {
+    pub const ALL: [Comparison; 4] = [
+        Comparison::Above,
+        Comparison::AtLeast,
+        Comparison::Below,
+        Comparison::AtMost,
+    ];
+
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Comparison::Above => "above",
+            Comparison::AtLeast => "at_least",
+            Comparison::Below => "below",
+            Comparison::AtMost => "at_most",
+        }
+    }
+
+    pub fn aws_operator(self) -> &'static str {
+        match self {
+            Comparison::Above => "GreaterThanThreshold",
+            Comparison::AtLeast => "GreaterThanOrEqualToThreshold",
+            Comparison::Below => "LessThanThreshold",
+            Comparison::AtMost => "LessThanOrEqualToThreshold",
+        }
+    }
+
+    pub fn from_keyword(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.keyword() == text)
+    }
+
+    pub fn from_aws(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.aws_operator() == text)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TreatMissingData {
+    Breaching,
+    NotBreaching,
+    Ignore,
+    Missing,
+}
+
+impl TreatMissingData {
+    pub const ALL: [TreatMissingData; 4] = [
+        TreatMissingData::Breaching,
+        TreatMissingData::NotBreaching,
+        TreatMissingData::Ignore,
+        TreatMissingData::Missing,
+    ];
+
+    /// The YAML spelling.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            TreatMissingData::Breaching => "breaching",
+            TreatMissingData::NotBreaching => "not_breaching",
+            TreatMissingData::Ignore => "ignore",
+            TreatMissingData::Missing => "missing",
+        }
+    }
+
+    /// The API spelling.
+    pub fn aws_value(self) -> &'static str {
+        match self {
+            TreatMissingData::Breaching => "breaching",
+            TreatMissingData::NotBreaching => "notBreaching",
+            TreatMissingData::Ignore => "ignore",
+            TreatMissingData::Missing => "missing",
+        }
+    }
+
+    pub fn from_keyword(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.keyword() == text)
+    }
+
+    pub fn from_aws(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.aws_value() == text)
+    }
+}
+
+/// Where an alarm notifies: a topic of the same stack (resolved to its ARN when the
+/// account is known) or an ARN written out.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    Topic(TopicName),
+    Arn(Arn),
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::Topic(name) => write!(f, "topic {name}"),
+            Action::Arn(arn) => write!(f, "{arn}"),
+        }
+    }
+}
+
+/// The actions per alarm state. Kept sorted and free of duplicates: AWS treats them as
+/// sets and may return them in another order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AlarmActions {
+    pub alarm: Vec<Action>,
+    pub ok: Vec<Action>,
+    pub insufficient_data: Vec<Action>,
+}
+
+impl AlarmActions {
+    pub fn normalize(&mut self) {
+        for list in [&mut self.alarm, &mut self.ok, &mut self.insufficient_data] {
+            list.sort();
+            list.dedup();
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! A YAML document as a tree of nodes that remember where they came from.
+//!
+//! We deliberately do not deserialize straight into typed structs: serde stops at the
+//! first wrong type, and we want every problem of a file in one run. So the parser
+//! produces this untyped, located tree, and `spec::read` walks it, collecting
+//! diagnostics as it goes (the approach cargo-deny takes with `toml-span`).
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_saphyr::{DuplicateKeyPolicy, Location, Options, Spanned};
+
+use crate::diag::{codes, Diagnostic, FileId, Span};
+
+/// A located YAML value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    /// Pairs in document order; duplicates are kept so that validation can report them.
+    Map(Vec<(Node, Node)>),
+}
+
+impl Value {
+    /// What a user would call this value's type, for "expected X, found Y" messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "nothing (null)",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) | Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+/// Parses one YAML file into a located tree. A syntax error is fatal for that file only.
+pub fn parse(file: FileId, source: &str) -> Result<Node, Diagnostic> {
+    let options = Options {
+        // Keep duplicates so that `spec::read` reports each one with "first defined here".
+        duplicate_keys: DuplicateKeyPolicy::LastWins,
+        // YAML 1.2: `no`, `on`, `off` are strings, not booleans (the "Norway problem").
+        strict_booleans: true,
+        with_snippet: false,
+        ..Options::default()
+    };
+    let index = CharIndex::new(source);
+    if source.trim().is_empty() {
+        return Err(Diagnostic::error(codes::YAML, "the file is empty").at(
+            Span {
+                file,
+                start: 0,
+                end: 0,
+            },
+            "expected a stack here",
+        ));
+    }
+    match serde_saphyr::from_str_with_options::<Spanned<Raw>>(source, options) {
+        Ok(raw) => Ok(raw.into_node(file, &index)),
+        Err(error) => {
+            let plain = error.without_snippet();
+            let message = first_line(&plain.to_string());
+            let span = plain.location().map_or(
+                Span {
+                    file,
+                    start: 0,
+                    end: 0,
+                },
+                |l| index.span(file, l, l.span().len().max(1)),
+            );
+            Err(Diagnostic::error(codes::YAML, "this is not valid YAML").at(span, message))
+        }
+    }
+}
+
+/// Error messages of the parser can carry their own location suffix; keep the first line.
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or("").trim().to_string()
+}
+
+/// Converts the parser's line/column locations into the byte ranges diagnostics need.
+///
+/// We go through line and column (1-based, in characters) rather than the parser's
+/// offset because the two disagree on multi-byte input; line and column are exact.
+struct CharIndex<'a> {
+    source: &'a str,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> CharIndex<'a> {
+    fn new(source: &'a str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self {
+            source,
+            line_starts,
+        }
+    }
+
+    fn span(&self, file: FileId, location: Location, char_len: usize) -> Span {
+        let line = usize::try_from(location.line()).unwrap_or(1).max(1);
+        let column = usize::try_from(location.column()).unwrap_or(1).max(1);
+        let line_start = self
+            .line_starts
+            .get(line - 1)
+            .copied()
+            .unwrap_or(self.source.len());
+        let rest = &self.source[line_start..];
+        let start = line_start
+            + rest
+                .char_indices()
+                .nth(column - 1)
+                .map_or(rest.len(), |(b, _)| b);
+        let tail = &self.source[start..];
+        let end = start
+            + tail
+                .char_indices()
+                .nth(char_len)
+                .map_or(tail.len(), |(b, _)| b);
+        Span { file, start, end }
+    }
+}
+
+/// The parser's view: values with character-based locations.
+enum Raw {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Spanned<Raw>>),
+    Map(Vec<(Spanned<Raw>, Spanned<Raw>)>),
+}
+
+trait IntoNode {
+    fn into_node(self, file: FileId, index: &CharIndex) -> Node;
+}
+
+impl IntoNode for Spanned<Raw> {
+    fn into_node(self, file: FileId, index: &CharIndex) -> Node {
+        // Containers come with an empty span; point at their first character instead.
+        let span = index.span(file, self.referenced, self.referenced.span().len().max(1));
+        let value = match self.value {
+            Raw::Null => Value::Null,
+            Raw::Bool(b) => Value::Bool(b),
+            Raw::Int(i) => Value::Int(i),
+            Raw::Float(f) => Value::Float(f),
+            Raw::Str(s) => Value::Str(s),
+            Raw::Seq(items) => Value::Seq(
+                items
+                    .into_iter()
+                    .map(|i| i.into_node(file, index))
+                    .collect(),
+            ),
+            Raw::Map(pairs) => Value::Map(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (k.into_node(file, index), v.into_node(file, index)))
+                    .collect(),
+            ),
+        };
+        Node { value, span }
+    }
+}
+
+impl<'de> Deserialize<'de> for Raw {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = Raw;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Raw, E> {
+        Ok(Raw::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Raw, E> {
+        Ok(Raw::Int(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Raw, E> {
+        // Integers past i64 are kept as floats; no field of ours accepts them anyway.
+        #[allow(clippy::cast_precision_loss)]
+        Ok(i64::try_from(v).map_or(Raw::Float(v as f64), Raw::Int))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Raw, E> {
+        Ok(Raw::Float(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Raw, E> {
+        Ok(Raw::Str(v.to_string()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Raw, E> {
+        Ok(Raw::Str(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Raw, E> {
+        Ok(Raw::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Raw, E> {
+        Ok(Raw::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Raw, D::Error> {
+        Raw::deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Raw, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Spanned<Raw>>()? {
+            items.push(item);
+        }
+        Ok(Raw::Seq(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
+        let mut pairs = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<Raw>>()? {
+            let value = map.next_value::<Spanned<Raw>>()?;
+            pairs.push((key, value));
+        }
+        Ok(Raw::Map(pairs))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(source: &str) -> Node {
+        parse(FileId(0), source).expect("valid YAML")
+    }
+
+    #[test]
+    fn keeps_locations_and_duplicates() {
+        let source = "stack: a\nalarms:\n  x: { above: 5 }\nstack: b\n";
+        let node = parse_ok(source);
+        let Value::Map(pairs) = node.value else {
+            panic!("a map")
+        };
+        assert_eq!(pairs.len(), 3, "the duplicate key is kept");
+        let (key, value) = &pairs[2];
+        assert_eq!(&source[key.span.range()], "stack");
+        assert_eq!(&source[value.span.range()], "b");
+        let Value::Map(inner) = &pairs[1].1.value else {
+            panic!("a map")
+        };
+        let Value::Map(x) = &inner[0].1.value else {
+            panic!("a map")
+        };
+        assert_eq!(&source[x[0].1.span.range()], "5");
+        assert_eq!(x[0].1.value, Value::Int(5));
+    }
+
+    #[test]
+    fn scalars_follow_yaml_1_2() {
+        let node = parse_ok("a: no\nb: true\nc: 1.5\nd: '5'\ne: ~\nf: 5m\n");
+        let Value::Map(pairs) = node.value else {
+            panic!("a map")
+        };
+        let values: Vec<Value> = pairs.into_iter().map(|(_, v)| v.value).collect();
+        assert_eq!(
+            values,
+            vec![
+                Value::Str("no".into()),
+                Value::Bool(true),
+                Value::Float(1.5),
+                Value::Str("5".into()),
+                Value::Null,
+                Value::Str("5m".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let source = "stack: a\nalarms: [\n";
+        let error = parse(FileId(0), source).unwrap_err();
+        assert_eq!(error.code, "E0001");
+        assert!(error.primary.is_some());
+    }
+
+    #[test]
+    fn multibyte_characters_do_not_shift_spans() {
+        let source = "description: \"überall\"\nstack: a\n";
+        let node = parse_ok(source);
+        let Value::Map(pairs) = node.value else {
+            panic!("a map")
+        };
+        assert_eq!(&source[pairs[1].1.span.range()], "a");
+    }
+}

@@ -1,0 +1,334 @@
+//! Specs in, desired state out: every rule of the contract that can be checked without
+//! AWS, each problem reported as a located diagnostic, all of them in one run.
+
+mod alarm;
+mod rules;
+
+use std::collections::BTreeMap;
+
+use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
+use crate::model::{
+    Declared, DesiredStack, Endpoint, Protocol, StackName, Subscription, SubscriptionId, Topic,
+    TopicName, OWNER_TAG,
+};
+use crate::spec::{StackSpec, SubscriptionSpec, TopicSpec};
+
+/// Reads `${env:NAME}` references. Injected so that validation stays testable without
+/// touching the process environment.
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+/// Validates every stack, then the rules that span stacks (unique stack and AWS names).
+pub fn validate(specs: &[StackSpec], env: &dyn Env, d: &mut Diagnostics) -> Vec<DesiredStack> {
+    let stacks: Vec<DesiredStack> = specs.iter().filter_map(|s| stack(s, env, d)).collect();
+    across_stacks(specs, &stacks, d);
+    stacks
+}
+
+fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<DesiredStack> {
+    let name = spec.stack.as_ref().and_then(|n| rules::stack_name(n, d));
+    let region = spec.region.as_ref().and_then(|r| rules::region(r, d));
+    let account = spec.account.as_ref().and_then(|a| rules::account(a, d));
+    let tags = stack_tags(spec, d);
+
+    let mut topics = BTreeMap::new();
+    let mut subscriptions = BTreeMap::new();
+    let mut topic_keys: BTreeMap<String, (TopicName, Span)> = BTreeMap::new();
+    for (key, topic_spec) in &spec.topics {
+        rules::resource_key(key, "topic", d);
+        let Some(topic_name) = aws_name(
+            key,
+            topic_spec.name.as_ref(),
+            name.as_ref(),
+            rules::topic_name,
+            d,
+        ) else {
+            continue;
+        };
+        if let Some(topic) = topic(&topic_name, topic_spec, &tags, d) {
+            if let Some(first) = topics.get(&topic_name).map(|t: &Declared<Topic>| t.origin) {
+                duplicate_name(d, "topic", topic_name.as_str(), key.span, first);
+            }
+            for sub in &topic_spec.subscriptions {
+                if let Some(id) = subscription(&topic_name, sub, env, d) {
+                    let origin = sub.protocol.span;
+                    if let Some(first) = subscriptions
+                        .get(&id)
+                        .map(|s: &Declared<Subscription>| s.origin)
+                    {
+                        d.push(
+                            Diagnostic::error(
+                                codes::DUPLICATE_NAME,
+                                "this subscription is listed twice",
+                            )
+                            .at(origin, "listed again here")
+                            .also(first, "first listed here"),
+                        );
+                        continue;
+                    }
+                    let declared = Declared {
+                        value: Subscription { id: id.clone() },
+                        key: key.value.clone(),
+                        origin,
+                    };
+                    subscriptions.insert(id, declared);
+                }
+            }
+            topic_keys.insert(key.value.clone(), (topic_name.clone(), key.span));
+            topics.insert(
+                topic_name,
+                Declared {
+                    value: topic,
+                    key: key.value.clone(),
+                    origin: key.span,
+                },
+            );
+        }
+    }
+
+    let context = alarm::Context {
+        stack: name.as_ref(),
+        defaults: spec.defaults.as_ref(),
+        topics: &topic_keys,
+        tags: &tags,
+    };
+    let mut alarms = BTreeMap::new();
+    for (key, alarm_spec) in &spec.alarms {
+        rules::resource_key(key, "alarm", d);
+        let Some(alarm_name) = aws_name(
+            key,
+            alarm_spec.name.as_ref(),
+            name.as_ref(),
+            rules::alarm_name,
+            d,
+        ) else {
+            continue;
+        };
+        if let Some(alarm) = alarm::alarm(alarm_name.clone(), key, alarm_spec, &context, d) {
+            if let Some(first) = alarms.get(&alarm_name).map(|a: &Declared<_>| a.origin) {
+                duplicate_name(d, "alarm", alarm_name.as_str(), key.span, first);
+                continue;
+            }
+            alarms.insert(
+                alarm_name,
+                Declared {
+                    value: alarm,
+                    key: key.value.clone(),
+                    origin: key.span,
+                },
+            );
+        }
+    }
+
+    Some(DesiredStack {
+        name: name?,
+        origin: spec.stack.as_ref().map_or(spec.span, |s| s.span),
+        region: region.map(|r| r.value),
+        account,
+        topics,
+        subscriptions,
+        alarms,
+    })
+}
+
+/// The AWS name of a resource: `name:` if given, else `{stack}-{key}`.
+fn aws_name<N>(
+    key: &Sp<String>,
+    explicit: Option<&Sp<String>>,
+    stack: Option<&StackName>,
+    check: fn(&Sp<String>, &mut Diagnostics) -> Option<N>,
+    d: &mut Diagnostics,
+) -> Option<N> {
+    match explicit {
+        Some(name) => check(name, d),
+        None => {
+            let generated = Sp::new(format!("{}-{}", stack?, key.value), key.span);
+            check(&generated, d)
+        }
+    }
+}
+
+fn duplicate_name(d: &mut Diagnostics, kind: &str, name: &str, here: Span, first: Span) {
+    d.push(
+        Diagnostic::error(
+            codes::DUPLICATE_NAME,
+            format!("two {kind}s would be named `{name}`"),
+        )
+        .at(here, "this one")
+        .also(first, "and this one")
+        .note("AWS names must be unique; set `name:` on one of them"),
+    );
+}
+
+fn stack_tags(spec: &StackSpec, d: &mut Diagnostics) -> BTreeMap<String, String> {
+    let mut tags = BTreeMap::new();
+    for (key, value) in &spec.tags {
+        if rules::tag(key, value, d) {
+            tags.insert(key.value.clone(), value.value.clone());
+        }
+    }
+    // AWS allows 50 tags per resource; one is ours.
+    if tags.len() > 49 {
+        if let Some((key, _)) = spec.tags.get(49) {
+            d.push(
+                Diagnostic::error(codes::INVALID_VALUE, "too many tags")
+                    .at(key.span, "the 50th tag")
+                    .note("AWS allows 50 tags per resource and monplan adds `monplan:stack`"),
+            );
+        }
+    }
+    if let Some(stack) = &spec.stack {
+        tags.insert(OWNER_TAG.to_string(), stack.value.clone());
+    }
+    tags
+}
+
+fn topic(
+    name: &TopicName,
+    spec: &TopicSpec,
+    tags: &BTreeMap<String, String>,
+    d: &mut Diagnostics,
+) -> Option<Topic> {
+    let display_name = spec.display_name.as_ref().and_then(|n| {
+        if n.value.chars().count() > 100 {
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    "a topic's display name has at most 100 characters",
+                )
+                .at(n.span, format!("{} characters", n.value.chars().count())),
+            );
+        }
+        (!n.value.is_empty()).then(|| n.value.clone())
+    });
+    Some(Topic {
+        name: name.clone(),
+        display_name,
+        tags: tags.clone(),
+    })
+}
+
+fn subscription(
+    topic: &TopicName,
+    spec: &SubscriptionSpec,
+    env: &dyn Env,
+    d: &mut Diagnostics,
+) -> Option<SubscriptionId> {
+    // The reader only lets known protocols through.
+    let protocol = Protocol::parse(&spec.protocol.value)?;
+    let endpoint = endpoint(&spec.endpoint, env, d)?;
+    if !endpoint.is_sensitive() {
+        rules::endpoint(protocol, &spec.endpoint, d);
+    }
+    Some(SubscriptionId {
+        topic: topic.clone(),
+        protocol,
+        endpoint,
+    })
+}
+
+/// Expands every `${env:NAME}` in an endpoint. Values from the environment are not
+/// checked locally (AWS checks them at apply): a diagnostic would have to quote them.
+fn endpoint(written: &Sp<String>, env: &dyn Env, d: &mut Diagnostics) -> Option<Endpoint> {
+    let text = &written.value;
+    if !text.contains("${") {
+        return Some(Endpoint::literal(text.clone()));
+    }
+    let mut value = String::new();
+    let mut rest = text.as_str();
+    let mut ok = true;
+    while let Some(start) = rest.find("${") {
+        value.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            d.push(
+                Diagnostic::error(codes::INVALID_VALUE, "unterminated `${` in an endpoint")
+                    .at(written.span, "expected `${env:NAME}`"),
+            );
+            return None;
+        };
+        let reference = &after[..end];
+        match reference
+            .strip_prefix("env:")
+            .filter(|n| rules::is_env_name(n))
+        {
+            Some(variable) => match env.var(variable) {
+                Some(v) if !v.is_empty() => value.push_str(&v),
+                _ => {
+                    d.push(
+                        Diagnostic::error(
+                            codes::MISSING_ENV,
+                            format!("environment variable `{variable}` is not set"),
+                        )
+                        .at(written.span, format!("needs `{variable}`"))
+                        .note(format!("set {variable} in the environment that runs monplan (its value is never printed)")),
+                    );
+                    ok = false;
+                }
+            },
+            None => {
+                d.push(
+                    Diagnostic::error(
+                        codes::INVALID_VALUE,
+                        format!("`${{{reference}}}` is not a reference monplan knows"),
+                    )
+                    .at(written.span, "expected `${env:NAME}`"),
+                );
+                ok = false;
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    value.push_str(rest);
+    ok.then(|| Endpoint::sensitive(text.clone(), value))
+}
+
+fn across_stacks(specs: &[StackSpec], stacks: &[DesiredStack], d: &mut Diagnostics) {
+    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    for spec in specs {
+        let Some(name) = &spec.stack else { continue };
+        if let Some(first) = seen.get(name.value.as_str()) {
+            d.push(
+                Diagnostic::error(
+                    codes::DUPLICATE_NAME,
+                    format!("two files define stack `{}`", name.value),
+                )
+                .at(name.span, "defined again here")
+                .also(*first, "first defined here")
+                .note("a stack is one file; rename one of them"),
+            );
+        } else {
+            seen.insert(&name.value, name.span);
+        }
+    }
+    // Same AWS name declared by two stacks in the same region: one would overwrite the other.
+    let mut alarm_names: BTreeMap<(Option<&str>, &str), Span> = BTreeMap::new();
+    let mut topic_names: BTreeMap<(Option<&str>, &str), Span> = BTreeMap::new();
+    for stack in stacks {
+        let region = stack.region.as_deref();
+        for (name, alarm) in &stack.alarms {
+            if let Some(first) = alarm_names.insert((region, name.as_str()), alarm.origin) {
+                if first.file != alarm.origin.file {
+                    duplicate_name(d, "alarm", name.as_str(), alarm.origin, first);
+                }
+            }
+        }
+        for (name, topic) in &stack.topics {
+            if let Some(first) = topic_names.insert((region, name.as_str()), topic.origin) {
+                if first.file != topic.origin.file {
+                    duplicate_name(d, "topic", name.as_str(), topic.origin, first);
+                }
+            }
+        }
+    }
+}
