@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
-/// Plan and apply the monitoring of queue-based workloads (CloudWatch alarms, SNS
+/// Plan and apply the monitoring of queue-based workloads (`CloudWatch` alarms, SNS
 /// topics) from YAML stacks. Stateless: AWS itself is the state.
 #[derive(Debug, Parser)]
 #[command(name = "monplan", version, propagate_version = true)]
@@ -30,7 +30,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "AWS_ENDPOINT_URL", hide_env_values = true)]
     pub endpoint_url: Option<String>,
 
-    /// Never colour output (also: the NO_COLOR environment variable).
+    /// Never colour output (also: the `NO_COLOR` environment variable).
     #[arg(long, global = true)]
     pub no_color: bool,
 

@@ -1,5 +1,5 @@
 //! monplan turns YAML stacks describing the monitoring of queue-based workloads into
-//! native AWS resources (SNS topics and subscriptions, CloudWatch alarms), Terraform
+//! native AWS resources (SNS topics and subscriptions, `CloudWatch` alarms), Terraform
 //! style but stateless: AWS itself is the state.
 //!
 //! Every command is a prefix of one pipeline:
@@ -32,7 +32,7 @@ pub mod validate;
 use commands::ExitStatus;
 
 /// Runs one command line. The process exit code is `main`'s business.
-pub fn run(cli: cli::Cli) -> ExitStatus {
+pub fn run(cli: &cli::Cli) -> ExitStatus {
     match &cli.command {
         cli::Command::Validate(args) => commands::validate::validate(args, &cli.global),
         cli::Command::Plan(args) => commands::plan::plan(args, &cli.global),

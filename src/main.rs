@@ -5,6 +5,6 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = monplan::cli::Cli::parse();
     monplan::init_tracing(cli.global.verbose);
-    let status = monplan::run(cli);
+    let status = monplan::run(&cli);
     ExitCode::from(status.code())
 }

@@ -39,6 +39,8 @@ impl AwsError {
         }
     }
 
+    // Taking the error by value lets call sites write `map_err(|e| ...)` as is.
+    #[allow(clippy::needless_pass_by_value)]
     pub fn from_sdk<E, R>(
         operation: &'static str,
         resource: impl Into<String>,

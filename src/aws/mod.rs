@@ -216,19 +216,16 @@ pub async fn read_world(
         }
         let live = read_live(&clients, &scope, &request).await?;
         // Two spellings of one region (explicit and default) share live state.
-        let index = match world.environments.iter().position(|e| e.scope == scope) {
-            Some(index) => {
-                merge(&mut world.environments[index].live, live);
-                index
-            }
-            None => {
-                world.environments.push(Environment {
-                    clients,
-                    scope,
-                    live,
-                });
-                world.environments.len() - 1
-            }
+        let index = if let Some(index) = world.environments.iter().position(|e| e.scope == scope) {
+            merge(&mut world.environments[index].live, live);
+            index
+        } else {
+            world.environments.push(Environment {
+                clients,
+                scope,
+                live,
+            });
+            world.environments.len() - 1
         };
         for stack in members {
             world.stack_environment.insert(stack.name.clone(), index);

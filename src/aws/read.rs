@@ -13,11 +13,11 @@ use crate::model::{
     Topic, TopicName, TreatMissingData, OWNER_TAG,
 };
 
-/// DescribeAlarms accepts at most 100 alarm names per call.
+/// `DescribeAlarms` accepts at most 100 alarm names per call.
 const ALARM_NAMES_PER_CALL: usize = 100;
 /// The tagging API accepts at most 20 values per tag filter.
 const TAG_VALUES_PER_FILTER: usize = 20;
-/// Reads in flight at once. Well under CloudWatch's DescribeAlarms quota (9/s) for the
+/// Reads in flight at once. Well under `CloudWatch`'s `DescribeAlarms` quota (9/s) for the
 /// few calls a plan makes; request pacing for large estates is the executor's business.
 const CONCURRENCY: usize = 4;
 
@@ -324,18 +324,17 @@ async fn read_topic(
     known: Option<(Arn, Tags)>,
     stacks: &BTreeSet<StackName>,
 ) -> Result<Option<LiveTopic>, AwsError> {
-    let (arn, tags, attributes) = match known {
-        Some((arn, tags)) => (arn, tags, None),
-        None => {
-            let arn = scope.topic_arn(name);
-            let attributes = match topic_attributes(clients, &arn).await {
-                Ok(attributes) => attributes,
-                Err(error) if error.is_not_found() => return Ok(None),
-                Err(error) => return Err(error),
-            };
-            let tags = sns_tags(clients, &arn).await?;
-            (arn, tags, Some(attributes))
-        }
+    let (arn, tags, attributes) = if let Some((arn, tags)) = known {
+        (arn, tags, None)
+    } else {
+        let arn = scope.topic_arn(name);
+        let attributes = match topic_attributes(clients, &arn).await {
+            Ok(attributes) => attributes,
+            Err(error) if error.is_not_found() => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let tags = sns_tags(clients, &arn).await?;
+        (arn, tags, Some(attributes))
     };
     let owner = owner_of(&tags);
     let ours = matches!(&owner, Owner::Stack(s) if stacks.contains(s));

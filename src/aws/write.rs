@@ -102,18 +102,16 @@ fn alarm_list(names: &[crate::model::AlarmName]) -> String {
     format!("alarm {}", names.join(", "))
 }
 
-fn action_arns(actions: &[Action]) -> Option<Vec<String>> {
+fn action_arns(actions: &[Action]) -> Vec<String> {
     // The planner resolves topic keys; a key reaching here would be a planner bug, and
     // sending it would make AWS reject the call with a clear message anyway.
-    Some(
-        actions
-            .iter()
-            .map(|a| match a {
-                Action::Arn(arn) => arn.to_string(),
-                Action::Topic(name) => name.to_string(),
-            })
-            .collect(),
-    )
+    actions
+        .iter()
+        .map(|a| match a {
+            Action::Arn(arn) => arn.to_string(),
+            Action::Topic(name) => name.to_string(),
+        })
+        .collect()
 }
 
 async fn put_alarm(clients: &Clients, alarm: &Alarm, with_tags: bool) -> Result<(), AwsError> {
@@ -154,9 +152,9 @@ async fn put_alarm(clients: &Clients, alarm: &Alarm, with_tags: bool) -> Result<
         .datapoints_to_alarm(i32::try_from(*datapoints_to_alarm).unwrap_or(i32::MAX))
         .treat_missing_data(treat_missing_data.aws_value())
         .actions_enabled(*actions_enabled)
-        .set_alarm_actions(action_arns(&actions.alarm))
-        .set_ok_actions(action_arns(&actions.ok))
-        .set_insufficient_data_actions(action_arns(&actions.insufficient_data));
+        .set_alarm_actions(Some(action_arns(&actions.alarm)))
+        .set_ok_actions(Some(action_arns(&actions.ok)))
+        .set_insufficient_data_actions(Some(action_arns(&actions.insufficient_data)));
     request = if metric.is_standard_stat() {
         request.statistic(Statistic::from(metric.stat.as_str()))
     } else {
@@ -167,7 +165,7 @@ async fn put_alarm(clients: &Clients, alarm: &Alarm, with_tags: bool) -> Result<
     }
     if with_tags {
         for (key, value) in tags {
-            request = request.tags(cloudwatch_tag(key, value)?);
+            request = request.tags(cloudwatch_tag(key, value));
         }
     }
     request
@@ -185,11 +183,11 @@ fn sns_tag(key: &str, value: &str) -> Result<aws_sdk_sns::types::Tag, AwsError> 
         .map_err(|e| AwsError::local("TagResource", key.to_string(), "InvalidTag", e.to_string()))
 }
 
-fn cloudwatch_tag(key: &str, value: &str) -> Result<aws_sdk_cloudwatch::types::Tag, AwsError> {
-    Ok(aws_sdk_cloudwatch::types::Tag::builder()
+fn cloudwatch_tag(key: &str, value: &str) -> aws_sdk_cloudwatch::types::Tag {
+    aws_sdk_cloudwatch::types::Tag::builder()
         .key(key)
         .value(value)
-        .build())
+        .build()
 }
 
 async fn tag(clients: &Clients, arn: &Arn, tags: &Tags) -> Result<(), AwsError> {
@@ -205,7 +203,7 @@ async fn tag(clients: &Clients, arn: &Arn, tags: &Tags) -> Result<(), AwsError> 
     } else {
         let mut request = clients.cloudwatch.tag_resource().resource_arn(arn.as_str());
         for (key, value) in tags {
-            request = request.tags(cloudwatch_tag(key, value)?);
+            request = request.tags(cloudwatch_tag(key, value));
         }
         request
             .send()

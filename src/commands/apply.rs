@@ -1,3 +1,4 @@
+use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal};
 use std::time::Instant;
 
@@ -81,18 +82,20 @@ fn summarize(plan: &Plan, report: &Report, printer: &Printer) -> ExitStatus {
         return ExitStatus::Success;
     };
     let mut text = format!("\nerror: apply stopped: {resource} failed\n  {error}\n");
-    text.push_str(&format!(
-        "\napplied ({} of {} changes):\n",
+    let _ = writeln!(
+        text,
+        "
+applied ({} of {} changes):",
         report.applied.len(),
         plan.changes.len()
-    ));
+    );
     for (resource, action) in &report.applied {
-        text.push_str(&format!("  {resource}: {}\n", action.past_tense()));
+        let _ = writeln!(text, "  {resource}: {}", action.past_tense());
     }
     if !report.not_started.is_empty() {
-        text.push_str(&format!("not started ({}):\n", report.not_started.len()));
+        let _ = writeln!(text, "not started ({}):", report.not_started.len());
         for resource in &report.not_started {
-            text.push_str(&format!("  {resource}\n"));
+            let _ = writeln!(text, "  {resource}");
         }
     }
     text.push_str("\nFix the cause and run `monplan apply` again: it plans from what AWS now holds and finishes the rest.\n");

@@ -2,7 +2,7 @@ use std::fmt;
 
 use super::{Arn, Tags, TopicName};
 
-/// A single-metric CloudWatch alarm, fully defaulted: every field AWS would fill in is
+/// A single-metric `CloudWatch` alarm, fully defaulted: every field AWS would fill in is
 /// explicit here, so that desired and live compare equal when nothing changed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Alarm {

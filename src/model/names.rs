@@ -35,7 +35,7 @@ name_type!(
     TopicName
 );
 name_type!(
-    /// A CloudWatch alarm's AWS name (not its key).
+    /// A `CloudWatch` alarm's AWS name (not its key).
     AlarmName
 );
 name_type!(
@@ -53,7 +53,7 @@ impl Arn {
         self.0.split(':').nth(2)
     }
 
-    /// The alarm name of a CloudWatch alarm ARN (`...:alarm:NAME`; names may hold `:`).
+    /// The alarm name of a `CloudWatch` alarm ARN (`...:alarm:NAME`; names may hold `:`).
     pub fn alarm_name(&self) -> Option<AlarmName> {
         let resource = self.resource()?;
         let name = resource.strip_prefix("alarm:")?;

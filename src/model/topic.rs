@@ -148,21 +148,6 @@ pub struct Subscription {
     pub id: SubscriptionId,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secret_endpoints_compare_by_value_and_never_display() {
-        let secret = Endpoint::sensitive("${env:HOOK}", "https://hooks.example.com/T0/secret");
-        let live = Endpoint::literal("https://hooks.example.com/T0/secret");
-        assert_eq!(secret, live);
-        assert_eq!(secret.to_string(), "(sensitive: ${env:HOOK})");
-        assert!(!format!("{secret:?}").contains("secret"));
-        assert!(!secret.to_string().contains("secret"));
-    }
-}
-
 impl Endpoint {
     /// An endpoint read from AWS that no stack declares (it is about to be deleted). It
     /// may have been a secret that has since left the YAML, so URLs, whose paths and
@@ -177,5 +162,20 @@ impl Endpoint {
         let host = host.rsplit('@').next().unwrap_or(host);
         let shown = format!("{scheme}://{host}/...");
         Self::sensitive(shown, value.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_endpoints_compare_by_value_and_never_display() {
+        let secret = Endpoint::sensitive("${env:HOOK}", "https://hooks.example.com/T0/secret");
+        let live = Endpoint::literal("https://hooks.example.com/T0/secret");
+        assert_eq!(secret, live);
+        assert_eq!(secret.to_string(), "(sensitive: ${env:HOOK})");
+        assert!(!format!("{secret:?}").contains("secret"));
+        assert!(!secret.to_string().contains("secret"));
     }
 }

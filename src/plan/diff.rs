@@ -176,7 +176,7 @@ impl Planner<'_, '_> {
         }
         ops.extend(tag_ops(arn, &desired.tags, &live.tags));
         if !ops.is_empty() {
-            let fields = changed(topic_fields(live), topic_fields(desired));
+            let fields = changed(&topic_fields(live), &topic_fields(desired));
             self.change(
                 ResourceId::Topic(desired.name.clone()),
                 ChangeAction::Update,
@@ -274,7 +274,7 @@ impl Planner<'_, '_> {
             }
             match &live_alarm.body {
                 LiveAlarmBody::Metric(current) => {
-                    let mut fields = changed(alarm_fields(current), alarm_fields(&alarm));
+                    let mut fields = changed(&alarm_fields(current), &alarm_fields(&alarm));
                     let mut ops = Vec::new();
                     if !fields.is_empty() {
                         ops.push(Op::PutAlarm {
@@ -284,7 +284,10 @@ impl Planner<'_, '_> {
                     }
                     let tag_changes = tag_ops(&live_alarm.arn, &alarm.tags, &current.tags);
                     if !tag_changes.is_empty() {
-                        fields.extend(changed(tag_fields(&current.tags), tag_fields(&alarm.tags)));
+                        fields.extend(changed(
+                            &tag_fields(&current.tags),
+                            &tag_fields(&alarm.tags),
+                        ));
                         ops.extend(tag_changes);
                     }
                     if !ops.is_empty() {
@@ -491,7 +494,7 @@ fn deleted(fields: Fields) -> Vec<FieldDiff> {
 }
 
 /// The fields whose rendered value differs, in the order the desired side lists them.
-fn changed(before: Fields, after: Fields) -> Vec<FieldDiff> {
+fn changed(before: &Fields, after: &Fields) -> Vec<FieldDiff> {
     let before_map: BTreeMap<&String, &String> = before.iter().map(|(k, v)| (k, v)).collect();
     let after_map: BTreeMap<&String, &String> = after.iter().map(|(k, v)| (k, v)).collect();
     let mut names: Vec<&String> = after.iter().map(|(k, _)| k).collect();

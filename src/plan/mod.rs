@@ -57,7 +57,7 @@ pub enum Op {
         endpoint: Endpoint,
     },
     Unsubscribe(Arn),
-    /// PutMetricAlarm. `with_tags` on creation only: AWS ignores tags when updating.
+    /// `PutMetricAlarm`. `with_tags` on creation only: AWS ignores tags when updating.
     PutAlarm {
         alarm: Alarm,
         with_tags: bool,

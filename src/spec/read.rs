@@ -360,12 +360,11 @@ fn wrong_type(node: &Node, expected: &str, d: &mut Diagnostics) {
 }
 
 fn string(node: &Node, d: &mut Diagnostics) -> Option<Sp<String>> {
-    match &node.value {
-        Value::Str(s) => Some(Sp::new(s.clone(), node.span)),
-        _ => {
-            wrong_type(node, "a string", d);
-            None
-        }
+    if let Value::Str(s) = &node.value {
+        Some(Sp::new(s.clone(), node.span))
+    } else {
+        wrong_type(node, "a string", d);
+        None
     }
 }
 
@@ -405,12 +404,11 @@ fn count(node: &Node, d: &mut Diagnostics) -> Option<Sp<u64>> {
 }
 
 fn boolean(node: &Node, d: &mut Diagnostics) -> Option<Sp<bool>> {
-    match node.value {
-        Value::Bool(b) => Some(Sp::new(b, node.span)),
-        _ => {
-            wrong_type(node, "true or false", d);
-            None
-        }
+    if let Value::Bool(b) = node.value {
+        Some(Sp::new(b, node.span))
+    } else {
+        wrong_type(node, "true or false", d);
+        None
     }
 }
 

@@ -5,20 +5,18 @@ use std::collections::BTreeMap;
 use super::rules;
 use crate::diag::{codes, suggest, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::{
-    Action, Alarm, AlarmActions, AlarmName, Arn, Comparison, Metric, StackName, TopicName,
-    TreatMissingData,
+    Action, Alarm, AlarmActions, AlarmName, Arn, Comparison, Metric, TopicName, TreatMissingData,
 };
 use crate::spec::{AlarmSpec, MetricSpec};
 
-/// CloudWatch's default period when nothing sets one: one minute.
+/// `CloudWatch`'s default period when nothing sets one: one minute.
 const DEFAULT_PERIOD: u64 = 60;
-/// `period * evaluation_periods` may not exceed one day (PutMetricAlarm rule).
+/// `period * evaluation_periods` may not exceed one day (`PutMetricAlarm` rule).
 const MAX_EVALUATION_SECONDS: u64 = 86_400;
-/// PutMetricAlarm accepts at most five actions per state.
+/// `PutMetricAlarm` accepts at most five actions per state.
 const MAX_ACTIONS: usize = 5;
 
 pub struct Context<'a> {
-    pub stack: Option<&'a StackName>,
     pub defaults: Option<&'a AlarmSpec>,
     /// Topic key -> (AWS name, where declared).
     pub topics: &'a BTreeMap<String, (TopicName, Span)>,
@@ -444,6 +442,5 @@ fn actions(
             .at(list.span, label(&list, "too many actions")),
         );
     }
-    let _ = cx.stack;
     resolved
 }

@@ -55,49 +55,49 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
         ) else {
             continue;
         };
-        if let Some(topic) = topic(&topic_name, topic_spec, &tags, d) {
-            if let Some(first) = topics.get(&topic_name).map(|t: &Declared<Topic>| t.origin) {
-                duplicate_name(d, "topic", topic_name.as_str(), key.span, first);
+        if let Some(first) = topics.get(&topic_name).map(|t: &Declared<Topic>| t.origin) {
+            duplicate_name(d, "topic", topic_name.as_str(), key.span, first);
+            continue;
+        }
+        for sub in &topic_spec.subscriptions {
+            let Some(id) = subscription(&topic_name, sub, env, d) else {
+                continue;
+            };
+            let origin = sub.protocol.span;
+            if let Some(first) = subscriptions
+                .get(&id)
+                .map(|s: &Declared<Subscription>| s.origin)
+            {
+                d.push(
+                    Diagnostic::error(codes::DUPLICATE_NAME, "this subscription is listed twice")
+                        .at(origin, "listed again here")
+                        .also(first, "first listed here"),
+                );
+                continue;
             }
-            for sub in &topic_spec.subscriptions {
-                if let Some(id) = subscription(&topic_name, sub, env, d) {
-                    let origin = sub.protocol.span;
-                    if let Some(first) = subscriptions
-                        .get(&id)
-                        .map(|s: &Declared<Subscription>| s.origin)
-                    {
-                        d.push(
-                            Diagnostic::error(
-                                codes::DUPLICATE_NAME,
-                                "this subscription is listed twice",
-                            )
-                            .at(origin, "listed again here")
-                            .also(first, "first listed here"),
-                        );
-                        continue;
-                    }
-                    let declared = Declared {
-                        value: Subscription { id: id.clone() },
-                        key: key.value.clone(),
-                        origin,
-                    };
-                    subscriptions.insert(id, declared);
-                }
-            }
-            topic_keys.insert(key.value.clone(), (topic_name.clone(), key.span));
-            topics.insert(
-                topic_name,
+            let value = Subscription { id: id.clone() };
+            subscriptions.insert(
+                id,
                 Declared {
-                    value: topic,
+                    value,
                     key: key.value.clone(),
-                    origin: key.span,
+                    origin,
                 },
             );
         }
+        topic_keys.insert(key.value.clone(), (topic_name.clone(), key.span));
+        let value = topic(&topic_name, topic_spec, &tags, d);
+        topics.insert(
+            topic_name,
+            Declared {
+                value,
+                key: key.value.clone(),
+                origin: key.span,
+            },
+        );
     }
 
     let context = alarm::Context {
-        stack: name.as_ref(),
         defaults: spec.defaults.as_ref(),
         topics: &topic_keys,
         tags: &tags,
@@ -149,12 +149,11 @@ fn aws_name<N>(
     check: fn(&Sp<String>, &mut Diagnostics) -> Option<N>,
     d: &mut Diagnostics,
 ) -> Option<N> {
-    match explicit {
-        Some(name) => check(name, d),
-        None => {
-            let generated = Sp::new(format!("{}-{}", stack?, key.value), key.span);
-            check(&generated, d)
-        }
+    if let Some(name) = explicit {
+        check(name, d)
+    } else {
+        let generated = Sp::new(format!("{}-{}", stack?, key.value), key.span);
+        check(&generated, d)
     }
 }
 
@@ -198,7 +197,7 @@ fn topic(
     spec: &TopicSpec,
     tags: &BTreeMap<String, String>,
     d: &mut Diagnostics,
-) -> Option<Topic> {
+) -> Topic {
     let display_name = spec.display_name.as_ref().and_then(|n| {
         if n.value.chars().count() > 100 {
             d.push(
@@ -211,11 +210,11 @@ fn topic(
         }
         (!n.value.is_empty()).then(|| n.value.clone())
     });
-    Some(Topic {
+    Topic {
         name: name.clone(),
         display_name,
         tags: tags.clone(),
-    })
+    }
 }
 
 fn subscription(
@@ -258,34 +257,33 @@ fn endpoint(written: &Sp<String>, env: &dyn Env, d: &mut Diagnostics) -> Option<
             return None;
         };
         let reference = &after[..end];
-        match reference
+        if let Some(variable) = reference
             .strip_prefix("env:")
             .filter(|n| rules::is_env_name(n))
         {
-            Some(variable) => match env.var(variable) {
+            match env.var(variable) {
                 Some(v) if !v.is_empty() => value.push_str(&v),
                 _ => {
                     d.push(
-                        Diagnostic::error(
-                            codes::MISSING_ENV,
-                            format!("environment variable `{variable}` is not set"),
-                        )
-                        .at(written.span, format!("needs `{variable}`"))
-                        .note(format!("set {variable} in the environment that runs monplan (its value is never printed)")),
-                    );
+                    Diagnostic::error(
+                        codes::MISSING_ENV,
+                        format!("environment variable `{variable}` is not set"),
+                    )
+                    .at(written.span, format!("needs `{variable}`"))
+                    .note(format!("set {variable} in the environment that runs monplan (its value is never printed)")),
+                );
                     ok = false;
                 }
-            },
-            None => {
-                d.push(
-                    Diagnostic::error(
-                        codes::INVALID_VALUE,
-                        format!("`${{{reference}}}` is not a reference monplan knows"),
-                    )
-                    .at(written.span, "expected `${env:NAME}`"),
-                );
-                ok = false;
             }
+        } else {
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    format!("`${{{reference}}}` is not a reference monplan knows"),
+                )
+                .at(written.span, "expected `${env:NAME}`"),
+            );
+            ok = false;
         }
         rest = &after[end + 1..];
     }

@@ -258,7 +258,7 @@ pub fn is_arn(text: &str) -> bool {
         && !parts[5].is_empty()
 }
 
-/// Statistics CloudWatch accepts: the five standard ones, or an extended statistic
+/// Statistics `CloudWatch` accepts: the five standard ones, or an extended statistic
 /// (`p99`, `p99.9`, `tm90`, `wm95`, `tc90`, `ts90`, `IQM`, or a range such as `TM(10%:90%)`).
 pub fn is_statistic(stat: &str) -> bool {
     if crate::model::Metric::STANDARD_STATS.contains(&stat) || stat == "IQM" {
@@ -279,7 +279,7 @@ pub fn is_statistic(stat: &str) -> bool {
     false
 }
 
-/// The units CloudWatch accepts (PutMetricAlarm `Unit`).
+/// The units `CloudWatch` accepts (`PutMetricAlarm` `Unit`).
 pub const UNITS: &[&str] = &[
     "Seconds",
     "Microseconds",
@@ -310,9 +310,9 @@ pub const UNITS: &[&str] = &[
     "None",
 ];
 
-/// CloudWatch accepts periods of 10 s, 30 s or a multiple of 60 s.
+/// `CloudWatch` accepts periods of 10 s, 30 s or a multiple of 60 s.
 pub fn is_valid_period(seconds: u64) -> bool {
-    seconds == 10 || seconds == 30 || (seconds >= 60 && seconds % 60 == 0)
+    seconds == 10 || seconds == 30 || (seconds >= 60 && seconds.is_multiple_of(60))
 }
 
 #[cfg(test)]
