@@ -166,8 +166,12 @@ pub struct Diagnostics {
 }
 
 impl Diagnostics {
+    /// Adds a diagnostic unless the very same one is already there: a bad value in
+    /// `defaults` is inherited by many alarms but reported once.
     pub fn push(&mut self, diagnostic: Diagnostic) {
-        self.items.push(diagnostic);
+        if !self.items.contains(&diagnostic) {
+            self.items.push(diagnostic);
+        }
     }
 
     pub fn extend(&mut self, other: Diagnostics) {
@@ -241,10 +245,14 @@ impl fmt::Display for Severity {
 }
 
 /// The closest candidate to `input` by edit distance, if it is close enough to be a typo.
+/// A candidate that starts with the input (`display` -> `display_name`) also counts.
 pub fn suggest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
-        .map(|c| (edit_distance(input, c), c))
+        .map(|c| {
+            let prefix = input.len() >= 3 && c.starts_with(input);
+            (if prefix { 1 } else { edit_distance(input, c) }, c)
+        })
         .filter(|(d, c)| *d <= (c.len().max(input.len()) / 3).max(1))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
@@ -279,6 +287,7 @@ mod tests {
         );
         assert_eq!(suggest("notfy", keys), Some("notify"));
         assert_eq!(suggest("colour", keys), None);
+        assert_eq!(suggest("datapoints", keys), Some("datapoints_to_alarm"));
     }
 }
 

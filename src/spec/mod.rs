@@ -45,7 +45,8 @@ pub struct SubscriptionSpec {
 #[derive(Debug, Clone)]
 pub struct ThresholdSpec {
     pub keyword: Sp<String>,
-    pub value: Sp<f64>,
+    /// `None` when the value was not a number (already reported).
+    pub value: Option<Sp<f64>>,
 }
 
 /// An alarm as written. `defaults` use the same type: only the fields listed in
@@ -64,6 +65,9 @@ pub struct AlarmSpec {
     pub notify: Option<Sp<Vec<Sp<String>>>>,
     pub notify_ok: Option<Sp<Vec<Sp<String>>>>,
     pub notify_insufficient_data: Option<Sp<Vec<Sp<String>>>>,
+    /// Set when the alarm uses keys of a kind this version does not support yet
+    /// (already reported), so that validation does not pile on more errors.
+    pub unsupported_kind: bool,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -194,13 +194,13 @@ fn alarm(node: &Node, allowed: &[&str], d: &mut Diagnostics) -> Option<AlarmSpec
             .take("notify_insufficient_data")
             .and_then(|n| string_list(n, d)),
         thresholds: Vec::new(),
+        unsupported_kind: NOT_YET.iter().any(|k| map.has(k)),
     };
     for keyword in THRESHOLD_KEYS {
         if let Some((key, value)) = map.take_pair(keyword) {
-            if let Some(value) = number(value, d) {
-                let keyword = Sp::new((*keyword).to_string(), key.span);
-                spec.thresholds.push(ThresholdSpec { keyword, value });
-            }
+            let value = number(value, d);
+            let keyword = Sp::new((*keyword).to_string(), key.span);
+            spec.thresholds.push(ThresholdSpec { keyword, value });
         }
     }
     map.finish(allowed, d);
@@ -291,6 +291,10 @@ impl<'a> Fields<'a> {
         }
         let taken = vec![false; kept.len()];
         Some(Self { pairs: kept, taken })
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.pairs.iter().any(|(k, _)| matches!(&k.value, Value::Str(s) if s == key))
     }
 
     fn take(&mut self, key: &str) -> Option<&'a Node> {

@@ -63,6 +63,9 @@ pub fn alarm(
     let empty = AlarmSpec::default();
     let defaults = cx.defaults.unwrap_or(&empty);
     let errors_before = d.error_count();
+    if spec.unsupported_kind {
+        return None;
+    }
 
     let Some(metric_spec) = &spec.metric else {
         d.push(
@@ -118,23 +121,7 @@ pub fn alarm(
         spec.treat_missing_data.as_ref(),
         defaults.treat_missing_data.as_ref(),
     )
-    .map_or(Some(TreatMissingData::Missing), |t| {
-        let parsed = TreatMissingData::from_keyword(&t.value);
-        if parsed.is_none() {
-            let choices = TreatMissingData::ALL.map(TreatMissingData::keyword);
-            let mut diag = Diagnostic::error(
-                codes::INVALID_VALUE,
-                format!("`{}` is not a treat_missing_data value", t.value),
-            )
-            .at(t.span, label(&t, "unknown value"));
-            diag = match suggest(&t.value, choices) {
-                Some(s) => diag.note(format!("did you mean `{s}`?")),
-                None => diag.note(format!("expected one of: {}", choices.join(", "))),
-            };
-            d.push(diag);
-        }
-        parsed
-    });
+    .map_or(Some(TreatMissingData::Missing), |t| treat_missing(&t, d));
 
     let actions = AlarmActions {
         alarm: actions(
@@ -201,6 +188,65 @@ pub fn alarm(
     };
     alarm.actions.normalize();
     Some(alarm)
+}
+
+/// Checks `defaults` on their own, so that a bad default is reported even when every
+/// alarm overrides it. Alarms that inherit it report the identical diagnostic, which
+/// [`Diagnostics::push`] keeps once.
+pub fn defaults(spec: &AlarmSpec, cx: &Context<'_>, d: &mut Diagnostics) {
+    let from_defaults = |s: &Sp<u64>| Inherited {
+        value: s.value,
+        span: s.span,
+        from_defaults: true,
+    };
+    if let Some(t) = inherit(None, spec.treat_missing_data.as_ref()) {
+        treat_missing(&t, d);
+    }
+    if let Some(p) = spec.period.as_ref().map(from_defaults) {
+        check_period(&p, d);
+    }
+    actions(None, spec.notify.as_ref(), "notify", cx, d);
+    actions(None, spec.notify_ok.as_ref(), "notify_ok", cx, d);
+    actions(
+        None,
+        spec.notify_insufficient_data.as_ref(),
+        "notify_insufficient_data",
+        cx,
+        d,
+    );
+}
+
+fn treat_missing(t: &Inherited<String>, d: &mut Diagnostics) -> Option<TreatMissingData> {
+    let parsed = TreatMissingData::from_keyword(&t.value);
+    if parsed.is_none() {
+        let choices = TreatMissingData::ALL.map(TreatMissingData::keyword);
+        let mut diag = Diagnostic::error(
+            codes::INVALID_VALUE,
+            format!("`{}` is not a treat_missing_data value", t.value),
+        )
+        .at(t.span, label(t, "unknown value"));
+        diag = match suggest(&t.value, choices) {
+            Some(s) => diag.note(format!("did you mean `{s}`?")),
+            None => diag.note(format!("expected one of: {}", choices.join(", "))),
+        };
+        d.push(diag);
+    }
+    parsed
+}
+
+fn check_period(p: &Inherited<u64>, d: &mut Diagnostics) -> bool {
+    if rules::is_valid_period(p.value) {
+        return true;
+    }
+    d.push(
+        Diagnostic::error(
+            codes::INVALID_VALUE,
+            format!("a period of {}s is not allowed", p.value),
+        )
+        .at(p.span, label(p, "invalid period"))
+        .note("periods are 10s, 30s or a multiple of 60s (1m, 5m, 1h, ...)"),
+    );
+    false
 }
 
 /// The metric, and the span of whatever set its period (for later rules to point at).
@@ -304,17 +350,7 @@ fn metric(
         .as_ref()
         .map_or((DEFAULT_PERIOD, spec.span), |p| (p.value, p.span));
     if let Some(p) = &period {
-        if !rules::is_valid_period(p.value) {
-            d.push(
-                Diagnostic::error(
-                    codes::INVALID_VALUE,
-                    format!("a period of {}s is not allowed", p.value),
-                )
-                .at(p.span, label(p, "invalid period"))
-                .note("periods are 10s, 30s or a multiple of 60s (1m, 5m, 1h, ...)"),
-            );
-            ok = false;
-        }
+        ok &= check_period(p, d);
     }
 
     if !ok {
@@ -349,9 +385,10 @@ fn threshold(key: &Sp<String>, spec: &AlarmSpec, d: &mut Diagnostics) -> Option<
             );
             None
         }
+        // A value that was not a number has been reported by the reader.
         [one] => Some((
             Comparison::from_keyword(&one.keyword.value)?,
-            one.value.value,
+            one.value.as_ref()?.value,
         )),
         [first, rest @ ..] => {
             for other in rest {

@@ -102,6 +102,9 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
         topics: &topic_keys,
         tags: &tags,
     };
+    if let Some(defaults) = &spec.defaults {
+        alarm::defaults(defaults, &context, d);
+    }
     let mut alarms = BTreeMap::new();
     for (key, alarm_spec) in &spec.alarms {
         rules::resource_key(key, "alarm", d);

@@ -1,0 +1,216 @@
+//! Load and validate: each bad stack gives its located diagnostics (snapshots), and the
+//! example stack is valid. Pure: no AWS, no emulator.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use monplan::diag::{Diagnostics, SourceMap};
+use monplan::model::DesiredStack;
+use monplan::validate::{validate, Env};
+
+struct FakeEnv(BTreeMap<&'static str, &'static str>);
+
+impl Env for FakeEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.0.get(name).map(ToString::to_string)
+    }
+}
+
+fn env() -> FakeEnv {
+    FakeEnv(BTreeMap::from([(
+        "ONCALL_WEBHOOK",
+        "https://hooks.example.com/T000/secret-token",
+    )]))
+}
+
+fn check(paths: &[PathBuf]) -> (Vec<DesiredStack>, Diagnostics, String) {
+    let mut sources = SourceMap::default();
+    let mut diags = Diagnostics::default();
+    let specs = monplan::spec::load(paths, &mut sources, &mut diags);
+    let stacks = validate(&specs, &env(), &mut diags);
+    diags.sort();
+    let rendered = diags.render(&sources, false);
+    (stacks, diags, rendered)
+}
+
+fn codes(diags: &Diagnostics) -> Vec<&'static str> {
+    diags.iter().map(|d| d.code).collect()
+}
+
+fn fixture(name: &str) -> (Diagnostics, String) {
+    let path = Path::new("tests/fixtures/invalid").join(name);
+    let (_, diags, rendered) = check(&[path]);
+    assert!(diags.has_errors(), "{name} must be invalid");
+    (diags, rendered)
+}
+
+#[test]
+fn unknown_keys_are_reported_with_a_suggestion() {
+    let (diags, rendered) = fixture("unknown-keys.yaml");
+    // The misspelt `namespce` also leaves the metric without `namespace`: both are said.
+    assert_eq!(codes(&diags), ["E0004", "E0004", "E0005", "E0004", "E0004"]);
+    assert!(rendered.contains("did you mean `alarms`?"));
+    assert!(rendered.contains("did you mean `evaluation_periods`?"));
+    assert!(rendered.contains("did you mean `namespace`?"));
+    assert!(rendered.contains("did you mean `display_name`?"));
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn wrong_types_are_reported_each_at_its_value() {
+    let (diags, rendered) = fixture("wrong-types.yaml");
+    // tags, period, above, evaluation_periods, actions_enabled (`yes` is a string in YAML 1.2), notify
+    assert_eq!(codes(&diags), ["E0002"; 6]);
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn duplicate_keys_point_at_both_definitions() {
+    let (diags, rendered) = fixture("duplicate-keys.yaml");
+    assert_eq!(codes(&diags), ["E0003", "E0003"]);
+    assert!(rendered.contains("first defined here"));
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn alarm_rules_are_all_reported_in_one_run() {
+    let (diags, rendered) = fixture("alarm-rules.yaml");
+    let found = codes(&diags);
+    // One diagnostic per problem: the bad default `treat_missing_data` is reported once,
+    // although every alarm overrides it.
+    assert_eq!(found, ["E0007", "E0006", "E0006", "E0007", "E0007", "E0005", "E0006", "E0006", "E0005"]);
+    assert!(rendered.contains("datapoints_to_alarm (3) is more than evaluation_periods (2)"));
+    assert!(rendered.contains("inherited from defaults"));
+    assert!(rendered.contains("a period of 45s is not allowed"));
+    assert!(rendered.contains("period x evaluation_periods is 90000s, more than one day"));
+    assert!(rendered.contains("an alarm has exactly one threshold"));
+    assert!(rendered.contains("alarm `no-threshold` has no threshold"));
+    assert!(rendered.contains("`avg` is not a CloudWatch statistic"));
+    assert!(rendered.contains("`Secs` is not a CloudWatch unit"));
+    assert!(rendered.contains("alarm `no-metric` has no `metric:`"));
+    assert!(rendered.contains("did you mean `not_breaching`?"));
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn unresolved_references_suggest_the_closest_topic() {
+    let (diags, rendered) = fixture("references.yaml");
+    assert_eq!(codes(&diags), ["E0008", "E0006", "E0008", "E0006"]);
+    assert!(rendered.contains("did you mean `oncall`, defined here?"));
+    assert!(rendered.contains("`notify` has 6 actions; CloudWatch allows 5"));
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn names_keys_regions_and_reserved_tags() {
+    let (diags, rendered) = fixture("names.yaml");
+    assert!(
+        codes(&diags).contains(&"E0009"),
+        "two alarms named shop-errors"
+    );
+    assert!(rendered.contains("`Shop_Front` is not a valid stack name"));
+    assert!(rendered.contains("`us-east` is not an AWS region"));
+    assert!(rendered.contains("`monplan:stack` is set by monplan"));
+    assert!(rendered.contains("tag keys starting with `aws:` are reserved"));
+    assert!(rendered.contains("`On-Call` is not a valid topic key"));
+    assert!(rendered.contains("`pager topic!` is not a valid SNS topic name"));
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn subscriptions_are_checked_per_protocol() {
+    let (diags, rendered) = fixture("subscriptions.yaml");
+    assert!(rendered.contains("`not-an-address` is not a valid email endpoint"));
+    assert!(rendered.contains("`12ab` is not a valid sms endpoint"));
+    assert!(rendered.contains("unknown subscription protocol `webhook`"));
+    assert!(rendered.contains("a subscription has exactly one `protocol: endpoint` pair"));
+    assert!(rendered.contains("is not a valid http endpoint"));
+    assert!(rendered.contains("is not a valid sqs endpoint"));
+    assert!(rendered.contains("this subscription is listed twice"));
+    assert!(rendered.contains("environment variable `MONPLAN_TEST_UNSET_VARIABLE` is not set"));
+    assert!(rendered.contains("`${secret:TOKEN}` is not a reference monplan knows"));
+    assert_eq!(diags.error_count(), 9);
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn syntax_errors_are_located() {
+    let (diags, rendered) = fixture("syntax.yaml");
+    assert_eq!(codes(&diags), ["E0001"]);
+    assert!(rendered.contains("syntax.yaml:"), "{rendered}");
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn a_stack_needs_a_name() {
+    let (diags, rendered) = fixture("missing-stack.yaml");
+    assert_eq!(codes(&diags), ["E0005"]);
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn later_kinds_are_named_as_not_supported_yet() {
+    let (diags, rendered) = fixture("not-supported.yaml");
+    assert!(codes(&diags).iter().filter(|c| **c == "E0010").count() >= 2);
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn stacks_and_aws_names_are_unique_across_files() {
+    let (_, diags, rendered) = check(&[PathBuf::from("tests/fixtures/duplicate-stacks")]);
+    assert_eq!(codes(&diags), ["E0009", "E0009"], "{rendered}");
+    assert!(rendered.contains("two files define stack `shop`"));
+    assert!(rendered.contains("two alarms would be named `shared-name`"));
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn missing_files_and_empty_directories_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, diags, _) = check(&[
+        dir.path().to_path_buf(),
+        PathBuf::from("tests/fixtures/no-such-file.yaml"),
+    ]);
+    assert_eq!(codes(&diags), ["E0012", "E0012"]);
+}
+
+#[test]
+fn the_example_stack_is_valid_and_complete() {
+    let (stacks, diags, rendered) = check(&[PathBuf::from("stacks/example.yaml")]);
+    assert!(diags.is_empty(), "{rendered}");
+    let [stack] = stacks.as_slice() else {
+        panic!("one stack")
+    };
+    assert_eq!(stack.name.as_str(), "example");
+    assert_eq!(stack.topics.len(), 1);
+    assert_eq!(stack.subscriptions.len(), 2);
+    assert_eq!(stack.alarms.len(), 5);
+    let webhook = stack
+        .subscriptions
+        .keys()
+        .find(|s| s.endpoint.is_sensitive())
+        .expect("the webhook");
+    assert_eq!(
+        webhook.endpoint.expose(),
+        "https://hooks.example.com/T000/secret-token"
+    );
+    assert!(
+        !format!("{stack:?}").contains("secret-token"),
+        "Debug output must redact secrets"
+    );
+    // Inheritance: defaults give 5/3; the DLQ alarm overrides both.
+    let stuck = &stack.alarms[&monplan::model::AlarmName::new("example-jobs-stuck")].value;
+    assert_eq!(
+        (
+            stuck.evaluation_periods,
+            stuck.datapoints_to_alarm,
+            stuck.metric.period
+        ),
+        (5, 3, 60)
+    );
+    let failures = &stack.alarms[&monplan::model::AlarmName::new("example-job-failures")].value;
+    assert_eq!(
+        (failures.evaluation_periods, failures.metric.period),
+        (1, 300)
+    );
+}
