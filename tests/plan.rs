@@ -57,16 +57,28 @@ fn desired(yaml: &str) -> DesiredStack {
 }
 
 fn scope() -> Scope {
-    Scope { partition: "aws".into(), region: "us-east-1".into(), account: "123456789012".into() }
+    Scope {
+        partition: "aws".into(),
+        region: "us-east-1".into(),
+        account: "123456789012".into(),
+    }
 }
 
 fn run(stack: &DesiredStack, live: &LiveState) -> Plan {
     let scope = scope();
-    plan(&[StackInput { desired: stack, scope: &scope, live }])
+    plan(&[StackInput {
+        desired: stack,
+        scope: &scope,
+        live,
+    }])
 }
 
 fn text(plan: &Plan) -> String {
-    Text { plan, style: Style { color: false } }.to_string()
+    Text {
+        plan,
+        style: Style { color: false },
+    }
+    .to_string()
 }
 
 /// What AWS holds once the operations of a plan made against nothing have run.
@@ -79,18 +91,38 @@ fn live_after_create(stack: &DesiredStack) -> LiveState {
             match op {
                 Op::CreateTopic(topic) => {
                     let arn = scope.topic_arn(&topic.name);
-                    let live_topic = LiveTopic { arn, owner: owner(&stack.name), topic: Some(topic.clone()), subscriptions: Vec::new() };
+                    let live_topic = LiveTopic {
+                        arn,
+                        owner: owner(&stack.name),
+                        topic: Some(topic.clone()),
+                        subscriptions: Vec::new(),
+                    };
                     live.topics.insert(topic.name.clone(), live_topic);
                 }
-                Op::Subscribe { topic, protocol, endpoint } => {
+                Op::Subscribe {
+                    topic,
+                    protocol,
+                    endpoint,
+                } => {
                     let name = topic.topic_name().unwrap();
-                    let arn = Some(Arn::new(format!("{topic}:{}", live.topics[&name].subscriptions.len())));
-                    let sub = LiveSubscription { protocol: *protocol, endpoint: endpoint.expose().to_string(), arn };
+                    let arn = Some(Arn::new(format!(
+                        "{topic}:{}",
+                        live.topics[&name].subscriptions.len()
+                    )));
+                    let sub = LiveSubscription {
+                        protocol: *protocol,
+                        endpoint: endpoint.expose().to_string(),
+                        arn,
+                    };
                     live.topics.get_mut(&name).unwrap().subscriptions.push(sub);
                 }
                 Op::PutAlarm { alarm, .. } => {
                     let body = LiveAlarmBody::Metric(alarm.clone());
-                    let live_alarm = LiveAlarm { arn: scope.alarm_arn(&alarm.name), owner: owner(&stack.name), body };
+                    let live_alarm = LiveAlarm {
+                        arn: scope.alarm_arn(&alarm.name),
+                        owner: owner(&stack.name),
+                        body,
+                    };
                     live.alarms.insert(alarm.name.clone(), live_alarm);
                 }
                 other => panic!("a create plan has no {other:?}"),
@@ -116,12 +148,33 @@ fn an_empty_account_gets_everything_in_dependency_order() {
     let stack = desired(STACK);
     let plan = run(&stack, &LiveState::default());
     assert_eq!(plan.summary().add, 5);
-    let kinds: Vec<String> = plan.changes.iter().map(|c| c.resource.kind().to_string()).collect();
-    assert_eq!(kinds, ["topic", "subscription", "subscription", "alarm", "alarm"]);
-    let Op::PutAlarm { alarm, with_tags: true } = &plan.changes[3].ops[0] else { panic!("PutAlarm with tags") };
-    assert_eq!(alarm.actions.alarm, [monplan::model::Action::Arn(Arn::new("arn:aws:sns:us-east-1:123456789012:shop-oncall"))]);
+    let kinds: Vec<String> = plan
+        .changes
+        .iter()
+        .map(|c| c.resource.kind().to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["topic", "subscription", "subscription", "alarm", "alarm"]
+    );
+    let Op::PutAlarm {
+        alarm,
+        with_tags: true,
+    } = &plan.changes[3].ops[0]
+    else {
+        panic!("PutAlarm with tags")
+    };
+    assert_eq!(
+        alarm.actions.alarm,
+        [monplan::model::Action::Arn(Arn::new(
+            "arn:aws:sns:us-east-1:123456789012:shop-oncall"
+        ))]
+    );
     let rendered = text(&plan);
-    assert!(!rendered.contains(SECRET), "the secret endpoint must be redacted");
+    assert!(
+        !rendered.contains(SECRET),
+        "the secret endpoint must be redacted"
+    );
     assert!(rendered.ends_with("Plan: 5 to add, 0 to change, 0 to destroy.\n"));
     insta::assert_snapshot!(rendered);
 }
@@ -141,13 +194,27 @@ fn a_changed_threshold_is_exactly_one_field() {
     let mut live = live_after_create(&stack);
     alarm_mut(&mut live, "shop-errors").threshold = 7.0;
     let plan = run(&stack, &live);
-    let [change] = plan.changes.as_slice() else { panic!("one change: {}", text(&plan)) };
+    let [change] = plan.changes.as_slice() else {
+        panic!("one change: {}", text(&plan))
+    };
     assert_eq!(change.action, ChangeAction::Update);
-    assert_eq!(change.resource, ResourceId::Alarm(AlarmName::new("shop-errors")));
-    let fields: Vec<(&str, Option<&str>, Option<&str>)> =
-        change.fields.iter().map(|f| (f.name.as_str(), f.before.as_deref(), f.after.as_deref())).collect();
+    assert_eq!(
+        change.resource,
+        ResourceId::Alarm(AlarmName::new("shop-errors"))
+    );
+    let fields: Vec<(&str, Option<&str>, Option<&str>)> = change
+        .fields
+        .iter()
+        .map(|f| (f.name.as_str(), f.before.as_deref(), f.after.as_deref()))
+        .collect();
     assert_eq!(fields, [("threshold", Some("above 7"), Some("above 5"))]);
-    assert!(matches!(change.ops.as_slice(), [Op::PutAlarm { with_tags: false, .. }]));
+    assert!(matches!(
+        change.ops.as_slice(),
+        [Op::PutAlarm {
+            with_tags: false,
+            ..
+        }]
+    ));
     insta::assert_snapshot!(text(&plan));
 }
 
@@ -158,11 +225,17 @@ fn tags_are_reconciled_through_the_tagging_calls() {
     let alarm = alarm_mut(&mut live, "shop-latency");
     alarm.tags.insert("team".into(), "mobile".into());
     alarm.tags.insert("stale".into(), "yes".into());
-    alarm.tags.insert("aws:cloudformation:stack-name".into(), "kept".into());
+    alarm
+        .tags
+        .insert("aws:cloudformation:stack-name".into(), "kept".into());
     let plan = run(&stack, &live);
-    let [change] = plan.changes.as_slice() else { panic!("{}", text(&plan)) };
+    let [change] = plan.changes.as_slice() else {
+        panic!("{}", text(&plan))
+    };
     let tagged = BTreeMap::from([("team".to_string(), "web".to_string())]);
-    assert!(matches!(&change.ops[..], [Op::TagResource { tags, .. }, Op::UntagResource { keys, .. }] if *tags == tagged && keys == &["stale"]));
+    assert!(
+        matches!(&change.ops[..], [Op::TagResource { tags, .. }, Op::UntagResource { keys, .. }] if *tags == tagged && keys == &["stale"])
+    );
 }
 
 #[test]
@@ -178,19 +251,36 @@ fn owned_leftovers_are_deleted_and_foreign_resources_are_not() {
     live.alarms.insert(AlarmName::new("someone-elses"), foreign);
     let mut other_stack = template;
     other_stack.owner = Owner::Stack(StackName::new("billing"));
-    live.alarms.insert(AlarmName::new("billing-errors"), other_stack);
+    live.alarms
+        .insert(AlarmName::new("billing-errors"), other_stack);
     let topic = TopicName::new("shop-retired");
-    live.topics.insert(topic.clone(), LiveTopic {
-        arn: scope().topic_arn(&topic),
-        owner: owner(&stack.name),
-        topic: Some(Topic { name: topic.clone(), display_name: None, tags: BTreeMap::new() }),
-        subscriptions: Vec::new(),
-    });
+    live.topics.insert(
+        topic.clone(),
+        LiveTopic {
+            arn: scope().topic_arn(&topic),
+            owner: owner(&stack.name),
+            topic: Some(Topic {
+                name: topic.clone(),
+                display_name: None,
+                tags: BTreeMap::new(),
+            }),
+            subscriptions: Vec::new(),
+        },
+    );
 
     let plan = run(&stack, &live);
-    let deleted: Vec<String> = plan.changes.iter().map(|c| format!("{:?} {}", c.action, c.resource)).collect();
-    assert_eq!(deleted, ["Delete alarm \"shop-old\"", "Delete topic \"shop-retired\""]);
-    assert!(matches!(&plan.changes[0].ops[..], [Op::DeleteAlarms(names)] if names == &[AlarmName::new("shop-old")]));
+    let deleted: Vec<String> = plan
+        .changes
+        .iter()
+        .map(|c| format!("{:?} {}", c.action, c.resource))
+        .collect();
+    assert_eq!(
+        deleted,
+        ["Delete alarm \"shop-old\"", "Delete topic \"shop-retired\""]
+    );
+    assert!(
+        matches!(&plan.changes[0].ops[..], [Op::DeleteAlarms(names)] if names == &[AlarmName::new("shop-old")])
+    );
     insta::assert_snapshot!(text(&plan));
 }
 
@@ -198,13 +288,25 @@ fn owned_leftovers_are_deleted_and_foreign_resources_are_not() {
 fn a_declared_name_that_is_not_ours_is_a_plan_error() {
     let stack = desired(STACK);
     let mut live = live_after_create(&stack);
-    live.alarms.get_mut(&AlarmName::new("shop-errors")).unwrap().owner = Owner::Foreign;
-    live.topics.get_mut(&TopicName::new("shop-oncall")).unwrap().owner = Owner::Stack(StackName::new("billing"));
+    live.alarms
+        .get_mut(&AlarmName::new("shop-errors"))
+        .unwrap()
+        .owner = Owner::Foreign;
+    live.topics
+        .get_mut(&TopicName::new("shop-oncall"))
+        .unwrap()
+        .owner = Owner::Stack(StackName::new("billing"));
     let plan = run(&stack, &live);
     let codes: Vec<&str> = plan.errors.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["E0102", "E0101"]);
-    assert!(plan.changes.iter().all(|c| c.resource != ResourceId::Alarm(AlarmName::new("shop-errors"))));
-    assert!(plan.changes.iter().all(|c| c.resource.kind() != monplan::model::ResourceKind::Topic));
+    assert!(plan
+        .changes
+        .iter()
+        .all(|c| c.resource != ResourceId::Alarm(AlarmName::new("shop-errors"))));
+    assert!(plan
+        .changes
+        .iter()
+        .all(|c| c.resource.kind() != monplan::model::ResourceKind::Topic));
 }
 
 #[test]
@@ -217,16 +319,27 @@ fn subscriptions_reconcile_to_the_declared_set_and_pending_ones_wait() {
     topic.subscriptions.push(LiveSubscription {
         protocol: Protocol::Https,
         endpoint: "https://old-hooks.example.com/services/T0/old-secret".into(),
-        arn: Some(Arn::new("arn:aws:sns:us-east-1:123456789012:shop-oncall:old")),
+        arn: Some(Arn::new(
+            "arn:aws:sns:us-east-1:123456789012:shop-oncall:old",
+        )),
     });
-    topic.subscriptions.push(LiveSubscription { protocol: Protocol::Sms, endpoint: "+15555550100".into(), arn: None });
+    topic.subscriptions.push(LiveSubscription {
+        protocol: Protocol::Sms,
+        endpoint: "+15555550100".into(),
+        arn: None,
+    });
     let plan = run(&stack, &live);
-    let [change] = plan.changes.as_slice() else { panic!("{}", text(&plan)) };
+    let [change] = plan.changes.as_slice() else {
+        panic!("{}", text(&plan))
+    };
     assert_eq!(change.action, ChangeAction::Delete);
     assert!(matches!(&change.ops[..], [Op::Unsubscribe(arn)] if arn.as_str().ends_with(":old")));
     assert_eq!(plan.notices.len(), 2);
     let rendered = text(&plan);
-    assert!(!rendered.contains("old-secret"), "a removed webhook's path may hold a token: {rendered}");
+    assert!(
+        !rendered.contains("old-secret"),
+        "a removed webhook's path may hold a token: {rendered}"
+    );
     assert!(rendered.contains("https://old-hooks.example.com/..."));
     insta::assert_snapshot!(rendered);
 }
@@ -235,11 +348,25 @@ fn subscriptions_reconcile_to_the_declared_set_and_pending_ones_wait() {
 fn another_alarm_kind_under_our_name_is_replaced() {
     let stack = desired(STACK);
     let mut live = live_after_create(&stack);
-    live.alarms.get_mut(&AlarmName::new("shop-latency")).unwrap().body = LiveAlarmBody::Other("composite alarm".into());
+    live.alarms
+        .get_mut(&AlarmName::new("shop-latency"))
+        .unwrap()
+        .body = LiveAlarmBody::Other("composite alarm".into());
     let plan = run(&stack, &live);
-    let [change] = plan.changes.as_slice() else { panic!("{}", text(&plan)) };
+    let [change] = plan.changes.as_slice() else {
+        panic!("{}", text(&plan))
+    };
     assert_eq!(change.action, ChangeAction::Replace);
     assert_eq!(plan.summary().add, 1);
     assert_eq!(plan.summary().destroy, 1);
-    assert!(matches!(&change.ops[..], [Op::DeleteAlarms(_), Op::PutAlarm { with_tags: true, .. }]));
+    assert!(matches!(
+        &change.ops[..],
+        [
+            Op::DeleteAlarms(_),
+            Op::PutAlarm {
+                with_tags: true,
+                ..
+            }
+        ]
+    ));
 }

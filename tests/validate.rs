@@ -78,7 +78,10 @@ fn alarm_rules_are_all_reported_in_one_run() {
     let found = codes(&diags);
     // One diagnostic per problem: the bad default `treat_missing_data` is reported once,
     // although every alarm overrides it.
-    assert_eq!(found, ["E0007", "E0006", "E0006", "E0007", "E0007", "E0005", "E0006", "E0006", "E0005"]);
+    assert_eq!(
+        found,
+        ["E0007", "E0006", "E0006", "E0007", "E0007", "E0005", "E0006", "E0006", "E0005"]
+    );
     assert!(rendered.contains("datapoints_to_alarm (3) is more than evaluation_periods (2)"));
     assert!(rendered.contains("inherited from defaults"));
     assert!(rendered.contains("a period of 45s is not allowed"));

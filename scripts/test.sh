@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# README command 2 (and CI): format check, clippy, and the test suite against moto.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+
+echo "==> ensure moto"
+bash scripts/ensure-moto.sh
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "==> cargo clippy"
+cargo clippy --all-targets --locked -- -D warnings
+
+echo "==> cargo test"
+export MONPLAN_MOTO_SERVER="$REPO/.venv-moto/bin/moto_server"
+export MONPLAN_PYTHON="$REPO/.venv-moto/bin/python"
+cargo test --locked

@@ -1,0 +1,516 @@
+//! The real binary against a real AWS API (a moto server of each test's own, on
+//! 127.0.0.1): plan, apply, plan again; ownership with foreign resources present; a
+//! failed apply and its convergence; secrets. Read back with an independent client.
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+use support::{Emulator, Output};
+
+const WEBHOOK: &str = "https://hooks.example.com/services/T000/B000/e2e-secret-token";
+
+fn write(dir: &Path, name: &str, yaml: &str) {
+    std::fs::write(dir.join(name), yaml).unwrap();
+}
+
+/// Runs monplan in `dir` with the example's webhook variable set.
+fn monplan(emulator: &Emulator, dir: &Path, args: &[&str]) -> Output {
+    emulator.run(args, dir, &[("ONCALL_WEBHOOK", WEBHOOK)])
+}
+
+fn assert_no_secret(outputs: &[&Output]) {
+    for output in outputs {
+        assert!(
+            !output.stdout.contains(WEBHOOK) && !output.stderr.contains(WEBHOOK),
+            "secret leaked:\n{output}"
+        );
+        assert!(
+            !output.stdout.contains("e2e-secret-token")
+                && !output.stderr.contains("e2e-secret-token"),
+            "secret leaked:\n{output}"
+        );
+    }
+}
+
+/// The number after `name ` in `-v`'s "read: N AWS calls in ... (A 1, B 2)" line.
+fn calls(output: &Output, operation: &str) -> u64 {
+    let line = output
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("read: "))
+        .unwrap_or_else(|| panic!("no call count:\n{output}"));
+    line.split(['(', ',', ')'])
+        .map(str::trim)
+        .find_map(|part| {
+            part.strip_prefix(operation)
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn total_calls(output: &Output) -> u64 {
+    let line = output
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("read: "))
+        .unwrap();
+    line["read: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn alarms(dump: &Value) -> Vec<String> {
+    dump["alarms"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn the_example_applies_converges_and_reads_back_exactly_as_declared() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy("stacks/example.yaml", dir.path().join("example.yaml")).unwrap();
+
+    let first = monplan(
+        &emulator,
+        dir.path(),
+        &["plan", "--detailed-exitcode", "example.yaml"],
+    );
+    first
+        .assert_code(2)
+        .assert_stdout_contains("Plan: 8 to add, 0 to change, 0 to destroy.");
+    let apply = monplan(
+        &emulator,
+        dir.path(),
+        &["apply", "--auto-approve", "example.yaml"],
+    );
+    apply
+        .assert_code(0)
+        .assert_stdout_contains("Apply complete! Resources: 8 added, 0 changed, 0 destroyed.");
+    let again = monplan(
+        &emulator,
+        dir.path(),
+        &["plan", "--detailed-exitcode", "-v", "example.yaml"],
+    );
+    again.assert_code(0).assert_stdout_contains("No changes.");
+    let second_apply = monplan(
+        &emulator,
+        dir.path(),
+        &["apply", "--auto-approve", "example.yaml"],
+    );
+    second_apply
+        .assert_code(0)
+        .assert_stdout_contains("No changes.");
+    assert!(
+        !second_apply.stdout.contains("Apply complete"),
+        "a second apply is a no-op:\n{second_apply}"
+    );
+    assert_no_secret(&[&first, &apply, &again, &second_apply]);
+
+    let dump = emulator.awsctl(&["dump"]);
+    let tags =
+        json!({"monplan:stack": "example", "team": "ml-platform", "service": "transcription"});
+    let topics = dump["topics"].as_object().unwrap();
+    assert_eq!(topics.keys().collect::<Vec<_>>(), ["example-oncall"]);
+    let topic = &topics["example-oncall"];
+    assert_eq!(topic["attributes"]["DisplayName"], "Transcription on-call");
+    assert_eq!(topic["tags"], tags);
+    let mut subscriptions: Vec<(String, String)> = topic["subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["protocol"].as_str().unwrap().into(),
+                s["endpoint"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    subscriptions.sort();
+    assert_eq!(
+        subscriptions,
+        [
+            ("email".into(), "oncall@example.com".into()),
+            ("https".into(), WEBHOOK.to_string())
+        ]
+    );
+
+    let oncall = "arn:aws:sns:us-east-1:123456789012:example-oncall";
+    assert_eq!(
+        alarms(&dump),
+        [
+            "example-job-failures",
+            "example-jobs-backlog",
+            "example-jobs-failed",
+            "example-jobs-stuck",
+            "example-slow-transcriptions"
+        ]
+    );
+    let expected = json!({
+        "example-job-failures": {"AlarmDescription": "Transcription jobs failing", "Namespace": "Transcription", "MetricName": "JobFailed",
+            "Dimensions": {"Queue": "transcription-jobs"}, "Statistic": "Sum", "Period": 300, "Unit": "Count", "Threshold": 5.0,
+            "ComparisonOperator": "GreaterThanThreshold", "EvaluationPeriods": 1, "DatapointsToAlarm": 1, "TreatMissingData": "notBreaching",
+            "ActionsEnabled": true, "AlarmActions": [oncall], "OKActions": [oncall], "InsufficientDataActions": []},
+        "example-jobs-backlog": {"AlarmDescription": "More than 1000 transcription jobs are waiting", "Namespace": "AWS/SQS",
+            "MetricName": "ApproximateNumberOfMessagesVisible", "Dimensions": {"QueueName": "transcription-jobs"}, "Statistic": "Maximum",
+            "Period": 60, "Threshold": 1000.0, "ComparisonOperator": "GreaterThanThreshold", "EvaluationPeriods": 5, "DatapointsToAlarm": 3,
+            "TreatMissingData": "missing", "ActionsEnabled": true, "AlarmActions": [oncall], "OKActions": [], "InsufficientDataActions": []},
+        "example-jobs-failed": {"AlarmDescription": "Transcription jobs reached the dead-letter queue", "Namespace": "AWS/SQS",
+            "MetricName": "ApproximateNumberOfMessagesVisible", "Dimensions": {"QueueName": "transcription-jobs-dlq"}, "Statistic": "Maximum",
+            "Period": 60, "Threshold": 0.0, "ComparisonOperator": "GreaterThanThreshold", "EvaluationPeriods": 1, "DatapointsToAlarm": 1,
+            "TreatMissingData": "notBreaching", "ActionsEnabled": true, "AlarmActions": [oncall], "OKActions": [], "InsufficientDataActions": []},
+        "example-jobs-stuck": {"AlarmDescription": "The oldest transcription job has waited more than 30 minutes", "Namespace": "AWS/SQS",
+            "MetricName": "ApproximateAgeOfOldestMessage", "Dimensions": {"QueueName": "transcription-jobs"}, "Statistic": "Maximum",
+            "Period": 60, "Threshold": 1800.0, "ComparisonOperator": "GreaterThanThreshold", "EvaluationPeriods": 5, "DatapointsToAlarm": 3,
+            "TreatMissingData": "missing", "ActionsEnabled": true, "AlarmActions": [oncall], "OKActions": [oncall], "InsufficientDataActions": []},
+        "example-slow-transcriptions": {"AlarmDescription": "p99 transcription time above 10 minutes", "Namespace": "Transcription",
+            "MetricName": "JobDuration", "Dimensions": {}, "ExtendedStatistic": "p99", "Period": 60, "Unit": "Seconds", "Threshold": 600.0,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold", "EvaluationPeriods": 5, "DatapointsToAlarm": 3, "TreatMissingData": "missing",
+            "ActionsEnabled": true, "AlarmActions": [oncall], "OKActions": [], "InsufficientDataActions": []},
+    });
+    for (name, fields) in expected.as_object().unwrap() {
+        let live = &dump["alarms"][name];
+        for (field, value) in fields.as_object().unwrap() {
+            assert_eq!(&live[field], value, "{name}.{field}");
+        }
+        assert_eq!(live["Tags"], tags, "{name} tags");
+    }
+}
+
+const SHOP: &str = r"
+stack: shop
+tags: { team: web }
+defaults: { notify: [oncall] }
+topics:
+  oncall:
+    subscriptions:
+      - email: oncall@example.com
+      - email: backup@example.com
+alarms:
+  errors:
+    metric: { namespace: Shop, name: Errors, stat: Sum }
+    above: 5
+  latency:
+    metric: { namespace: Shop, name: Latency, stat: p99 }
+    above: 800
+";
+
+fn apply_clean(emulator: &Emulator, dir: &Path) {
+    monplan(emulator, dir, &["apply", "--auto-approve", "stacks"]).assert_code(0);
+    monplan(emulator, dir, &["plan", "--detailed-exitcode", "stacks"])
+        .assert_code(0)
+        .assert_stdout_contains("No changes.");
+}
+
+fn stacks_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("stacks")).unwrap();
+    dir
+}
+
+#[test]
+fn changing_one_threshold_plans_exactly_that_field() {
+    let emulator = Emulator::start();
+    let dir = stacks_dir();
+    write(&dir.path().join("stacks"), "shop.yaml", SHOP);
+    apply_clean(&emulator, dir.path());
+
+    write(
+        &dir.path().join("stacks"),
+        "shop.yaml",
+        &SHOP.replace("above: 5", "above: 10"),
+    );
+    let plan = monplan(&emulator, dir.path(), &["plan", "--detailed-exitcode"]);
+    plan.assert_code(2)
+        .assert_stdout_contains("Plan: 0 to add, 1 to change, 0 to destroy.");
+    let changed: Vec<&str> = plan
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with('~'))
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "  ~ alarm \"shop-errors\"",
+            "      ~ threshold: above 5 -> above 10"
+        ],
+        "{plan}"
+    );
+    apply_clean(&emulator, dir.path());
+    assert_eq!(
+        emulator.awsctl(&["dump"])["alarms"]["shop-errors"]["Threshold"],
+        10.0
+    );
+}
+
+#[test]
+fn removing_an_alarm_and_a_subscription_deletes_them() {
+    let emulator = Emulator::start();
+    let dir = stacks_dir();
+    write(&dir.path().join("stacks"), "shop.yaml", SHOP);
+    apply_clean(&emulator, dir.path());
+
+    let smaller = SHOP
+        .replace("      - email: backup@example.com\n", "")
+        .replace(
+        "  latency:\n    metric: { namespace: Shop, name: Latency, stat: p99 }\n    above: 800\n",
+        "",
+    );
+    write(&dir.path().join("stacks"), "shop.yaml", &smaller);
+    let plan = monplan(&emulator, dir.path(), &["plan"]);
+    plan.assert_code(0)
+        .assert_stdout_contains("- alarm \"shop-latency\"")
+        .assert_stdout_contains("- subscription \"shop-oncall\" email:backup@example.com")
+        .assert_stdout_contains("Plan: 0 to add, 0 to change, 2 to destroy.");
+    apply_clean(&emulator, dir.path());
+
+    let dump = emulator.awsctl(&["dump"]);
+    assert_eq!(alarms(&dump), ["shop-errors"]);
+    let endpoints: Vec<&str> = dump["topics"]["shop-oncall"]["subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["endpoint"].as_str().unwrap())
+        .collect();
+    assert_eq!(endpoints, ["oncall@example.com"]);
+}
+
+#[test]
+fn foreign_resources_are_never_changed_or_deleted() {
+    let emulator = Emulator::start();
+    // Named like ours but untagged, owned by another stack, AWS-managed, and a foreign topic.
+    emulator.awsctl(&["put-alarm", "shop-manual", "--threshold", "1"]);
+    emulator.awsctl(&[
+        "put-alarm",
+        "billing-errors",
+        "--tag",
+        "monplan:stack=billing",
+    ]);
+    emulator.awsctl(&["put-alarm", "TargetTracking-shop-workers-AlarmHigh"]);
+    emulator.awsctl(&["create-topic", "shop-legacy"]);
+    emulator.awsctl(&["subscribe", "shop-legacy", "email", "legacy@example.com"]);
+    let before = emulator.awsctl(&["dump"]);
+
+    let dir = stacks_dir();
+    write(&dir.path().join("stacks"), "shop.yaml", SHOP);
+    apply_clean(&emulator, dir.path());
+    // Remove everything of ours from the stack: only ours may go.
+    write(&dir.path().join("stacks"), "shop.yaml", "stack: shop\n");
+    let plan = monplan(&emulator, dir.path(), &["plan"]);
+    plan.assert_code(0)
+        .assert_stdout_contains("Plan: 0 to add, 0 to change, 3 to destroy.");
+    apply_clean(&emulator, dir.path());
+
+    let after = emulator.awsctl(&["dump"]);
+    assert_eq!(
+        after, before,
+        "foreign resources must be exactly as they were"
+    );
+}
+
+#[test]
+fn a_declared_name_that_exists_outside_monplan_is_a_plan_error_and_nothing_changes() {
+    let emulator = Emulator::start();
+    emulator.awsctl(&["put-alarm", "shop-errors"]);
+    emulator.awsctl(&[
+        "create-topic",
+        "shop-oncall",
+        "--tag",
+        "monplan:stack=billing",
+    ]);
+    let before = emulator.awsctl(&["dump"]);
+    let dir = stacks_dir();
+    write(&dir.path().join("stacks"), "shop.yaml", SHOP);
+
+    let plan = monplan(&emulator, dir.path(), &["plan"]);
+    plan.assert_code(1)
+        .assert_stderr_contains("error[E0101]: alarm `shop-errors` exists outside monplan")
+        .assert_stderr_contains(
+            "error[E0102]: topic `shop-oncall` belongs to monplan stack `billing`",
+        )
+        .assert_stderr_contains("shop.yaml:11:3");
+    let apply = monplan(&emulator, dir.path(), &["apply", "--auto-approve"]);
+    apply
+        .assert_code(1)
+        .assert_stderr_contains("nothing was changed in AWS");
+    assert_eq!(emulator.awsctl(&["dump"]), before);
+}
+
+#[test]
+fn a_failed_apply_reports_the_aws_error_and_the_next_apply_converges() {
+    let emulator = Emulator::start();
+    let dir = stacks_dir();
+    let stack = r"
+stack: pager
+topics:
+  page:
+    subscriptions:
+      - sms: ${env:PAGER_NUMBER}
+alarms:
+  down:
+    metric: { namespace: Pager, name: Down, stat: Maximum }
+    above: 0
+    notify: [page]
+";
+    write(&dir.path().join("stacks"), "pager.yaml", stack);
+    // Not a phone number: SNS refuses it. Values from the environment are secrets, so
+    // monplan does not check them locally (a diagnostic would have to quote them).
+    let bad = "bogus-pager-number";
+    let failed = emulator.run(
+        &["apply", "--auto-approve"],
+        dir.path(),
+        &[("PAGER_NUMBER", bad)],
+    );
+    failed
+        .assert_code(1)
+        .assert_stderr_contains("topic \"pager-page\": created")
+        .assert_stderr_contains("error: apply stopped: subscription \"pager-page\" sms:(sensitive: ${env:PAGER_NUMBER}) failed")
+        .assert_stderr_contains("Subscribe on arn:aws:sns:us-east-1:123456789012:pager-page sms:(sensitive: ${env:PAGER_NUMBER}) failed: InvalidParameter:")
+        .assert_stderr_contains("not started (1):\n  alarm \"pager-down\"");
+    assert!(
+        !failed.stderr.contains(bad) && !failed.stdout.contains(bad),
+        "the secret leaked:\n{failed}"
+    );
+    let dump = emulator.awsctl(&["dump"]);
+    assert_eq!(
+        dump["topics"].as_object().unwrap().len(),
+        1,
+        "the topic was created before the failure"
+    );
+    assert!(
+        alarms(&dump).is_empty(),
+        "nothing after the failure was started"
+    );
+
+    let good = [("PAGER_NUMBER", "+15555550100")];
+    let retry = emulator.run(&["apply", "--auto-approve"], dir.path(), &good);
+    retry
+        .assert_code(0)
+        .assert_stdout_contains("Resources: 2 added, 0 changed, 0 destroyed.");
+    emulator
+        .run(&["plan", "--detailed-exitcode"], dir.path(), &good)
+        .assert_code(0);
+}
+
+#[test]
+fn the_emulator_going_away_is_an_aws_error_naming_the_operation() {
+    let mut emulator = Emulator::start();
+    let dir = stacks_dir();
+    write(&dir.path().join("stacks"), "shop.yaml", SHOP);
+    emulator.stop();
+    let plan = monplan(&emulator, dir.path(), &["plan"]);
+    plan.assert_code(1)
+        .assert_stderr_contains("GetCallerIdentity on caller identity failed: DispatchFailure:");
+}
+
+#[test]
+fn apply_without_a_terminal_refuses_unless_auto_approved() {
+    let emulator = Emulator::start();
+    let dir = stacks_dir();
+    write(&dir.path().join("stacks"), "shop.yaml", SHOP);
+    let refused = monplan(&emulator, dir.path(), &["apply"]);
+    refused
+        .assert_code(1)
+        .assert_stdout_contains("Plan: 5 to add")
+        .assert_stderr_contains("--auto-approve");
+    let dump = emulator.awsctl(&["dump"]);
+    assert!(alarms(&dump).is_empty() && dump["topics"].as_object().unwrap().is_empty());
+}
+
+#[test]
+fn bad_input_changes_nothing_and_validate_needs_no_credentials() {
+    let emulator = Emulator::start();
+    let dir = stacks_dir();
+    write(
+        &dir.path().join("stacks"),
+        "shop.yaml",
+        &SHOP.replace("above: 5", "above: 5\n    abuve: 6"),
+    );
+    let apply = monplan(&emulator, dir.path(), &["apply", "--auto-approve"]);
+    apply
+        .assert_code(1)
+        .assert_stderr_contains("stacks/shop.yaml:14:5")
+        .assert_stderr_contains("did you mean `above`?");
+    let dump = emulator.awsctl(&["dump"]);
+    assert!(dump["topics"].as_object().unwrap().is_empty());
+
+    // No AWS variables at all: validate is offline.
+    let mut validate = std::process::Command::new(env!("CARGO_BIN_EXE_monplan"));
+    validate
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .current_dir(dir.path());
+    write(&dir.path().join("stacks"), "shop.yaml", SHOP);
+    let output = validate.arg("validate").output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn secrets_stay_out_of_every_output_even_verbose() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy("stacks/example.yaml", dir.path().join("example.yaml")).unwrap();
+    let apply = monplan(
+        &emulator,
+        dir.path(),
+        &["apply", "--auto-approve", "-vv", "example.yaml"],
+    );
+    apply.assert_code(0);
+    // Remove the webhook from the YAML: its deletion must not print the URL either.
+    let text = std::fs::read_to_string("stacks/example.yaml")
+        .unwrap()
+        .replace("      - https: ${env:ONCALL_WEBHOOK}\n", "");
+    write(dir.path(), "example.yaml", &text);
+    let plan = monplan(&emulator, dir.path(), &["plan", "-vv", "example.yaml"]);
+    plan.assert_code(0).assert_stdout_contains(
+        "- subscription \"example-oncall\" https:(sensitive: https://hooks.example.com/...)",
+    );
+    let delete = monplan(
+        &emulator,
+        dir.path(),
+        &["apply", "--auto-approve", "-vv", "example.yaml"],
+    );
+    delete.assert_code(0);
+    assert_no_secret(&[&apply, &plan, &delete]);
+}
+
+#[test]
+fn plan_reads_are_batched_whatever_the_number_of_alarms() {
+    let emulator = Emulator::start();
+    let dir = stacks_dir();
+    let mut yaml = String::from("stack: big\ntopics:\n  oncall: {}\nalarms:\n");
+    for i in 0..250 {
+        yaml.push_str(&format!("  a{i}:\n    metric: {{ namespace: Big, name: M{i}, stat: Sum }}\n    above: {i}\n    notify: [oncall]\n"));
+    }
+    write(&dir.path().join("stacks"), "big.yaml", &yaml);
+    let empty = monplan(&emulator, dir.path(), &["plan", "-v"]);
+    empty
+        .assert_code(0)
+        .assert_stdout_contains("Plan: 251 to add");
+    apply_clean(&emulator, dir.path());
+    let plan = monplan(
+        &emulator,
+        dir.path(),
+        &["plan", "-v", "--detailed-exitcode"],
+    );
+    plan.assert_code(0);
+    // 250 names at 100 per call; one tag query; the topic's attributes and subscriptions;
+    // who we are. Nothing per alarm.
+    assert_eq!(calls(&plan, "DescribeAlarms"), 3, "{plan}");
+    assert_eq!(calls(&plan, "GetResources"), 3, "{plan}"); // 251 tagged resources, 100 a page
+    assert_eq!(calls(&plan, "ListTagsForResource"), 0, "{plan}");
+    assert_eq!(total_calls(&plan), 3 + 3 + 1 + 1 + 1, "{plan}");
+}
