@@ -294,7 +294,9 @@ impl<'a> Fields<'a> {
     }
 
     fn has(&self, key: &str) -> bool {
-        self.pairs.iter().any(|(k, _)| matches!(&k.value, Value::Str(s) if s == key))
+        self.pairs
+            .iter()
+            .any(|(k, _)| matches!(&k.value, Value::Str(s) if s == key))
     }
 
     fn take(&mut self, key: &str) -> Option<&'a Node> {
