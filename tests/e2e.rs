@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use serde_json::{json, Value};
@@ -493,7 +494,8 @@ fn plan_reads_are_batched_whatever_the_number_of_alarms() {
     let dir = stacks_dir();
     let mut yaml = String::from("stack: big\ntopics:\n  oncall: {}\nalarms:\n");
     for i in 0..250 {
-        yaml.push_str(&format!("  a{i}:\n    metric: {{ namespace: Big, name: M{i}, stat: Sum }}\n    above: {i}\n    notify: [oncall]\n"));
+        let _ = write!(
+            yaml,"  a{i}:\n    metric: {{ namespace: Big, name: M{i}, stat: Sum }}\n    above: {i}\n    notify: [oncall]\n");
     }
     write(&dir.path().join("stacks"), "big.yaml", &yaml);
     let empty = monplan(&emulator, dir.path(), &["plan", "-v"]);

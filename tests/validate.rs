@@ -202,12 +202,12 @@ fn the_example_stack_is_valid_and_complete() {
         "Debug output must redact secrets"
     );
     // Inheritance: defaults give 5/3; the DLQ alarm overrides both.
-    let stuck = &stack.alarms[&monplan::model::AlarmName::new("example-jobs-stuck")].value;
+    let oldest = &stack.alarms[&monplan::model::AlarmName::new("example-jobs-stuck")].value;
     assert_eq!(
         (
-            stuck.evaluation_periods,
-            stuck.datapoints_to_alarm,
-            stuck.metric.period
+            oldest.evaluation_periods,
+            oldest.datapoints_to_alarm,
+            oldest.metric.period
         ),
         (5, 3, 60)
     );
