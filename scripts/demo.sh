@@ -7,11 +7,15 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
 # ===== HOOK: prepare_emulator =====================================================
-# Called once the emulator is up and the environment below is exported. Later it creates
-# the queues/ASGs that stacks/example.yaml refers to, against $AWS_ENDPOINT_URL (e.g. with
-# .venv-moto/bin/python and boto3). Empty for now.
+# Called once the emulator is up and the environment below is exported. Creates the
+# queue (with its dead-letter queue) and the Auto Scaling group that stacks/example.yaml
+# refers to, with the independent boto3 client the tests use.
 prepare_emulator() {
-    :
+    local awsctl=(.venv-moto/bin/python tests/support/awsctl.py --endpoint "$AWS_ENDPOINT_URL")
+    echo "==> creating the queue and Auto Scaling group the stack monitors"
+    "${awsctl[@]}" create-queue transcription-jobs --dlq transcription-jobs-dlq >/dev/null
+    "${awsctl[@]}" create-group transcription-workers --min 0 --max 10 --desired 0 >/dev/null
+    echo "    queue transcription-jobs (DLQ transcription-jobs-dlq), group transcription-workers"
 }
 # ===================================================================================
 

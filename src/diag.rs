@@ -311,6 +311,8 @@ pub mod codes {
     pub const OWNED_ELSEWHERE: &str = "E0102";
     /// The account guard of a stack does not match the credentials.
     pub const WRONG_ACCOUNT: &str = "E0103";
+    /// A queue, dead-letter queue or Auto Scaling group the stack uses does not exist.
+    pub const MISSING_RESOURCE: &str = "E0104";
     pub const PENDING_SUBSCRIPTION: &str = "W0101";
     pub const UNMANAGED_LIVE: &str = "W0102";
 }

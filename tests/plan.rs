@@ -6,8 +6,8 @@ use std::io::Write;
 
 use monplan::diag::{Diagnostics, SourceMap};
 use monplan::model::{
-    AlarmName, Arn, DesiredStack, LiveAlarm, LiveAlarmBody, LiveState, LiveSubscription, LiveTopic,
-    Owner, Protocol, ResourceId, Scope, StackName, Topic, TopicName,
+    AlarmName, Arn, Comparison, Condition, DesiredStack, LiveAlarm, LiveAlarmBody, LiveState,
+    LiveSubscription, LiveTopic, Owner, Protocol, ResourceId, Scope, StackName, Topic, TopicName,
 };
 use monplan::plan::render::{Style, Text};
 use monplan::plan::{plan, ChangeAction, Op, Plan, StackInput};
@@ -139,7 +139,7 @@ fn owner(stack: &StackName) -> Owner {
 fn alarm_mut<'a>(live: &'a mut LiveState, name: &str) -> &'a mut monplan::model::Alarm {
     match &mut live.alarms.get_mut(&AlarmName::new(name)).unwrap().body {
         LiveAlarmBody::Metric(alarm) => alarm,
-        LiveAlarmBody::Other(_) => unreachable!(),
+        _ => unreachable!("a metric alarm"),
     }
 }
 
@@ -192,7 +192,10 @@ fn what_the_create_plan_sends_plans_no_change() {
 fn a_changed_threshold_is_exactly_one_field() {
     let stack = desired(STACK);
     let mut live = live_after_create(&stack);
-    alarm_mut(&mut live, "shop-errors").threshold = 7.0;
+    alarm_mut(&mut live, "shop-errors").condition = Condition::Threshold {
+        comparison: Comparison::Above,
+        value: 7.0,
+    };
     let plan = run(&stack, &live);
     let [change] = plan.changes.as_slice() else {
         panic!("one change: {}", text(&plan))

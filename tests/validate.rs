@@ -152,13 +152,6 @@ fn a_stack_needs_a_name() {
 }
 
 #[test]
-fn later_kinds_are_named_as_not_supported_yet() {
-    let (diags, rendered) = fixture("not-supported.yaml");
-    assert!(codes(&diags).iter().filter(|c| **c == "E0010").count() >= 2);
-    insta::assert_snapshot!(rendered);
-}
-
-#[test]
 fn stacks_and_aws_names_are_unique_across_files() {
     let (_, diags, rendered) = check(&[PathBuf::from("tests/fixtures/duplicate-stacks")]);
     assert_eq!(codes(&diags), ["E0009", "E0009"], "{rendered}");
@@ -207,13 +200,39 @@ fn the_example_stack_is_valid_and_complete() {
         (
             oldest.evaluation_periods,
             oldest.datapoints_to_alarm,
-            oldest.metric.period
+            oldest.period()
         ),
         (5, 3, 60)
     );
     let failures = &stack.alarms[&monplan::model::AlarmName::new("example-job-failures")].value;
-    assert_eq!(
-        (failures.evaluation_periods, failures.metric.period),
-        (1, 300)
-    );
+    assert_eq!((failures.evaluation_periods, failures.period()), (1, 300));
+}
+
+#[test]
+fn queues_scaling_math_composites_and_dashboards_are_checked() {
+    let (diags, rendered) = fixture("kinds.yaml");
+    for expected in [
+        "unknown recipe `oldest_mesage_age`",
+        "did you mean `oldest_message_age`?",
+        "expected a duration such as `30m`",
+        "scaling needs `group:`",
+        "give either `backlog_per_instance` or `latency` with `processing_time`",
+        "`visibel` is not one of this alarm's metrics",
+        "metric `spare` is not used by the expression",
+        "an anomaly band watches a single `metric`",
+        "`mth` in the rule is not an alarm of this stack",
+        "`above` does not apply to a composite alarm",
+        "composite alarms reference each other in a cycle: loop-a -> loop-b -> loop-a",
+        "`job` is not a queue of this stack",
+        "`nope` is not an alarm of this stack",
+        "a widget is 1 to 24 columns wide",
+        "unknown widget `chart`",
+    ] {
+        assert!(
+            rendered.contains(expected),
+            "missing {expected:?} in\n{rendered}"
+        );
+    }
+    assert!(diags.error_count() >= 15);
+    insta::assert_snapshot!(rendered);
 }

@@ -3,6 +3,7 @@
 
 mod error;
 mod read;
+mod read_more;
 mod write;
 
 pub use error::AwsError;
@@ -76,6 +77,8 @@ pub struct Clients {
     sns: aws_sdk_sns::Client,
     tagging: aws_sdk_resourcegroupstagging::Client,
     sts: aws_sdk_sts::Client,
+    sqs: aws_sdk_sqs::Client,
+    autoscaling: aws_sdk_autoscaling::Client,
 }
 
 /// Builds clients for `region` (or the configured default). Fails only when no region
@@ -116,12 +119,20 @@ pub async fn connect(
     let sts = aws_sdk_sts::config::Builder::from(&config)
         .interceptor(counter.clone())
         .build();
+    let sqs = aws_sdk_sqs::config::Builder::from(&config)
+        .interceptor(counter.clone())
+        .build();
+    let autoscaling = aws_sdk_autoscaling::config::Builder::from(&config)
+        .interceptor(counter.clone())
+        .build();
     Ok(Clients {
         region,
         cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch),
         sns: aws_sdk_sns::Client::from_conf(sns),
         tagging: aws_sdk_resourcegroupstagging::Client::from_conf(tagging),
         sts: aws_sdk_sts::Client::from_conf(sts),
+        sqs: aws_sdk_sqs::Client::from_conf(sqs),
+        autoscaling: aws_sdk_autoscaling::Client::from_conf(autoscaling),
     })
 }
 
@@ -213,8 +224,26 @@ pub async fn read_world(
             request.stacks.insert(stack.name.clone());
             request.topics.extend(stack.topics.keys().cloned());
             request.alarms.extend(stack.alarms.keys().cloned());
+            request.alarms.extend(stack.composites.keys().cloned());
+            for queue in stack.queues.values() {
+                request.queues.insert(queue.value.name.clone());
+                request.queues.extend(
+                    queue
+                        .value
+                        .dead_letter_queue
+                        .iter()
+                        .map(|d| d.value.clone()),
+                );
+                if queue.value.needs_redrive || queue.value.dead_letter_queue.is_some() {
+                    request.redrive.insert(queue.value.name.clone());
+                }
+                request
+                    .groups
+                    .extend(queue.value.groups.iter().map(|g| g.value.clone()));
+            }
         }
-        let live = read_live(&clients, &scope, &request).await?;
+        // Boxed: the read future holds every concurrent request and is large.
+        let live = Box::pin(read_live(&clients, &scope, &request)).await?;
         // Two spellings of one region (explicit and default) share live state.
         let index = if let Some(index) = world.environments.iter().position(|e| e.scope == scope) {
             merge(&mut world.environments[index].live, live);
@@ -235,6 +264,18 @@ pub async fn read_world(
 }
 
 fn merge(into: &mut crate::model::LiveState, from: crate::model::LiveState) {
-    into.topics.extend(from.topics);
-    into.alarms.extend(from.alarms);
+    let crate::model::LiveState {
+        topics,
+        alarms,
+        queues,
+        groups,
+        policies,
+        dashboards,
+    } = from;
+    into.topics.extend(topics);
+    into.alarms.extend(alarms);
+    into.queues.extend(queues);
+    into.groups.extend(groups);
+    into.policies.extend(policies);
+    into.dashboards.extend(dashboards);
 }

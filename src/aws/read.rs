@@ -3,14 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aws_sdk_cloudwatch::types::{AlarmType, MetricAlarm};
+use aws_sdk_cloudwatch::types::{AlarmType, Dimension, MetricAlarm, MetricStat, StandardUnit};
 use futures_util::{stream, StreamExt, TryStreamExt};
 
 use super::{AwsError, Clients};
 use crate::model::{
-    Action, Alarm, AlarmActions, AlarmName, Arn, Comparison, LiveAlarm, LiveAlarmBody, LiveState,
-    LiveSubscription, LiveTopic, Metric, Owner, Protocol, ReadRequest, Scope, StackName, Tags,
-    Topic, TopicName, TreatMissingData, OWNER_TAG,
+    Action, Alarm, AlarmActions, AlarmMetric, AlarmName, Arn, BandSide, Comparison, CompositeAlarm,
+    Condition, LiveAlarm, LiveAlarmBody, LiveState, LiveSubscription, LiveTopic, Metric, Owner,
+    Protocol, ReadRequest, Scope, StackName, Tags, Topic, TopicName, TreatMissingData, OWNER_TAG,
 };
 
 /// `DescribeAlarms` accepts at most 100 alarm names per call.
@@ -100,8 +100,22 @@ pub async fn read_live(
             .await
     };
 
-    let (alarms, topics) = futures_util::try_join!(alarms, topics)?;
-    Ok(LiveState { topics, alarms })
+    let (alarms, topics, queues, groups, policies, dashboards) = futures_util::try_join!(
+        alarms,
+        topics,
+        super::read_more::queues(clients, &request.queues, &request.redrive),
+        super::read_more::groups(clients, &request.groups),
+        super::read_more::policies(clients, &request.stacks),
+        super::read_more::dashboards(clients, &request.stacks),
+    )?;
+    Ok(LiveState {
+        topics,
+        alarms,
+        queues,
+        groups,
+        policies,
+        dashboards,
+    })
 }
 
 fn owner_of(tags: &Tags) -> Owner {
@@ -115,6 +129,10 @@ fn live_alarm(arn: Arn, body: LiveAlarmBody, tags: Tags) -> LiveAlarm {
         LiveAlarmBody::Metric(mut alarm) => {
             alarm.tags = tags;
             LiveAlarmBody::Metric(alarm)
+        }
+        LiveAlarmBody::Composite(mut alarm) => {
+            alarm.tags = tags;
+            LiveAlarmBody::Composite(alarm)
         }
         other @ LiveAlarmBody::Other(_) => other,
     };
@@ -206,7 +224,7 @@ async fn describe_alarms(
             found.push((
                 AlarmName::new(name),
                 Arn::new(arn),
-                LiveAlarmBody::Other("composite alarm".into()),
+                normalize_composite(alarm),
             ));
         }
         token = page.next_token().map(ToString::to_string);
@@ -220,66 +238,21 @@ async fn describe_alarms(
 /// AWS's view of an alarm in the model's terms, with AWS's implicit defaults made
 /// explicit so that an unchanged alarm compares equal to its spec.
 fn normalize_alarm(alarm: &MetricAlarm) -> LiveAlarmBody {
-    if !alarm.metrics().is_empty() {
-        return LiveAlarmBody::Other("metric math alarm".into());
-    }
-    let Some(comparison) = alarm
-        .comparison_operator()
-        .and_then(|c| Comparison::from_aws(c.as_str()))
-    else {
-        return LiveAlarmBody::Other("anomaly detection alarm".into());
+    let Some((metric, condition)) = alarm_source(alarm) else {
+        return LiveAlarmBody::Other("an alarm of a shape monplan does not manage".into());
     };
-    let stat = alarm
-        .statistic()
-        .map(|s| s.as_str().to_string())
-        .or_else(|| alarm.extended_statistic().map(ToString::to_string))
-        .unwrap_or_default();
     let evaluation_periods = alarm
         .evaluation_periods()
         .and_then(|e| u32::try_from(e).ok())
         .unwrap_or(1);
-    let arns = |list: &[String]| {
-        list.iter()
-            .map(|a| Action::Arn(Arn::new(a.clone())))
-            .collect::<Vec<_>>()
-    };
-    let mut actions = AlarmActions {
-        alarm: arns(alarm.alarm_actions()),
-        ok: arns(alarm.ok_actions()),
-        insufficient_data: arns(alarm.insufficient_data_actions()),
-    };
-    actions.normalize();
     LiveAlarmBody::Metric(Alarm {
         name: AlarmName::new(alarm.alarm_name().unwrap_or_default()),
         description: alarm
             .alarm_description()
             .filter(|d| !d.is_empty())
             .map(ToString::to_string),
-        metric: Metric {
-            namespace: alarm.namespace().unwrap_or_default().to_string(),
-            name: alarm.metric_name().unwrap_or_default().to_string(),
-            dimensions: alarm
-                .dimensions()
-                .iter()
-                .map(|d| {
-                    (
-                        d.name().unwrap_or_default().to_string(),
-                        d.value().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect(),
-            stat,
-            period: alarm
-                .period()
-                .and_then(|p| u32::try_from(p).ok())
-                .unwrap_or(60),
-            unit: alarm
-                .unit()
-                .map(|u| u.as_str().to_string())
-                .filter(|u| u != "None"),
-        },
-        comparison,
-        threshold: alarm.threshold().unwrap_or_default(),
+        metric,
+        condition,
         evaluation_periods,
         datapoints_to_alarm: alarm
             .datapoints_to_alarm()
@@ -290,7 +263,163 @@ fn normalize_alarm(alarm: &MetricAlarm) -> LiveAlarmBody {
             .and_then(TreatMissingData::from_aws)
             .unwrap_or(TreatMissingData::Missing),
         actions_enabled: alarm.actions_enabled().unwrap_or(true),
-        actions,
+        actions: actions(
+            alarm.alarm_actions(),
+            alarm.ok_actions(),
+            alarm.insufficient_data_actions(),
+        ),
+        tags: Tags::new(),
+    })
+}
+
+fn actions(alarm: &[String], ok: &[String], insufficient: &[String]) -> AlarmActions {
+    let arns = |list: &[String]| {
+        list.iter()
+            .map(|a| Action::Arn(Arn::new(a.clone())))
+            .collect::<Vec<_>>()
+    };
+    let mut actions = AlarmActions {
+        alarm: arns(alarm),
+        ok: arns(ok),
+        insufficient_data: arns(insufficient),
+    };
+    actions.normalize();
+    actions
+}
+
+fn model_metric(
+    namespace: Option<&str>,
+    name: Option<&str>,
+    dimensions: &[Dimension],
+    stat: String,
+    period: Option<i32>,
+    unit: Option<&StandardUnit>,
+) -> Metric {
+    Metric {
+        namespace: namespace.unwrap_or_default().to_string(),
+        name: name.unwrap_or_default().to_string(),
+        dimensions: dimensions
+            .iter()
+            .map(|d| {
+                (
+                    d.name().unwrap_or_default().to_string(),
+                    d.value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+        stat,
+        period: period.and_then(|p| u32::try_from(p).ok()).unwrap_or(60),
+        unit: unit.map(|u| u.as_str().to_string()).filter(|u| u != "None"),
+    }
+}
+
+fn stat_metric(stat: &MetricStat) -> Option<Metric> {
+    let metric = stat.metric()?;
+    Some(model_metric(
+        metric.namespace(),
+        metric.metric_name(),
+        metric.dimensions(),
+        stat.stat()?.to_string(),
+        stat.period(),
+        stat.unit(),
+    ))
+}
+
+/// What the alarm watches and when it fires: a single metric with a threshold, metric
+/// math with a threshold, or a single metric against an anomaly band.
+fn alarm_source(alarm: &MetricAlarm) -> Option<(AlarmMetric, Condition)> {
+    let operator = alarm.comparison_operator()?.as_str();
+    let queries = alarm.metrics();
+    if queries.is_empty() {
+        let stat = alarm
+            .statistic()
+            .map(|s| s.as_str().to_string())
+            .or_else(|| alarm.extended_statistic().map(ToString::to_string))?;
+        let metric = model_metric(
+            alarm.namespace(),
+            alarm.metric_name(),
+            alarm.dimensions(),
+            stat,
+            alarm.period(),
+            alarm.unit(),
+        );
+        let comparison = Comparison::from_aws(operator)?;
+        return Some((
+            AlarmMetric::Single(metric),
+            Condition::Threshold {
+                comparison,
+                value: alarm.threshold().unwrap_or_default(),
+            },
+        ));
+    }
+    if let Some(band_id) = alarm.threshold_metric_id() {
+        let side = BandSide::from_aws(operator)?;
+        let band = queries.iter().find(|q| q.id() == Some(band_id))?;
+        let deviations = band_width(band.expression()?)?;
+        let watched = queries
+            .iter()
+            .find(|q| q.id() != Some(band_id) && q.metric_stat().is_some())?;
+        let metric = stat_metric(watched.metric_stat()?)?;
+        return Some((
+            AlarmMetric::Single(metric),
+            Condition::Band { side, deviations },
+        ));
+    }
+    let comparison = Comparison::from_aws(operator)?;
+    let mut expression = None;
+    let mut metrics = BTreeMap::new();
+    for query in queries {
+        match (query.expression(), query.metric_stat()) {
+            (Some(text), None) if query.return_data().unwrap_or(true) => {
+                if expression.replace(text.to_string()).is_some() {
+                    return None; // two expressions returning data: not a shape of ours
+                }
+            }
+            (None, Some(stat)) => {
+                metrics.insert(query.id()?.to_string(), stat_metric(stat)?);
+            }
+            _ => return None,
+        }
+    }
+    let condition = Condition::Threshold {
+        comparison,
+        value: alarm.threshold().unwrap_or_default(),
+    };
+    Some((
+        AlarmMetric::Math {
+            expression: expression?,
+            metrics,
+        },
+        condition,
+    ))
+}
+
+/// The width of `ANOMALY_DETECTION_BAND(m1, 2)`; the default width is 2.
+fn band_width(expression: &str) -> Option<f64> {
+    let inner = expression
+        .trim()
+        .strip_prefix("ANOMALY_DETECTION_BAND(")?
+        .strip_suffix(')')?;
+    match inner.split_once(',') {
+        Some((_, width)) => width.trim().parse().ok(),
+        None => Some(2.0),
+    }
+}
+
+fn normalize_composite(alarm: &aws_sdk_cloudwatch::types::CompositeAlarm) -> LiveAlarmBody {
+    LiveAlarmBody::Composite(CompositeAlarm {
+        name: AlarmName::new(alarm.alarm_name().unwrap_or_default()),
+        description: alarm
+            .alarm_description()
+            .filter(|d| !d.is_empty())
+            .map(ToString::to_string),
+        rule: alarm.alarm_rule().unwrap_or_default().to_string(),
+        actions_enabled: alarm.actions_enabled().unwrap_or(true),
+        actions: actions(
+            alarm.alarm_actions(),
+            alarm.ok_actions(),
+            alarm.insufficient_data_actions(),
+        ),
         tags: Tags::new(),
     })
 }

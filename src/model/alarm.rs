@@ -1,19 +1,106 @@
+use std::collections::BTreeMap;
 use std::fmt;
 
 use super::{Arn, Tags, TopicName};
 
-/// A single-metric `CloudWatch` alarm, fully defaulted: every field AWS would fill in is
-/// explicit here, so that desired and live compare equal when nothing changed.
+/// A metric alarm (single metric, metric math or anomaly band), fully defaulted: every
+/// field AWS would fill in is explicit here, so that desired and live compare equal when
+/// nothing changed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Alarm {
     pub name: super::AlarmName,
     pub description: Option<String>,
-    pub metric: Metric,
-    pub comparison: Comparison,
-    pub threshold: f64,
+    pub metric: AlarmMetric,
+    pub condition: Condition,
     pub evaluation_periods: u32,
     pub datapoints_to_alarm: u32,
     pub treat_missing_data: TreatMissingData,
+    pub actions_enabled: bool,
+    pub actions: AlarmActions,
+    pub tags: Tags,
+}
+
+impl Alarm {
+    /// The period the alarm evaluates: its metric's, or for metric math the longest of
+    /// its metrics' (`CloudWatch` evaluates the expression at that granularity).
+    pub fn period(&self) -> u32 {
+        match &self.metric {
+            AlarmMetric::Single(metric) => metric.period,
+            AlarmMetric::Math { metrics, .. } => {
+                metrics.values().map(|m| m.period).max().unwrap_or(60)
+            }
+        }
+    }
+}
+
+/// What an alarm watches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AlarmMetric {
+    Single(Metric),
+    /// `expression` over named metrics (ids are the YAML's keys).
+    Math {
+        expression: String,
+        metrics: BTreeMap<String, Metric>,
+    },
+}
+
+/// When an alarm fires.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Condition {
+    Threshold {
+        comparison: Comparison,
+        value: f64,
+    },
+    /// Outside (or above, or below) an anomaly-detection band this many standard
+    /// deviations wide.
+    Band {
+        side: BandSide,
+        deviations: f64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BandSide {
+    Outside,
+    Above,
+    Below,
+}
+
+impl BandSide {
+    pub const ALL: [BandSide; 3] = [BandSide::Outside, BandSide::Above, BandSide::Below];
+
+    pub fn keyword(self) -> &'static str {
+        match self {
+            BandSide::Outside => "outside_band",
+            BandSide::Above => "above_band",
+            BandSide::Below => "below_band",
+        }
+    }
+
+    pub fn aws_operator(self) -> &'static str {
+        match self {
+            BandSide::Outside => "LessThanLowerOrGreaterThanUpperThreshold",
+            BandSide::Above => "GreaterThanUpperThreshold",
+            BandSide::Below => "LessThanLowerThreshold",
+        }
+    }
+
+    pub fn from_keyword(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| b.keyword() == text)
+    }
+
+    pub fn from_aws(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| b.aws_operator() == text)
+    }
+}
+
+/// A composite alarm: a rule over other alarms' states.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompositeAlarm {
+    pub name: super::AlarmName,
+    pub description: Option<String>,
+    /// The rule with alarm keys rewritten to quoted AWS names, exactly as sent to AWS.
+    pub rule: String,
     pub actions_enabled: bool,
     pub actions: AlarmActions,
     pub tags: Tags,
@@ -24,7 +111,7 @@ pub struct Metric {
     pub namespace: String,
     pub name: String,
     /// Sorted: AWS does not promise to keep the order we sent.
-    pub dimensions: std::collections::BTreeMap<String, String>,
+    pub dimensions: BTreeMap<String, String>,
     /// `Sum`, `Average`, ... or an extended statistic such as `p99`.
     pub stat: String,
     /// Seconds.
@@ -136,6 +223,8 @@ impl TreatMissingData {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
     Topic(TopicName),
+    /// A scaling policy of the same stack; its ARN exists only once the policy does.
+    Policy(super::PolicyRef),
     Arn(Arn),
 }
 
@@ -143,6 +232,7 @@ impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Action::Topic(name) => write!(f, "topic {name}"),
+            Action::Policy(policy) => write!(f, "scaling policy {policy}"),
             Action::Arn(arn) => write!(f, "{arn}"),
         }
     }
@@ -163,5 +253,28 @@ impl AlarmActions {
             list.sort();
             list.dedup();
         }
+    }
+}
+
+impl CompositeAlarm {
+    /// The alarm names the rule refers to (`ALARM("a")`, `OK(b)`, ...).
+    pub fn children(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut rest = self.rule.as_str();
+        while let Some(open) = rest.find('(') {
+            let before = rest[..open].trim_end();
+            let after = &rest[open + 1..];
+            let is_state = ["ALARM", "OK", "INSUFFICIENT_DATA"]
+                .iter()
+                .any(|f| before.ends_with(f));
+            match after.find(')') {
+                Some(close) if is_state => {
+                    names.push(after[..close].trim().trim_matches('"').to_string());
+                    rest = &after[close + 1..];
+                }
+                _ => rest = after,
+            }
+        }
+        names
     }
 }

@@ -5,11 +5,18 @@
 //! `aws` builds them from API responses, normalizing AWS's defaults on the way in.
 
 mod alarm;
+mod dashboard;
 mod names;
+mod scaling;
 mod topic;
 
-pub use alarm::{Action, Alarm, AlarmActions, Comparison, Metric, TreatMissingData};
+pub use alarm::{
+    Action, Alarm, AlarmActions, AlarmMetric, BandSide, Comparison, CompositeAlarm, Condition,
+    Metric, TreatMissingData,
+};
+pub use dashboard::{Dashboard, Dlq, Widget};
 pub use names::{AlarmName, Arn, StackName, TopicName};
+pub use scaling::{PolicyKind, PolicyRef, ScalingPolicy};
 pub use topic::{Endpoint, Protocol, Subscription, SubscriptionId, Topic};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,6 +35,9 @@ pub enum ResourceKind {
     Topic,
     Subscription,
     Alarm,
+    CompositeAlarm,
+    ScalingPolicy,
+    Dashboard,
 }
 
 impl fmt::Display for ResourceKind {
@@ -36,6 +46,9 @@ impl fmt::Display for ResourceKind {
             ResourceKind::Topic => "topic",
             ResourceKind::Subscription => "subscription",
             ResourceKind::Alarm => "alarm",
+            ResourceKind::CompositeAlarm => "composite alarm",
+            ResourceKind::ScalingPolicy => "scaling policy",
+            ResourceKind::Dashboard => "dashboard",
         })
     }
 }
@@ -46,6 +59,9 @@ pub enum ResourceId {
     Topic(TopicName),
     Subscription(SubscriptionId),
     Alarm(AlarmName),
+    CompositeAlarm(AlarmName),
+    ScalingPolicy(PolicyRef),
+    Dashboard(String),
 }
 
 impl ResourceId {
@@ -54,6 +70,9 @@ impl ResourceId {
             ResourceId::Topic(_) => ResourceKind::Topic,
             ResourceId::Subscription(_) => ResourceKind::Subscription,
             ResourceId::Alarm(_) => ResourceKind::Alarm,
+            ResourceId::CompositeAlarm(_) => ResourceKind::CompositeAlarm,
+            ResourceId::ScalingPolicy(_) => ResourceKind::ScalingPolicy,
+            ResourceId::Dashboard(_) => ResourceKind::Dashboard,
         }
     }
 }
@@ -64,6 +83,9 @@ impl fmt::Display for ResourceId {
         match self {
             ResourceId::Topic(name) => write!(f, "topic \"{name}\""),
             ResourceId::Alarm(name) => write!(f, "alarm \"{name}\""),
+            ResourceId::CompositeAlarm(name) => write!(f, "composite alarm \"{name}\""),
+            ResourceId::ScalingPolicy(policy) => write!(f, "scaling policy \"{policy}\""),
+            ResourceId::Dashboard(name) => write!(f, "dashboard \"{name}\""),
             ResourceId::Subscription(id) => write!(
                 f,
                 "subscription \"{}\" {}:{}",
@@ -118,6 +140,26 @@ pub struct DesiredStack {
     pub topics: BTreeMap<TopicName, Declared<Topic>>,
     pub subscriptions: BTreeMap<SubscriptionId, Declared<Subscription>>,
     pub alarms: BTreeMap<AlarmName, Declared<Alarm>>,
+    pub composites: BTreeMap<AlarmName, Declared<CompositeAlarm>>,
+    /// Existing queues the stack watches, by key.
+    pub queues: BTreeMap<String, Declared<QueueUse>>,
+    /// Alarms whose `QueueName` dimension is the DLQ of this queue (by name), taken from
+    /// its redrive policy at plan time.
+    pub redrive_alarms: BTreeMap<AlarmName, String>,
+    pub policies: BTreeMap<PolicyRef, Declared<ScalingPolicy>>,
+    pub dashboards: BTreeMap<String, Declared<Dashboard>>,
+}
+
+/// A queue a stack watches: monplan never creates, changes or deletes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueUse {
+    pub name: String,
+    /// Given in the YAML; otherwise taken from the redrive policy when needed.
+    pub dead_letter_queue: Option<Declared<String>>,
+    /// Whether something needs the DLQ from the redrive policy (a recipe or a dashboard row).
+    pub needs_redrive: bool,
+    /// Auto Scaling groups scaled on this queue, with where they were named.
+    pub groups: Vec<Declared<String>>,
 }
 
 /// Who a live resource belongs to, as far as monplan can prove.
@@ -156,11 +198,26 @@ pub struct LiveAlarm {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum LiveAlarmBody {
-    /// A single-metric alarm, normalized into the same type as a desired one.
+    /// A metric alarm, normalized into the same type as a desired one.
     Metric(Alarm),
-    /// Another kind (metric math, anomaly band, composite) that this version only
-    /// replaces or deletes; the text says what it is.
+    Composite(CompositeAlarm),
+    /// Something monplan cannot express (e.g. metric math it cannot parse back); it is
+    /// only ever replaced or deleted. The text says what it is.
     Other(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveQueue {
+    pub url: String,
+    /// From the redrive policy; only read when something needs it.
+    pub dead_letter_queue: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LivePolicy {
+    pub arn: Option<Arn>,
+    /// `None` when the policy is not of a shape monplan manages.
+    pub body: Option<ScalingPolicy>,
 }
 
 /// Everything read from one region: what the stacks declare or own.
@@ -168,6 +225,14 @@ pub enum LiveAlarmBody {
 pub struct LiveState {
     pub topics: BTreeMap<TopicName, LiveTopic>,
     pub alarms: BTreeMap<AlarmName, LiveAlarm>,
+    /// The queues asked for that exist.
+    pub queues: BTreeMap<String, LiveQueue>,
+    /// The Auto Scaling groups asked for that exist.
+    pub groups: BTreeSet<String>,
+    /// Scaling policies named with a loaded stack's prefix `{stack}_`, on any group.
+    pub policies: BTreeMap<PolicyRef, LivePolicy>,
+    /// Dashboards named with a loaded stack's prefix `{stack}_`, with parsed bodies.
+    pub dashboards: BTreeMap<String, serde_json::Value>,
 }
 
 /// What the reader needs to know of the desired state: names to look up and the stacks
@@ -177,4 +242,8 @@ pub struct ReadRequest {
     pub stacks: BTreeSet<StackName>,
     pub topics: BTreeSet<TopicName>,
     pub alarms: BTreeSet<AlarmName>,
+    pub queues: BTreeSet<String>,
+    /// Queues whose redrive policy is needed.
+    pub redrive: BTreeSet<String>,
+    pub groups: BTreeSet<String>,
 }

@@ -1,12 +1,17 @@
 //! The planner proper. Pure: inputs in, plan out.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use super::{Change, ChangeAction, FieldDiff, Notice, Op, Plan};
+use super::fields::{
+    alarm_fields, all_alarm_fields, all_composite_fields, changed, composite_fields, created,
+    deleted, policy_fields, tag_fields, topic_fields,
+};
+use super::{dashboard, Change, ChangeAction, FieldDiff, Notice, Op, Plan};
 use crate::diag::{codes, Diagnostic};
 use crate::model::{
-    Action, Alarm, Arn, Declared, DesiredStack, Endpoint, LiveAlarmBody, LiveState, Owner,
-    ResourceId, Scope, StackName, SubscriptionId, Tags, Topic, TopicName,
+    Action, Alarm, AlarmActions, AlarmMetric, AlarmName, Arn, Declared, DesiredStack, Endpoint,
+    LiveAlarmBody, LiveState, Owner, PolicyKind, ResourceId, Scope, StackName, SubscriptionId,
+    Tags, Topic, TopicName,
 };
 
 /// Alarms that AWS creates itself for target-tracking scaling; never ours to touch.
@@ -29,7 +34,7 @@ pub fn plan(stacks: &[StackInput<'_>]) -> Plan {
         .run();
     }
     plan.changes.sort_by(|a, b| {
-        (a.phase(), &a.stack, &a.resource).cmp(&(b.phase(), &b.stack, &b.resource))
+        (a.order(), &a.stack, &a.resource).cmp(&(b.order(), &b.stack, &b.resource))
     });
     plan.errors.sort();
     plan
@@ -46,8 +51,15 @@ impl Planner<'_, '_> {
     }
 
     fn run(&mut self) {
+        self.queues();
         self.topics();
+        self.policies();
         self.alarms();
+        self.dashboards();
+    }
+
+    fn push(&mut self, change: Change) {
+        self.plan.changes.push(change);
     }
 
     fn change(
@@ -57,20 +69,14 @@ impl Planner<'_, '_> {
         fields: Vec<FieldDiff>,
         ops: Vec<Op>,
     ) {
-        self.plan.changes.push(Change {
-            stack: self.stack().clone(),
-            region: self.input.scope.region.clone(),
-            resource,
-            action,
-            fields,
-            ops,
-        });
+        let change = Change::new(self, resource, action, fields, ops);
+        self.push(change);
     }
 
-    fn notice(&mut self, resource: ResourceId, message: String) {
+    fn notice(&mut self, subject: impl std::fmt::Display, message: String) {
         self.plan.notices.push(Notice {
             stack: self.stack().clone(),
-            resource,
+            subject: subject.to_string(),
             message,
         });
     }
@@ -251,11 +257,207 @@ impl Planner<'_, '_> {
         }
     }
 
+    /// Queues, dead-letter queues and groups must exist: monplan never creates them.
+    fn queues(&mut self) {
+        let desired = self.input.desired;
+        let live = self.input.live;
+        let region = self.input.scope.region.clone();
+        for declared in desired.queues.values() {
+            let queue = &declared.value;
+            if !live.queues.contains_key(&queue.name) {
+                self.plan.errors.push(
+                    Diagnostic::error(codes::MISSING_RESOURCE, format!("queue `{}` does not exist in {region}", queue.name))
+                        .at(declared.origin, "no such queue")
+                        .note("monplan watches existing queues and never creates them; create it, or fix the name"),
+                );
+            }
+            if let Some(dlq) = &queue.dead_letter_queue {
+                if !live.queues.contains_key(&dlq.value) {
+                    self.plan.errors.push(
+                        Diagnostic::error(
+                            codes::MISSING_RESOURCE,
+                            format!(
+                                "dead-letter queue `{}` does not exist in {region}",
+                                dlq.value
+                            ),
+                        )
+                        .at(dlq.origin, "no such queue"),
+                    );
+                }
+                let redrive = live
+                    .queues
+                    .get(&queue.name)
+                    .and_then(|q| q.dead_letter_queue.as_ref());
+                if let Some(redrive) = redrive.filter(|r| **r != dlq.value) {
+                    self.notice(
+                        format!("queue \"{}\"", queue.name),
+                        format!("queue `{}` sends failed messages to `{redrive}` (redrive policy), but the stack names `{}` as its dead-letter queue", queue.name, dlq.value),
+                    );
+                }
+            }
+            for group in &queue.groups {
+                if !live.groups.contains(&group.value) {
+                    self.plan.errors.push(
+                        Diagnostic::error(
+                            codes::MISSING_RESOURCE,
+                            format!(
+                                "Auto Scaling group `{}` does not exist in {region}",
+                                group.value
+                            ),
+                        )
+                        .at(group.origin, "no such group")
+                        .note("monplan scales existing groups and never creates them"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The DLQ of a queue from its redrive policy, or a plan error (once per queue).
+    fn redrive_dlq(&mut self, queue_name: &str) -> Option<String> {
+        let live = self.input.live;
+        let queue = live.queues.get(queue_name)?; // a missing queue is reported by `queues`
+        if let Some(dlq) = &queue.dead_letter_queue {
+            return Some(dlq.clone());
+        }
+        let declared = self
+            .input
+            .desired
+            .queues
+            .values()
+            .find(|q| q.value.name == queue_name)?;
+        self.plan.errors.push(
+            Diagnostic::error(
+                codes::MISSING_RESOURCE,
+                format!("queue `{queue_name}` has no dead-letter queue"),
+            )
+            .at(
+                declared.origin,
+                "no redrive policy, and no `dead_letter_queue:` given",
+            )
+            .note("set `dead_letter_queue:` on the queue, or give the queue a redrive policy"),
+        );
+        None
+    }
+
+    /// Topic keys and policy keys become the ARNs AWS will report, and DLQ dimensions
+    /// come from redrive policies, so that desired and live compare equal.
+    fn resolve_actions(&self, actions: &mut AlarmActions) {
+        for list in [
+            &mut actions.alarm,
+            &mut actions.ok,
+            &mut actions.insufficient_data,
+        ] {
+            for action in list.iter_mut() {
+                match action {
+                    Action::Topic(name) => *action = Action::Arn(self.input.scope.topic_arn(name)),
+                    Action::Policy(policy) => {
+                        let arn = self
+                            .input
+                            .live
+                            .policies
+                            .get(policy)
+                            .and_then(|p| p.arn.clone());
+                        if let Some(arn) = arn {
+                            *action = Action::Arn(arn);
+                        }
+                    }
+                    Action::Arn(_) => {}
+                }
+            }
+        }
+        actions.normalize();
+    }
+
+    fn resolve(&mut self, declared: &Alarm) -> Option<Alarm> {
+        let mut alarm = declared.clone();
+        self.resolve_actions(&mut alarm.actions);
+        if let Some(queue) = self.input.desired.redrive_alarms.get(&alarm.name) {
+            let dlq = self.redrive_dlq(queue)?;
+            if let AlarmMetric::Single(metric) = &mut alarm.metric {
+                metric.dimensions.insert("QueueName".into(), dlq);
+            }
+        }
+        Some(alarm)
+    }
+
+    fn policies(&mut self) {
+        let desired = self.input.desired;
+        let live = self.input.live;
+        for (policy_ref, declared) in &desired.policies {
+            if !live.groups.contains(&policy_ref.group) {
+                continue; // reported by `queues`
+            }
+            let mut policy = declared.value.clone();
+            let id = ResourceId::ScalingPolicy(policy_ref.clone());
+            let note = policy.note.take();
+            let (action, mut fields) = match live.policies.get(policy_ref).map(|p| &p.body) {
+                None => (ChangeAction::Create, created(policy_fields(&policy))),
+                Some(None) => (
+                    ChangeAction::Update,
+                    changed(
+                        &vec![("type".into(), "unmanaged shape".into())],
+                        &policy_fields(&policy),
+                    ),
+                ),
+                Some(Some(current)) => {
+                    // No warmup declared means "AWS's default": whatever AWS holds.
+                    if let (
+                        PolicyKind::Backlog { warmup, .. },
+                        PolicyKind::Backlog {
+                            warmup: live_warmup,
+                            ..
+                        },
+                    ) = (&mut policy.kind, &current.kind)
+                    {
+                        if warmup.is_none() {
+                            *warmup = *live_warmup;
+                        }
+                    }
+                    (
+                        ChangeAction::Update,
+                        changed(&policy_fields(current), &policy_fields(&policy)),
+                    )
+                }
+            };
+            if action == ChangeAction::Update && fields.is_empty() {
+                continue;
+            }
+            if let Some(note) = note {
+                for field in fields.iter_mut().filter(|f| f.name == "target") {
+                    if let Some(after) = &mut field.after {
+                        *after = format!("{after} ({note})");
+                    }
+                }
+            }
+            self.change(id, action, fields, vec![Op::PutScalingPolicy(policy)]);
+        }
+        let prefix = format!("{}_", self.stack());
+        for (policy_ref, live_policy) in &live.policies {
+            if policy_ref.name.starts_with(&prefix) && !desired.policies.contains_key(policy_ref) {
+                let fields = live_policy
+                    .body
+                    .as_ref()
+                    .map(policy_fields)
+                    .map(deleted)
+                    .unwrap_or_default();
+                self.change(
+                    ResourceId::ScalingPolicy(policy_ref.clone()),
+                    ChangeAction::Delete,
+                    fields,
+                    vec![Op::DeletePolicy(policy_ref.clone())],
+                );
+            }
+        }
+    }
+
     fn alarms(&mut self) {
         let desired = self.input.desired;
         let live = self.input.live;
         for (name, declared) in &desired.alarms {
-            let alarm = resolve(&declared.value, self.input.scope);
+            let Some(alarm) = self.resolve(&declared.value) else {
+                continue;
+            };
             let id = ResourceId::Alarm(name.clone());
             let Some(live_alarm) = live.alarms.get(name) else {
                 self.change(
@@ -294,16 +496,16 @@ impl Planner<'_, '_> {
                         self.change(id, ChangeAction::Update, fields, ops);
                     }
                 }
-                LiveAlarmBody::Other(kind) => {
-                    // A different alarm kind under our name: AWS cannot turn one into the
+                other => {
+                    // Another alarm kind under our name: AWS cannot turn one into the
                     // other in place, so delete and create it again.
                     let mut fields = created(all_alarm_fields(&alarm));
                     fields.insert(
                         0,
                         FieldDiff {
                             name: "kind".into(),
-                            before: Some(kind.clone()),
-                            after: Some("single metric".into()),
+                            before: Some(kind_of(other)),
+                            after: Some("metric alarm".into()),
                         },
                     );
                     let ops = vec![
@@ -317,43 +519,229 @@ impl Planner<'_, '_> {
                 }
             }
         }
+        for (name, declared) in &desired.composites {
+            let mut alarm = declared.value.clone();
+            self.resolve_actions(&mut alarm.actions);
+            let id = ResourceId::CompositeAlarm(name.clone());
+            let depth = self.depth(name);
+            let Some(live_alarm) = live.alarms.get(name) else {
+                let ops = vec![Op::PutCompositeAlarm {
+                    alarm: alarm.clone(),
+                    with_tags: true,
+                }];
+                self.push(
+                    Change::new(
+                        self,
+                        id,
+                        ChangeAction::Create,
+                        created(all_composite_fields(&alarm)),
+                        ops,
+                    )
+                    .at_depth(depth),
+                );
+                continue;
+            };
+            if !self.check_owner("alarm", name.as_str(), &live_alarm.owner, declared) {
+                continue;
+            }
+            match &live_alarm.body {
+                LiveAlarmBody::Composite(current) => {
+                    let mut fields = changed(&composite_fields(current), &composite_fields(&alarm));
+                    let mut ops = Vec::new();
+                    if !fields.is_empty() {
+                        ops.push(Op::PutCompositeAlarm {
+                            alarm: alarm.clone(),
+                            with_tags: false,
+                        });
+                    }
+                    let tag_changes = tag_ops(&live_alarm.arn, &alarm.tags, &current.tags);
+                    if !tag_changes.is_empty() {
+                        fields.extend(changed(
+                            &tag_fields(&current.tags),
+                            &tag_fields(&alarm.tags),
+                        ));
+                        ops.extend(tag_changes);
+                    }
+                    if !ops.is_empty() {
+                        self.push(
+                            Change::new(self, id, ChangeAction::Update, fields, ops)
+                                .at_depth(depth),
+                        );
+                    }
+                }
+                other => {
+                    let mut fields = created(all_composite_fields(&alarm));
+                    fields.insert(
+                        0,
+                        FieldDiff {
+                            name: "kind".into(),
+                            before: Some(kind_of(other)),
+                            after: Some("composite alarm".into()),
+                        },
+                    );
+                    let ops = vec![
+                        Op::DeleteAlarms(vec![name.clone()]),
+                        Op::PutCompositeAlarm {
+                            alarm,
+                            with_tags: true,
+                        },
+                    ];
+                    self.push(
+                        Change::new(self, id, ChangeAction::Replace, fields, ops).at_depth(depth),
+                    );
+                }
+            }
+        }
         for (name, live_alarm) in &live.alarms {
             let ours = live_alarm.owner == Owner::Stack(self.stack().clone());
-            if ours
-                && !desired.alarms.contains_key(name)
-                && !name.as_str().starts_with(AWS_MANAGED_ALARM_PREFIX)
-            {
-                let fields = match &live_alarm.body {
-                    LiveAlarmBody::Metric(alarm) => deleted(all_alarm_fields(alarm)),
-                    LiveAlarmBody::Other(kind) => deleted(vec![("kind".into(), kind.clone())]),
-                };
-                self.change(
+            let declared =
+                desired.alarms.contains_key(name) || desired.composites.contains_key(name);
+            if !ours || declared || name.as_str().starts_with(AWS_MANAGED_ALARM_PREFIX) {
+                continue;
+            }
+            let ops = vec![Op::DeleteAlarms(vec![name.clone()])];
+            let change = match &live_alarm.body {
+                LiveAlarmBody::Metric(alarm) => Change::new(
+                    self,
                     ResourceId::Alarm(name.clone()),
                     ChangeAction::Delete,
+                    deleted(all_alarm_fields(alarm)),
+                    ops,
+                ),
+                LiveAlarmBody::Composite(alarm) => {
+                    let depth = self.depth(name);
+                    Change::new(
+                        self,
+                        ResourceId::CompositeAlarm(name.clone()),
+                        ChangeAction::Delete,
+                        deleted(all_composite_fields(alarm)),
+                        ops,
+                    )
+                    .at_depth(depth)
+                }
+                LiveAlarmBody::Other(kind) => Change::new(
+                    self,
+                    ResourceId::Alarm(name.clone()),
+                    ChangeAction::Delete,
+                    deleted(vec![("kind".into(), kind.clone())]),
+                    ops,
+                ),
+            };
+            self.push(change);
+        }
+    }
+
+    /// How many composite alarms deep `name` sits among this stack's composites, desired
+    /// and live: its children are created before it and deleted after it.
+    fn depth(&self, name: &AlarmName) -> u32 {
+        let mut graph: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (n, c) in &self.input.desired.composites {
+            graph.insert(n.as_str(), c.value.children());
+        }
+        for (n, a) in &self.input.live.alarms {
+            if let LiveAlarmBody::Composite(c) = &a.body {
+                graph.entry(n.as_str()).or_insert_with(|| c.children());
+            }
+        }
+        walk(name.as_str(), &graph, &mut Vec::new())
+    }
+
+    fn dashboards(&mut self) {
+        let desired = self.input.desired;
+        let live = self.input.live;
+        for (name, declared) in &desired.dashboards {
+            let dlq_of = |queue: &str| {
+                live.queues
+                    .get(queue)
+                    .and_then(|q| q.dead_letter_queue.clone())
+            };
+            let body = dashboard::body(&declared.value, self.input.scope, &dlq_of);
+            let text = serde_json::to_string(&dashboard::canonical(&body)).unwrap_or_default();
+            let id = ResourceId::Dashboard(name.clone());
+            let ops = vec![Op::PutDashboard {
+                name: name.clone(),
+                body: text,
+            }];
+            let widgets = body["widgets"].as_array().map_or(0, Vec::len);
+            match live.dashboards.get(name) {
+                None => {
+                    let fields = created(vec![("widgets".into(), widgets.to_string())]);
+                    self.change(id, ChangeAction::Create, fields, ops);
+                }
+                Some(current) if *current != body => {
+                    let mut change = Change::new(self, id, ChangeAction::Update, Vec::new(), ops);
+                    change.body_diff = Some(dashboard::diff(current, &body));
+                    self.push(change);
+                }
+                Some(_) => {}
+            }
+        }
+        let prefix = format!("{}_", self.stack());
+        for (name, body) in &live.dashboards {
+            if name.starts_with(&prefix) && !desired.dashboards.contains_key(name) {
+                let widgets = body["widgets"].as_array().map_or(0, Vec::len);
+                let fields = deleted(vec![("widgets".into(), widgets.to_string())]);
+                self.change(
+                    ResourceId::Dashboard(name.clone()),
+                    ChangeAction::Delete,
                     fields,
-                    vec![Op::DeleteAlarms(vec![name.clone()])],
+                    vec![Op::DeleteDashboards(vec![name.clone()])],
                 );
             }
         }
     }
 }
 
-/// Topic keys become the ARNs AWS will report, so that desired and live compare equal.
-fn resolve(alarm: &Alarm, scope: &Scope) -> Alarm {
-    let mut resolved = alarm.clone();
-    for list in [
-        &mut resolved.actions.alarm,
-        &mut resolved.actions.ok,
-        &mut resolved.actions.insufficient_data,
-    ] {
-        for action in list.iter_mut() {
-            if let Action::Topic(name) = action {
-                *action = Action::Arn(scope.topic_arn(name));
-            }
+impl Change {
+    fn new(
+        planner: &Planner<'_, '_>,
+        resource: ResourceId,
+        action: ChangeAction,
+        fields: Vec<FieldDiff>,
+        ops: Vec<Op>,
+    ) -> Self {
+        Change {
+            stack: planner.stack().clone(),
+            region: planner.input.scope.region.clone(),
+            resource,
+            action,
+            fields,
+            body_diff: None,
+            depth: 0,
+            ops,
         }
     }
-    resolved.actions.normalize();
-    resolved
+
+    fn at_depth(mut self, depth: u32) -> Self {
+        self.depth = depth;
+        self
+    }
+}
+
+/// Depth-first: how many composites deep `node` sits; cycles count as 0.
+fn walk(node: &str, graph: &BTreeMap<&str, Vec<String>>, seen: &mut Vec<String>) -> u32 {
+    if seen.iter().any(|s| s == node) {
+        return 0; // a cycle (rejected in validation for desired ones)
+    }
+    seen.push(node.to_string());
+    let depth = graph.get(node).map_or(0, |children| {
+        children
+            .iter()
+            .filter(|c| graph.contains_key(c.as_str()))
+            .map(|c| walk(c, graph, seen) + 1)
+            .max()
+            .unwrap_or(0)
+    });
+    seen.pop();
+    depth
+}
+
+fn kind_of(body: &LiveAlarmBody) -> String {
+    match body {
+        LiveAlarmBody::Metric(_) => "metric alarm".into(),
+        LiveAlarmBody::Composite(_) => "composite alarm".into(),
+        LiveAlarmBody::Other(kind) => kind.clone(),
+    }
 }
 
 fn tag_ops(arn: &Arn, desired: &Tags, live: &Tags) -> Vec<Op> {
@@ -382,131 +770,4 @@ fn tag_ops(arn: &Arn, desired: &Tags, live: &Tags) -> Vec<Op> {
         });
     }
     ops
-}
-
-type Fields = Vec<(String, String)>;
-
-fn topic_fields(topic: &Topic) -> Fields {
-    let mut fields = Vec::new();
-    if let Some(display_name) = &topic.display_name {
-        fields.push(("display_name".into(), quote(display_name)));
-    }
-    fields.extend(tag_fields(&topic.tags));
-    fields
-}
-
-fn tag_fields(tags: &Tags) -> Fields {
-    tags.iter()
-        .filter(|(k, _)| !k.starts_with("aws:"))
-        .map(|(k, v)| (format!("tags.{k}"), quote(v)))
-        .collect()
-}
-
-/// An alarm's fields as the YAML names them, rendered canonically. Tags are separate
-/// because AWS updates them through another API.
-fn alarm_fields(alarm: &Alarm) -> Fields {
-    let metric = &alarm.metric;
-    let mut fields: Fields = Vec::new();
-    if let Some(description) = &alarm.description {
-        fields.push(("description".into(), quote(description)));
-    }
-    fields.push(("metric.namespace".into(), metric.namespace.clone()));
-    fields.push(("metric.name".into(), metric.name.clone()));
-    for (k, v) in &metric.dimensions {
-        fields.push((format!("metric.dimensions.{k}"), v.clone()));
-    }
-    fields.push(("metric.stat".into(), metric.stat.clone()));
-    fields.push(("metric.period".into(), duration(metric.period)));
-    if let Some(unit) = &metric.unit {
-        fields.push(("metric.unit".into(), unit.clone()));
-    }
-    fields.push((
-        "threshold".into(),
-        format!("{} {}", alarm.comparison.keyword(), alarm.threshold),
-    ));
-    fields.push((
-        "evaluation_periods".into(),
-        alarm.evaluation_periods.to_string(),
-    ));
-    fields.push((
-        "datapoints_to_alarm".into(),
-        alarm.datapoints_to_alarm.to_string(),
-    ));
-    fields.push((
-        "treat_missing_data".into(),
-        alarm.treat_missing_data.keyword().into(),
-    ));
-    fields.push(("actions_enabled".into(), alarm.actions_enabled.to_string()));
-    for (name, list) in [
-        ("notify", &alarm.actions.alarm),
-        ("notify_ok", &alarm.actions.ok),
-        ("notify_insufficient_data", &alarm.actions.insufficient_data),
-    ] {
-        if !list.is_empty() {
-            let items: Vec<String> = list.iter().map(ToString::to_string).collect();
-            fields.push((name.into(), format!("[{}]", items.join(", "))));
-        }
-    }
-    fields
-}
-
-/// Every field, tags included: what a create or delete shows.
-fn all_alarm_fields(alarm: &Alarm) -> Fields {
-    let mut fields = alarm_fields(alarm);
-    fields.extend(tag_fields(&alarm.tags));
-    fields
-}
-
-fn quote(text: &str) -> String {
-    format!("{text:?}")
-}
-
-/// `90s`, `5m`, `1h`, `1d`: the way the YAML writes durations.
-pub(crate) fn duration(seconds: u32) -> String {
-    match seconds {
-        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
-        s if s % 3600 == 0 => format!("{}h", s / 3600),
-        s if s % 60 == 0 => format!("{}m", s / 60),
-        s => format!("{s}s"),
-    }
-}
-
-fn created(fields: Fields) -> Vec<FieldDiff> {
-    fields
-        .into_iter()
-        .map(|(name, v)| FieldDiff {
-            name,
-            before: None,
-            after: Some(v),
-        })
-        .collect()
-}
-
-fn deleted(fields: Fields) -> Vec<FieldDiff> {
-    fields
-        .into_iter()
-        .map(|(name, v)| FieldDiff {
-            name,
-            before: Some(v),
-            after: None,
-        })
-        .collect()
-}
-
-/// The fields whose rendered value differs, in the order the desired side lists them.
-fn changed(before: &Fields, after: &Fields) -> Vec<FieldDiff> {
-    let before_map: BTreeMap<&String, &String> = before.iter().map(|(k, v)| (k, v)).collect();
-    let after_map: BTreeMap<&String, &String> = after.iter().map(|(k, v)| (k, v)).collect();
-    let mut names: Vec<&String> = after.iter().map(|(k, _)| k).collect();
-    let seen: BTreeSet<&String> = names.iter().copied().collect();
-    names.extend(before.iter().map(|(k, _)| k).filter(|k| !seen.contains(k)));
-    names
-        .into_iter()
-        .filter(|k| before_map.get(k) != after_map.get(k))
-        .map(|k| FieldDiff {
-            name: k.clone(),
-            before: before_map.get(k).map(|v| (*v).clone()),
-            after: after_map.get(k).map(|v| (*v).clone()),
-        })
-        .collect()
 }

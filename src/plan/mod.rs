@@ -5,13 +5,18 @@
 //! it out, so that apply has no decision left to make. Rendering is a separate adapter
 //! ([`render`]).
 
+mod dashboard;
 mod diff;
+mod fields;
 pub mod render;
 
 pub use diff::{plan, StackInput};
 
 use crate::diag::Diagnostics;
-use crate::model::{Alarm, AlarmName, Arn, Endpoint, Protocol, ResourceId, StackName, Tags, Topic};
+use crate::model::{
+    Alarm, AlarmName, Arn, CompositeAlarm, Endpoint, PolicyRef, Protocol, ResourceId,
+    ScalingPolicy, StackName, Tags, Topic,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ChangeAction {
@@ -62,7 +67,19 @@ pub enum Op {
         alarm: Alarm,
         with_tags: bool,
     },
+    /// `PutCompositeAlarm`; tags on creation only, as for metric alarms.
+    PutCompositeAlarm {
+        alarm: CompositeAlarm,
+        with_tags: bool,
+    },
     DeleteAlarms(Vec<AlarmName>),
+    PutScalingPolicy(ScalingPolicy),
+    DeletePolicy(PolicyRef),
+    PutDashboard {
+        name: String,
+        body: String,
+    },
+    DeleteDashboards(Vec<String>),
     TagResource {
         arn: Arn,
         tags: Tags,
@@ -83,7 +100,12 @@ impl Op {
             Op::Subscribe { .. } => "Subscribe",
             Op::Unsubscribe(_) => "Unsubscribe",
             Op::PutAlarm { .. } => "PutMetricAlarm",
+            Op::PutCompositeAlarm { .. } => "PutCompositeAlarm",
             Op::DeleteAlarms(_) => "DeleteAlarms",
+            Op::PutScalingPolicy(_) => "PutScalingPolicy",
+            Op::DeletePolicy(_) => "DeletePolicy",
+            Op::PutDashboard { .. } => "PutDashboard",
+            Op::DeleteDashboards(_) => "DeleteDashboards",
             Op::TagResource { .. } => "TagResource",
             Op::UntagResource { .. } => "UntagResource",
         }
@@ -99,21 +121,49 @@ pub struct Change {
     pub action: ChangeAction,
     /// Every field for creates and deletes; the differing ones for updates.
     pub fields: Vec<FieldDiff>,
+    /// For documents (dashboard bodies): the changed lines of the pretty-printed JSON
+    /// with context, as a unified diff.
+    pub body_diff: Option<String>,
+    /// Composite alarms that reference other composites sit deeper: created after and
+    /// deleted before them. 0 for everything else.
+    pub depth: u32,
     pub ops: Vec<Op>,
 }
 
 impl Change {
-    /// Apply order: topics, then subscriptions, then alarms; deletions the other way round.
+    /// Apply order. Deletions first, dependents before what they depend on (composite
+    /// alarms, alarms, policies, subscriptions, topics, dashboards); then creations and
+    /// updates the other way round (topics, subscriptions, policies, alarms, composite
+    /// alarms, dashboards).
     pub fn phase(&self) -> u8 {
-        use crate::model::ResourceKind::{Alarm, Subscription, Topic};
-        match (self.action, self.resource.kind()) {
-            (ChangeAction::Delete, Alarm) => 0,
-            (ChangeAction::Delete, Subscription) => 1,
-            (ChangeAction::Delete, Topic) => 2,
-            (_, Topic) => 3,
-            (_, Subscription) => 4,
-            (_, Alarm) => 5,
+        use crate::model::ResourceKind::{
+            Alarm, CompositeAlarm, Dashboard, ScalingPolicy, Subscription, Topic,
+        };
+        let delete = self.action == ChangeAction::Delete;
+        match (delete, self.resource.kind()) {
+            (true, CompositeAlarm) => 0,
+            (true, Alarm) => 1,
+            (true, ScalingPolicy) => 2,
+            (true, Subscription) => 3,
+            (true, Topic) => 4,
+            (true, Dashboard) => 5,
+            (false, Topic) => 6,
+            (false, Subscription) => 7,
+            (false, ScalingPolicy) => 8,
+            (false, Alarm) => 9,
+            (false, CompositeAlarm) => 10,
+            (false, Dashboard) => 11,
         }
+    }
+
+    /// The full sort key: phase, then depth (deepest first when deleting).
+    pub fn order(&self) -> (u8, u32) {
+        let depth = if self.action == ChangeAction::Delete {
+            u32::MAX - self.depth
+        } else {
+            self.depth
+        };
+        (self.phase(), depth)
     }
 }
 
@@ -121,7 +171,8 @@ impl Change {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notice {
     pub stack: StackName,
-    pub resource: ResourceId,
+    /// What it is about, e.g. `subscription "t" email:x` or `queue "jobs"`.
+    pub subject: String,
     pub message: String,
 }
 

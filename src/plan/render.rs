@@ -76,6 +76,20 @@ impl fmt::Display for Text<'_> {
                 };
                 let _ = writeln!(out, "      {line}");
             }
+            if let Some(diff) = &change.body_diff {
+                for line in diff
+                    .lines()
+                    .filter(|l| !l.starts_with("---") && !l.starts_with("+++"))
+                {
+                    let painted = match line.chars().next() {
+                        Some('+') => style.paint("32", line),
+                        Some('-') => style.paint("31", line),
+                        Some('@') => style.paint("36", line),
+                        _ => line.to_string(),
+                    };
+                    let _ = writeln!(out, "      {painted}");
+                }
+            }
         }
         if !plan.notices.is_empty() {
             out.push('\n');
@@ -84,7 +98,7 @@ impl fmt::Display for Text<'_> {
                     out,
                     "{} {} (stack {}): {}",
                     style.paint("36", "note:"),
-                    notice.resource,
+                    notice.subject,
                     notice.stack,
                     notice.message
                 );

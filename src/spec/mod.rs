@@ -25,7 +25,55 @@ pub struct StackSpec {
     pub tags: Vec<(Sp<String>, Sp<String>)>,
     pub defaults: Option<AlarmSpec>,
     pub topics: Vec<(Sp<String>, TopicSpec)>,
+    pub queues: Vec<(Sp<String>, QueueSpec)>,
     pub alarms: Vec<(Sp<String>, AlarmSpec)>,
+    pub dashboards: Vec<(Sp<String>, DashboardSpec)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueueSpec {
+    pub name: Option<Sp<String>>,
+    pub dead_letter_queue: Option<Sp<String>>,
+    /// Recipe name (`oldest_message_age`, ...) and its alarm fields.
+    pub alarms: Vec<(Sp<String>, AlarmSpec)>,
+    pub scaling: Option<Sp<ScalingSpec>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ScalingSpec {
+    pub group: Option<Sp<String>>,
+    pub backlog_per_instance: Option<Sp<f64>>,
+    /// Seconds (fractions allowed: `0.25s`, `250ms`).
+    pub latency: Option<Sp<f64>>,
+    pub processing_time: Option<Sp<f64>>,
+    pub warmup: Option<Sp<u64>>,
+    pub scale_in: Option<Sp<bool>>,
+    pub from_zero: Option<Sp<bool>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DashboardSpec {
+    pub widgets: Vec<Sp<WidgetSpec>>,
+}
+
+#[derive(Debug, Clone)]
+pub enum WidgetSpec {
+    Queue(Sp<String>),
+    /// `None`: all alarms of the stack.
+    Alarms(Option<Vec<Sp<String>>>),
+    Metric {
+        title: Option<Sp<String>>,
+        width: Option<Sp<u64>>,
+        metrics: Vec<MetricEntry>,
+    },
+    Text(Sp<String>),
+}
+
+/// An entry of a metric widget: an alarm key (its metrics are shown) or a metric.
+#[derive(Debug, Clone)]
+pub enum MetricEntry {
+    Alarm(Sp<String>),
+    Metric(Sp<MetricSpec>),
 }
 
 #[derive(Debug, Clone)]
@@ -49,8 +97,8 @@ pub struct ThresholdSpec {
     pub value: Option<Sp<f64>>,
 }
 
-/// An alarm as written. `defaults` use the same type: only the fields listed in
-/// [`read::DEFAULTS_KEYS`] can be set there.
+/// An alarm as written. `defaults` and queue recipes use the same type, with fewer keys
+/// allowed.
 #[derive(Debug, Clone, Default)]
 pub struct AlarmSpec {
     pub name: Option<Sp<String>>,
@@ -65,9 +113,13 @@ pub struct AlarmSpec {
     pub notify: Option<Sp<Vec<Sp<String>>>>,
     pub notify_ok: Option<Sp<Vec<Sp<String>>>>,
     pub notify_insufficient_data: Option<Sp<Vec<Sp<String>>>>,
-    /// Set when the alarm uses keys of a kind this version does not support yet
-    /// (already reported), so that validation does not pile on more errors.
-    pub unsupported_kind: bool,
+    /// Metric math: the expression and its metrics by id.
+    pub expression: Option<Sp<String>>,
+    pub metrics: Vec<(Sp<String>, Sp<MetricSpec>)>,
+    /// Anomaly band: `outside_band`, `above_band` or `below_band`, and its width.
+    pub bands: Vec<ThresholdSpec>,
+    /// Composite: the rule over alarm keys.
+    pub rule: Option<Sp<String>>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -1,7 +1,10 @@
 //! Walks a located YAML tree into spec types, reporting every shape problem it meets.
 
 use super::node::{Node, Value};
-use super::{AlarmSpec, MetricSpec, StackSpec, SubscriptionSpec, ThresholdSpec, TopicSpec};
+use super::{
+    AlarmSpec, DashboardSpec, MetricEntry, MetricSpec, QueueSpec, ScalingSpec, StackSpec,
+    SubscriptionSpec, ThresholdSpec, TopicSpec, WidgetSpec,
+};
 use crate::diag::{codes, suggest, Diagnostic, Diagnostics, FileId, Sp};
 
 const STACK_KEYS: &[&str] = &[
@@ -41,8 +44,6 @@ const ALARM_KEYS: &[&str] = &[
     "notify",
     "notify_ok",
     "notify_insufficient_data",
-    // Contract keys of alarm kinds this version does not implement yet; they get a
-    // "not supported yet" error rather than "unknown key".
     "expression",
     "metrics",
     "rule",
@@ -50,6 +51,45 @@ const ALARM_KEYS: &[&str] = &[
     "above_band",
     "below_band",
 ];
+/// A queue recipe is an alarm whose metric the recipe defines.
+const RECIPE_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "above",
+    "at_least",
+    "below",
+    "at_most",
+    "period",
+    "evaluation_periods",
+    "datapoints_to_alarm",
+    "treat_missing_data",
+    "actions_enabled",
+    "notify",
+    "notify_ok",
+    "notify_insufficient_data",
+];
+const QUEUE_KEYS: &[&str] = &["name", "dead_letter_queue", "alarms", "scaling"];
+const SCALING_KEYS: &[&str] = &[
+    "group",
+    "backlog_per_instance",
+    "latency",
+    "processing_time",
+    "warmup",
+    "scale_in",
+    "from_zero",
+];
+/// The queue alarm recipes of the contract, plus `time_to_drain`.
+pub(crate) const RECIPES: &[&str] = &[
+    "oldest_message_age",
+    "visible_messages",
+    "in_flight_messages",
+    "dlq_visible_messages",
+    "time_to_drain",
+];
+/// Recipes whose threshold is a duration (`above: 30m`).
+const DURATION_RECIPES: &[&str] = &["oldest_message_age", "time_to_drain"];
+const BAND_KEYS: &[&str] = &["outside_band", "above_band", "below_band"];
+const WIDGET_KINDS: &[&str] = &["queue", "alarms", "metric", "text"];
 /// The alarm fields `defaults` may set: everything that is not about one alarm's metric.
 pub(super) const DEFAULTS_KEYS: &[&str] = &[
     "period",
@@ -63,16 +103,6 @@ pub(super) const DEFAULTS_KEYS: &[&str] = &[
 ];
 const METRIC_KEYS: &[&str] = &["namespace", "name", "dimensions", "stat", "period", "unit"];
 const THRESHOLD_KEYS: &[&str] = &["above", "at_least", "below", "at_most"];
-const NOT_YET: &[&str] = &[
-    "queues",
-    "dashboards",
-    "expression",
-    "metrics",
-    "rule",
-    "outside_band",
-    "above_band",
-    "below_band",
-];
 
 /// Reads one document. Returns `None` only when the root is not a mapping at all.
 pub fn read_stack(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<StackSpec> {
@@ -89,15 +119,23 @@ pub fn read_stack(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<Stac
             .unwrap_or_default(),
         defaults: map
             .take("defaults")
-            .and_then(|n| alarm(n, DEFAULTS_KEYS, d)),
+            .and_then(|n| alarm(n, DEFAULTS_KEYS, false, d)),
         topics: Vec::new(),
+        queues: Vec::new(),
         alarms: Vec::new(),
+        dashboards: Vec::new(),
     };
     if let Some(node) = map.take("topics") {
         stack.topics = keyed(node, d, topic);
     }
+    if let Some(node) = map.take("queues") {
+        stack.queues = keyed(node, d, queue);
+    }
     if let Some(node) = map.take("alarms") {
-        stack.alarms = keyed(node, d, |n, d| alarm(n, ALARM_KEYS, d));
+        stack.alarms = keyed(node, d, |n, d| alarm(n, ALARM_KEYS, false, d));
+    }
+    if let Some(node) = map.take("dashboards") {
+        stack.dashboards = keyed(node, d, dashboard);
     }
     map.finish(STACK_KEYS, d);
     if stack.stack.is_none() && !d.iter().any(|x| x.code == codes::WRONG_TYPE) {
@@ -177,7 +215,156 @@ fn subscription(node: &Node, d: &mut Diagnostics) -> Option<SubscriptionSpec> {
     Some(SubscriptionSpec { protocol, endpoint })
 }
 
-fn alarm(node: &Node, allowed: &[&str], d: &mut Diagnostics) -> Option<AlarmSpec> {
+fn queue(node: &Node, d: &mut Diagnostics) -> Option<QueueSpec> {
+    if matches!(node.value, Value::Null) {
+        return Some(QueueSpec {
+            name: None,
+            dead_letter_queue: None,
+            alarms: Vec::new(),
+            scaling: None,
+        });
+    }
+    let mut map = Fields::new(node, "a queue (a mapping)", d)?;
+    let spec = QueueSpec {
+        name: map.take("name").and_then(|n| string(n, d)),
+        dead_letter_queue: map.take("dead_letter_queue").and_then(|n| string(n, d)),
+        alarms: map
+            .take("alarms")
+            .map(|n| recipes(n, d))
+            .unwrap_or_default(),
+        scaling: map.take("scaling").and_then(|n| scaling(n, d)),
+    };
+    map.finish(QUEUE_KEYS, d);
+    Some(spec)
+}
+
+/// A queue's `alarms:`: recipe name -> alarm fields (duration thresholds for some).
+fn recipes(node: &Node, d: &mut Diagnostics) -> Vec<(Sp<String>, AlarmSpec)> {
+    if matches!(node.value, Value::Null) {
+        return Vec::new();
+    }
+    let Some(map) = Fields::new(node, "a mapping of recipes to alarm fields", d) else {
+        return Vec::new();
+    };
+    map.pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            let key = string(k, d)?;
+            if !RECIPES.contains(&key.value.as_str()) {
+                let mut diag = Diagnostic::error(
+                    codes::UNKNOWN_KEY,
+                    format!("unknown recipe `{}`", key.value),
+                )
+                .at(key.span, "not a queue alarm recipe");
+                diag = match suggest(&key.value, RECIPES.iter().copied()) {
+                    Some(s) => diag.note(format!("did you mean `{s}`?")),
+                    None => diag.note(format!("recipes: {}", RECIPES.join(", "))),
+                };
+                d.push(diag);
+                return None;
+            }
+            let durations = DURATION_RECIPES.contains(&key.value.as_str());
+            let spec = match v.value {
+                Value::Null => AlarmSpec::default(),
+                _ => alarm(v, RECIPE_KEYS, durations, d)?,
+            };
+            Some((key, spec))
+        })
+        .collect()
+}
+
+fn scaling(node: &Node, d: &mut Diagnostics) -> Option<Sp<ScalingSpec>> {
+    let mut map = Fields::new(
+        node,
+        "a scaling mapping (group, backlog_per_instance, ...)",
+        d,
+    )?;
+    let spec = ScalingSpec {
+        group: map.take("group").and_then(|n| string(n, d)),
+        backlog_per_instance: map.take("backlog_per_instance").and_then(|n| number(n, d)),
+        latency: map.take("latency").and_then(|n| fine_duration(n, d)),
+        processing_time: map
+            .take("processing_time")
+            .and_then(|n| fine_duration(n, d)),
+        warmup: map.take("warmup").and_then(|n| duration(n, d)),
+        scale_in: map.take("scale_in").and_then(|n| boolean(n, d)),
+        from_zero: map.take("from_zero").and_then(|n| boolean(n, d)),
+    };
+    map.finish(SCALING_KEYS, d);
+    Some(Sp::new(spec, node.span))
+}
+
+fn dashboard(node: &Node, d: &mut Diagnostics) -> Option<DashboardSpec> {
+    let mut map = Fields::new(node, "a dashboard (a mapping with `widgets:`)", d)?;
+    let widgets = map
+        .take("widgets")
+        .map(|n| list(n, d, widget))
+        .unwrap_or_default();
+    map.finish(&["widgets"], d);
+    Some(DashboardSpec { widgets })
+}
+
+fn widget(node: &Node, d: &mut Diagnostics) -> Option<Sp<WidgetSpec>> {
+    let expected = "a widget: `queue: KEY`, `alarms: all`, `metric: {...}` or `text: ...`";
+    let Value::Map(pairs) = &node.value else {
+        wrong_type(node, expected, d);
+        return None;
+    };
+    let [(kind, value)] = pairs.as_slice() else {
+        d.push(
+            Diagnostic::error(codes::INVALID_VALUE, "a widget is one `kind: value` pair")
+                .at(node.span, format!("this has {}", pairs.len()))
+                .note("write one list item per widget"),
+        );
+        return None;
+    };
+    let kind_text = string(kind, d)?;
+    let widget = match kind_text.value.as_str() {
+        "queue" => WidgetSpec::Queue(string(value, d)?),
+        "text" => WidgetSpec::Text(string(value, d)?),
+        "alarms" => match &value.value {
+            Value::Str(s) if s == "all" => WidgetSpec::Alarms(None),
+            Value::Seq(_) => WidgetSpec::Alarms(Some(list(value, d, string))),
+            _ => {
+                wrong_type(value, "`all` or a list of alarm keys", d);
+                return None;
+            }
+        },
+        "metric" => {
+            let mut map = Fields::new(value, "a metric widget (title, metrics, width)", d)?;
+            let widget = WidgetSpec::Metric {
+                title: map.take("title").and_then(|n| string(n, d)),
+                width: map.take("width").and_then(|n| count(n, d)),
+                metrics: map
+                    .take("metrics")
+                    .map(|n| {
+                        list(n, d, |item, d| match &item.value {
+                            Value::Str(_) => string(item, d).map(MetricEntry::Alarm),
+                            _ => metric(item, d).map(MetricEntry::Metric),
+                        })
+                    })
+                    .unwrap_or_default(),
+            };
+            map.finish(&["title", "metrics", "width"], d);
+            widget
+        }
+        other => {
+            let mut diag =
+                Diagnostic::error(codes::INVALID_VALUE, format!("unknown widget `{other}`"))
+                    .at(kind.span, "not a widget kind");
+            diag = match suggest(other, WIDGET_KINDS.iter().copied()) {
+                Some(s) => diag.note(format!("did you mean `{s}`?")),
+                None => diag.note(format!("widgets: {}", WIDGET_KINDS.join(", "))),
+            };
+            d.push(diag);
+            return None;
+        }
+    };
+    Some(Sp::new(widget, kind.span))
+}
+
+/// `durations`: thresholds may be written as durations and are kept in seconds.
+fn alarm(node: &Node, allowed: &[&str], durations: bool, d: &mut Diagnostics) -> Option<AlarmSpec> {
     let mut map = Fields::new(node, "an alarm (a mapping)", d)?;
     let mut spec = AlarmSpec {
         name: map.take("name").and_then(|n| string(n, d)),
@@ -194,13 +381,30 @@ fn alarm(node: &Node, allowed: &[&str], d: &mut Diagnostics) -> Option<AlarmSpec
             .take("notify_insufficient_data")
             .and_then(|n| string_list(n, d)),
         thresholds: Vec::new(),
-        unsupported_kind: NOT_YET.iter().any(|k| map.has(k)),
+        expression: map.take("expression").and_then(|n| string(n, d)),
+        metrics: Vec::new(),
+        bands: Vec::new(),
+        rule: map.take("rule").and_then(|n| string(n, d)),
     };
+    if let Some(node) = map.take("metrics") {
+        spec.metrics = keyed(node, d, metric);
+    }
     for keyword in THRESHOLD_KEYS {
+        if let Some((key, value)) = map.take_pair(keyword) {
+            let value = if durations {
+                threshold_duration(value, d)
+            } else {
+                number(value, d)
+            };
+            let keyword = Sp::new((*keyword).to_string(), key.span);
+            spec.thresholds.push(ThresholdSpec { keyword, value });
+        }
+    }
+    for keyword in BAND_KEYS {
         if let Some((key, value)) = map.take_pair(keyword) {
             let value = number(value, d);
             let keyword = Sp::new((*keyword).to_string(), key.span);
-            spec.thresholds.push(ThresholdSpec { keyword, value });
+            spec.bands.push(ThresholdSpec { keyword, value });
         }
     }
     map.finish(allowed, d);
@@ -293,12 +497,6 @@ impl<'a> Fields<'a> {
         Some(Self { pairs: kept, taken })
     }
 
-    fn has(&self, key: &str) -> bool {
-        self.pairs
-            .iter()
-            .any(|(k, _)| matches!(&k.value, Value::Str(s) if s == key))
-    }
-
     fn take(&mut self, key: &str) -> Option<&'a Node> {
         self.take_pair(key).map(|(_, v)| v)
     }
@@ -312,36 +510,25 @@ impl<'a> Fields<'a> {
         Some(self.pairs[index])
     }
 
-    /// Reports every pair nobody took: an unknown key, a key not allowed here, or a
-    /// contract key this version does not implement yet.
+    /// Reports every pair nobody took, or that is not allowed here (e.g. `metric:` in
+    /// `defaults`), as an unknown key with the closest allowed one suggested.
     fn finish(self, allowed: &[&str], d: &mut Diagnostics) {
         for (index, (key, _)) in self.pairs.iter().enumerate() {
-            if self.taken[index] {
-                continue;
-            }
             let text = scalar_text(key);
-            if NOT_YET.contains(&text.as_str()) && allowed.contains(&text.as_str()) {
-                d.push(
-                    Diagnostic::error(
-                        codes::NOT_SUPPORTED,
-                        format!("`{text}` is part of the stack format but not supported by this version of monplan yet"),
-                    )
-                    .at(key.span, "not supported yet"),
-                );
+            if self.taken[index] && allowed.contains(&text.as_str()) {
                 continue;
             }
+            let label = if self.taken[index] {
+                "not allowed here"
+            } else {
+                "unknown key"
+            };
             let mut diag = Diagnostic::error(codes::UNKNOWN_KEY, format!("unknown key `{text}`"))
-                .at(key.span, "unknown key");
-            let known = allowed.iter().copied().filter(|k| !NOT_YET.contains(k));
-            if let Some(s) = suggest(&text, known) {
+                .at(key.span, label);
+            if let Some(s) = suggest(&text, allowed.iter().copied()).filter(|s| *s != text) {
                 diag = diag.note(format!("did you mean `{s}`?"));
             } else {
-                let list: Vec<&str> = allowed
-                    .iter()
-                    .copied()
-                    .filter(|k| !NOT_YET.contains(k))
-                    .collect();
-                diag = diag.note(format!("expected one of: {}", list.join(", ")));
+                diag = diag.note(format!("expected one of: {}", allowed.join(", ")));
             }
             d.push(diag);
         }
@@ -431,6 +618,57 @@ fn duration(node: &Node, d: &mut Diagnostics) -> Option<Sp<u64>> {
     seconds.map(|s| Sp::new(s, node.span))
 }
 
+/// A threshold of a duration recipe: a duration or a bare number, in seconds.
+fn threshold_duration(node: &Node, d: &mut Diagnostics) -> Option<Sp<f64>> {
+    let seconds = match &node.value {
+        #[allow(clippy::cast_precision_loss)]
+        Value::Int(i) if *i >= 0 => Some(*i as f64),
+        Value::Float(f) if *f >= 0.0 && f.is_finite() => Some(*f),
+        Value::Str(s) => parse_fine_duration(s),
+        _ => None,
+    };
+    if seconds.is_none() {
+        wrong_type(node, "a duration such as `30m` (or a number of seconds)", d);
+    }
+    seconds.map(|s| Sp::new(s, node.span))
+}
+
+/// A duration that may be fractional or in milliseconds (`0.25s`, `250ms`), in seconds.
+fn fine_duration(node: &Node, d: &mut Diagnostics) -> Option<Sp<f64>> {
+    let seconds = match &node.value {
+        #[allow(clippy::cast_precision_loss)]
+        Value::Int(i) if *i > 0 => Some(*i as f64),
+        Value::Float(f) if *f > 0.0 && f.is_finite() => Some(*f),
+        Value::Str(s) => parse_fine_duration(s).filter(|v| *v > 0.0),
+        _ => None,
+    };
+    if seconds.is_none() {
+        wrong_type(node, "a duration such as `250ms`, `0.25s` or `10m`", d);
+    }
+    seconds.map(|s| Sp::new(s, node.span))
+}
+
+pub(crate) fn parse_fine_duration(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let amount: f64 = number
+        .parse()
+        .ok()
+        .filter(|n: &f64| n.is_finite() && *n >= 0.0)?;
+    let scale = match unit {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86_400.0,
+        _ => return None,
+    };
+    Some(amount * scale)
+}
+
 pub(crate) fn parse_duration(text: &str) -> Option<u64> {
     let text = text.trim();
     let split = text
@@ -506,5 +744,11 @@ mod tests {
         assert_eq!(parse_duration("5 minutes"), None);
         assert_eq!(parse_duration("m"), None);
         assert_eq!(parse_duration("99999999999999999999d"), None);
+        assert_eq!(parse_fine_duration("250ms"), Some(0.25));
+        assert_eq!(parse_fine_duration("0.25s"), Some(0.25));
+        assert_eq!(parse_fine_duration("10m"), Some(600.0));
+        assert_eq!(parse_fine_duration("1.5h"), Some(5400.0));
+        assert_eq!(parse_fine_duration("fast"), None);
+        assert_eq!(parse_fine_duration("1.2.3s"), None);
     }
 }

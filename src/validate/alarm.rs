@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use super::rules;
 use crate::diag::{codes, suggest, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::{
-    Action, Alarm, AlarmActions, AlarmName, Arn, Comparison, Metric, TopicName, TreatMissingData,
+    Action, Alarm, AlarmActions, AlarmMetric, AlarmName, Arn, BandSide, Comparison, CompositeAlarm,
+    Condition, Metric, PolicyRef, TopicName, TreatMissingData,
 };
-use crate::spec::{AlarmSpec, MetricSpec};
+use crate::spec::{AlarmSpec, MetricSpec, ThresholdSpec};
 
 /// `CloudWatch`'s default period when nothing sets one: one minute.
 const DEFAULT_PERIOD: u64 = 60;
@@ -20,14 +21,17 @@ pub struct Context<'a> {
     pub defaults: Option<&'a AlarmSpec>,
     /// Topic key -> (AWS name, where declared).
     pub topics: &'a BTreeMap<String, (TopicName, Span)>,
+    /// Step scaling policy key (`{queue}.from_zero`) -> the policy, for `notify`.
+    pub policies: &'a BTreeMap<String, (PolicyRef, Span)>,
     pub tags: &'a BTreeMap<String, String>,
 }
 
 /// A value set on the alarm or inherited from `defaults`, with where it was set.
-struct Inherited<T> {
-    value: T,
-    span: Span,
-    from_defaults: bool,
+#[derive(Clone)]
+pub struct Inherited<T> {
+    pub value: T,
+    pub span: Span,
+    pub from_defaults: bool,
 }
 
 fn inherit<T: Clone>(own: Option<&Sp<T>>, default: Option<&Sp<T>>) -> Option<Inherited<T>> {
@@ -53,32 +57,45 @@ fn label<T>(value: &Inherited<T>, what: &str) -> String {
     }
 }
 
+/// Where an alarm's metric comes from.
+pub enum Source {
+    /// The alarm's own `metric`, `expression` + `metrics`, with a threshold or a band.
+    Spec,
+    /// A queue recipe: the recipe defines the metrics (periods come from the alarm).
+    Recipe(AlarmMetric),
+    /// An alarm monplan derives itself (the scale-from-zero alarm): nothing inherited.
+    Derived(AlarmMetric),
+}
+
 pub fn alarm(
     name: AlarmName,
     key: &Sp<String>,
     spec: &AlarmSpec,
+    source: Source,
     cx: &Context<'_>,
     d: &mut Diagnostics,
 ) -> Option<Alarm> {
     let empty = AlarmSpec::default();
-    let defaults = cx.defaults.unwrap_or(&empty);
-    let errors_before = d.error_count();
-    if spec.unsupported_kind {
-        return None;
-    }
-
-    let Some(metric_spec) = &spec.metric else {
-        d.push(
-            Diagnostic::error(codes::MISSING_KEY, format!("alarm `{}` has no `metric:`", key.value))
-                .at(key.span, "this alarm needs `metric:`")
-                .note("e.g. metric: { namespace: AWS/SQS, name: ApproximateNumberOfMessagesVisible, dimensions: { QueueName: jobs }, stat: Maximum }"),
-        );
-        return None;
+    let defaults = match source {
+        Source::Derived(_) => &empty,
+        _ => cx.defaults.unwrap_or(&empty),
     };
+    let errors_before = d.error_count();
 
     let alarm_period = inherit(spec.period.as_ref(), defaults.period.as_ref());
-    let metric = metric(metric_spec, alarm_period, d);
-    let (comparison, threshold) = threshold(key, spec, d)?;
+    if let Some(p) = &alarm_period {
+        check_period(p, d);
+    }
+    let (metric, period_span) = match source {
+        Source::Spec => spec_metric(key, spec, alarm_period.as_ref(), d)?,
+        Source::Recipe(metric) | Source::Derived(metric) => {
+            let (seconds, span) = alarm_period
+                .as_ref()
+                .map_or((DEFAULT_PERIOD, key.span), |p| (p.value, p.span));
+            (with_period(metric, u32::try_from(seconds).ok()?), span)
+        }
+    };
+    let condition = condition(key, spec, &metric, d)?;
 
     let evaluation = inherit(
         spec.evaluation_periods.as_ref(),
@@ -102,19 +119,18 @@ pub fn alarm(
         };
         d.push(diag.note("an alarm cannot need more breaching datapoints than it evaluates"));
     }
-    if let Some((metric, period_span)) = &metric {
-        let seconds = u64::from(metric.period) * evaluation_periods;
-        if seconds > MAX_EVALUATION_SECONDS {
-            let mut diag = Diagnostic::error(
-                codes::INVALID_COMBINATION,
-                format!("period x evaluation_periods is {seconds}s, more than one day"),
-            )
-            .at(*period_span, format!("period {}s", metric.period));
-            if let Some(e) = &evaluation {
-                diag = diag.also(e.span, label(e, "evaluation_periods"));
-            }
-            d.push(diag.note("CloudWatch evaluates at most one day of data"));
+    let period = longest_period(&metric);
+    let seconds = u64::from(period) * evaluation_periods;
+    if seconds > MAX_EVALUATION_SECONDS {
+        let mut diag = Diagnostic::error(
+            codes::INVALID_COMBINATION,
+            format!("period x evaluation_periods is {seconds}s, more than one day"),
+        )
+        .at(period_span, format!("period {period}s"));
+        if let Some(e) = &evaluation {
+            diag = diag.also(e.span, label(e, "evaluation_periods"));
         }
+        d.push(diag.note("CloudWatch evaluates at most one day of data"));
     }
 
     let treat_missing_data = inherit(
@@ -122,8 +138,41 @@ pub fn alarm(
         defaults.treat_missing_data.as_ref(),
     )
     .map_or(Some(TreatMissingData::Missing), |t| treat_missing(&t, d));
+    let actions = alarm_actions(spec, defaults, cx, d);
+    description(spec, d);
 
-    let actions = AlarmActions {
+    if d.error_count() > errors_before {
+        return None;
+    }
+    Some(Alarm {
+        name,
+        description: spec
+            .description
+            .as_ref()
+            .map(|s| s.value.clone())
+            .filter(|s| !s.is_empty()),
+        metric,
+        condition,
+        evaluation_periods: u32::try_from(evaluation_periods).ok()?,
+        datapoints_to_alarm: u32::try_from(datapoints_to_alarm).ok()?,
+        treat_missing_data: treat_missing_data?,
+        actions_enabled: inherit(
+            spec.actions_enabled.as_ref(),
+            defaults.actions_enabled.as_ref(),
+        )
+        .is_none_or(|a| a.value),
+        actions,
+        tags: cx.tags.clone(),
+    })
+}
+
+fn alarm_actions(
+    spec: &AlarmSpec,
+    defaults: &AlarmSpec,
+    cx: &Context<'_>,
+    d: &mut Diagnostics,
+) -> AlarmActions {
+    let mut actions = AlarmActions {
         alarm: actions(
             spec.notify.as_ref(),
             defaults.notify.as_ref(),
@@ -146,38 +195,84 @@ pub fn alarm(
             d,
         ),
     };
+    actions.normalize();
+    actions
+}
 
+fn description(spec: &AlarmSpec, d: &mut Diagnostics) {
     if let Some(description) = &spec.description {
-        if description.value.chars().count() > 1024 {
+        let length = description.value.chars().count();
+        if length > 1024 {
             d.push(
                 Diagnostic::error(
                     codes::INVALID_VALUE,
                     "an alarm description has at most 1024 characters",
                 )
-                .at(
-                    description.span,
-                    format!("{} characters", description.value.chars().count()),
-                ),
+                .at(description.span, format!("{length} characters")),
             );
         }
     }
+}
 
+/// A composite alarm: `rule` over alarm keys, rewritten to quoted AWS names.
+pub fn composite(
+    name: AlarmName,
+    spec: &AlarmSpec,
+    alarms: &BTreeMap<String, (AlarmName, Span)>,
+    cx: &Context<'_>,
+    d: &mut Diagnostics,
+) -> Option<(CompositeAlarm, Vec<String>)> {
+    let errors_before = d.error_count();
+    let rule = spec.rule.as_ref()?;
+    let threshold = spec.thresholds.first().or(spec.bands.first());
+    for (what, present) in [
+        ("metric", spec.metric.as_ref().map(|m| m.span)),
+        ("expression", spec.expression.as_ref().map(|e| e.span)),
+        (
+            threshold.map_or("above", |t| t.keyword.value.as_str()),
+            threshold.map(|t| t.keyword.span),
+        ),
+        ("period", spec.period.as_ref().map(|p| p.span)),
+        (
+            "evaluation_periods",
+            spec.evaluation_periods.as_ref().map(|p| p.span),
+        ),
+        (
+            "datapoints_to_alarm",
+            spec.datapoints_to_alarm.as_ref().map(|p| p.span),
+        ),
+        (
+            "treat_missing_data",
+            spec.treat_missing_data.as_ref().map(|p| p.span),
+        ),
+    ] {
+        if let Some(span) = present {
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_COMBINATION,
+                    format!("`{what}` does not apply to a composite alarm"),
+                )
+                .at(span, "not for composite alarms")
+                .also(rule.span, "this is a composite alarm"),
+            );
+        }
+    }
+    let (text, keys) = super::composite::rewrite(rule, alarms, d)?;
+    let empty = AlarmSpec::default();
+    let defaults = cx.defaults.unwrap_or(&empty);
+    let actions = alarm_actions(spec, defaults, cx, d);
+    description(spec, d);
     if d.error_count() > errors_before {
         return None;
     }
-    let mut alarm = Alarm {
+    let alarm = CompositeAlarm {
         name,
         description: spec
             .description
             .as_ref()
             .map(|s| s.value.clone())
             .filter(|s| !s.is_empty()),
-        metric: metric?.0,
-        comparison,
-        threshold,
-        evaluation_periods: u32::try_from(evaluation_periods).ok()?,
-        datapoints_to_alarm: u32::try_from(datapoints_to_alarm).ok()?,
-        treat_missing_data: treat_missing_data?,
+        rule: text,
         actions_enabled: inherit(
             spec.actions_enabled.as_ref(),
             defaults.actions_enabled.as_ref(),
@@ -186,8 +281,268 @@ pub fn alarm(
         actions,
         tags: cx.tags.clone(),
     };
-    alarm.actions.normalize();
-    Some(alarm)
+    Some((alarm, keys))
+}
+
+fn with_period(metric: AlarmMetric, period: u32) -> AlarmMetric {
+    match metric {
+        AlarmMetric::Single(mut m) => {
+            m.period = period;
+            AlarmMetric::Single(m)
+        }
+        AlarmMetric::Math {
+            expression,
+            metrics,
+        } => AlarmMetric::Math {
+            expression,
+            metrics: metrics
+                .into_iter()
+                .map(|(id, mut m)| {
+                    m.period = period;
+                    (id, m)
+                })
+                .collect(),
+        },
+    }
+}
+
+fn longest_period(metric: &AlarmMetric) -> u32 {
+    match metric {
+        AlarmMetric::Single(m) => m.period,
+        AlarmMetric::Math { metrics, .. } => metrics.values().map(|m| m.period).max().unwrap_or(60),
+    }
+}
+
+/// The alarm's own metric: a single `metric`, or `expression` over `metrics`.
+fn spec_metric(
+    key: &Sp<String>,
+    spec: &AlarmSpec,
+    alarm_period: Option<&Inherited<u64>>,
+    d: &mut Diagnostics,
+) -> Option<(AlarmMetric, Span)> {
+    match (&spec.metric, &spec.expression) {
+        (Some(metric_spec), None) => {
+            if let Some((id, _)) = spec.metrics.first() {
+                d.push(
+                    Diagnostic::error(
+                        codes::INVALID_COMBINATION,
+                        "`metrics` belong to an `expression`",
+                    )
+                    .at(id.span, "no expression uses this")
+                    .also(metric_spec.span, "this alarm watches one metric"),
+                );
+                return None;
+            }
+            let (m, span) = metric(metric_spec, alarm_period.cloned(), d)?;
+            Some((AlarmMetric::Single(m), span))
+        }
+        (None, Some(expression)) => math(expression, spec, alarm_period, d),
+        (Some(metric_spec), Some(expression)) => {
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_COMBINATION,
+                    "an alarm has either `metric` or `expression`, not both",
+                )
+                .at(expression.span, "metric math here")
+                .also(metric_spec.span, "a single metric here"),
+            );
+            None
+        }
+        (None, None) => {
+            d.push(
+                Diagnostic::error(codes::MISSING_KEY, format!("alarm `{}` has no `metric:`", key.value))
+                    .at(key.span, "this alarm needs `metric:`, `expression:` or `rule:`")
+                    .note("e.g. metric: { namespace: AWS/SQS, name: ApproximateNumberOfMessagesVisible, dimensions: { QueueName: jobs }, stat: Maximum }"),
+            );
+            None
+        }
+    }
+}
+
+/// `CloudWatch` allows at most 10 metrics in an alarm's metric math.
+const MAX_MATH_METRICS: usize = 10;
+/// The id monplan gives the expression in the alarm's metric queries.
+pub const EXPRESSION_ID: &str = "expression";
+
+fn math(
+    expression: &Sp<String>,
+    spec: &AlarmSpec,
+    alarm_period: Option<&Inherited<u64>>,
+    d: &mut Diagnostics,
+) -> Option<(AlarmMetric, Span)> {
+    let mut ok = true;
+    if spec.metrics.is_empty() {
+        d.push(
+            Diagnostic::error(codes::MISSING_KEY, "metric math needs `metrics`")
+                .at(expression.span, "the expression's metrics are not defined")
+                .note("e.g. metrics: { visible: { namespace: AWS/SQS, name: ApproximateNumberOfMessagesVisible, dimensions: { QueueName: jobs }, stat: Sum } }"),
+        );
+        return None;
+    }
+    if spec.metrics.len() > MAX_MATH_METRICS {
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                format!("metric math has at most {MAX_MATH_METRICS} metrics"),
+            )
+            .at(spec.metrics[MAX_MATH_METRICS].0.span, "the 11th"),
+        );
+        ok = false;
+    }
+    let mut metrics = BTreeMap::new();
+    let mut period_span = expression.span;
+    for (id, metric_spec) in &spec.metrics {
+        let valid_id = id
+            .value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase())
+            && id
+                .value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && id.value != EXPRESSION_ID;
+        if !valid_id {
+            d.push(
+                Diagnostic::error(codes::INVALID_VALUE, format!("`{}` is not a metric id", id.value))
+                    .at(id.span, "invalid id")
+                    .note(format!("ids start with a lowercase letter, then letters, digits or `_`; `{EXPRESSION_ID}` is reserved")),
+            );
+            ok = false;
+        }
+        match metric(metric_spec, alarm_period.cloned(), d) {
+            Some((m, span)) => {
+                period_span = span;
+                metrics.insert(id.value.clone(), m);
+            }
+            None => ok = false,
+        }
+    }
+    let ids: Vec<&str> = spec
+        .metrics
+        .iter()
+        .map(|(id, _)| id.value.as_str())
+        .collect();
+    for word in identifiers(&expression.value) {
+        // Functions (SUM, IF, PERIOD, ...) are upper case; lower-case words are metric ids.
+        if word.chars().next().is_some_and(|c| c.is_ascii_lowercase()) && !ids.contains(&word) {
+            let mut diag = Diagnostic::error(
+                codes::UNRESOLVED_REFERENCE,
+                format!("`{word}` is not one of this alarm's metrics"),
+            )
+            .at(expression.span, format!("uses `{word}`"));
+            diag = match suggest(word, ids.iter().copied()) {
+                Some(s) => diag.note(format!("did you mean `{s}`?")),
+                None => diag.note(format!("metrics: {}", ids.join(", "))),
+            };
+            d.push(diag);
+            ok = false;
+        }
+    }
+    for id in &ids {
+        if !identifiers(&expression.value).any(|w| w == *id) {
+            let span = spec
+                .metrics
+                .iter()
+                .find(|(i, _)| i.value == *id)
+                .map_or(expression.span, |(i, _)| i.span);
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_COMBINATION,
+                    format!("metric `{id}` is not used by the expression"),
+                )
+                .at(span, "unused")
+                .also(expression.span, "the expression"),
+            );
+            ok = false;
+        }
+    }
+    ok.then(|| {
+        (
+            AlarmMetric::Math {
+                expression: expression.value.trim().to_string(),
+                metrics,
+            },
+            period_span,
+        )
+    })
+}
+
+/// The words of a metric-math expression (names of metrics and functions).
+fn identifiers(expression: &str) -> impl Iterator<Item = &str> {
+    expression
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.chars().next().is_some_and(|c| c.is_ascii_alphabetic()))
+}
+
+/// A threshold (`above`, ...) or an anomaly band (`outside_band`, ...): exactly one.
+fn condition(
+    key: &Sp<String>,
+    spec: &AlarmSpec,
+    metric: &AlarmMetric,
+    d: &mut Diagnostics,
+) -> Option<Condition> {
+    let all: Vec<&ThresholdSpec> = spec.thresholds.iter().chain(&spec.bands).collect();
+    match all.as_slice() {
+        [] => {
+            d.push(
+                Diagnostic::error(
+                    codes::MISSING_KEY,
+                    format!("alarm `{}` has no threshold", key.value),
+                )
+                .at(
+                    key.span,
+                    "needs one of `above`, `at_least`, `below`, `at_most` (or an anomaly band)",
+                )
+                .note("e.g. above: 5"),
+            );
+            None
+        }
+        // A value that was not a number has been reported by the reader.
+        [one] => {
+            let value = one.value.as_ref()?.value;
+            if let Some(comparison) = Comparison::from_keyword(&one.keyword.value) {
+                return Some(Condition::Threshold { comparison, value });
+            }
+            let side = BandSide::from_keyword(&one.keyword.value)?;
+            if !matches!(metric, AlarmMetric::Single(_)) {
+                d.push(
+                    Diagnostic::error(
+                        codes::INVALID_COMBINATION,
+                        "an anomaly band watches a single `metric`",
+                    )
+                    .at(one.keyword.span, "band here")
+                    .note("metric math alarms take a threshold"),
+                );
+                return None;
+            }
+            if value <= 0.0 {
+                d.push(
+                    Diagnostic::error(
+                        codes::INVALID_VALUE,
+                        "a band is a positive number of standard deviations",
+                    )
+                    .at(one.value.as_ref()?.span, "e.g. 2"),
+                );
+                return None;
+            }
+            Some(Condition::Band {
+                side,
+                deviations: value,
+            })
+        }
+        [first, rest @ ..] => {
+            for other in rest {
+                d.push(
+                    Diagnostic::error(codes::INVALID_COMBINATION, "an alarm has exactly one threshold")
+                        .at(other.keyword.span, format!("`{}` here", other.keyword.value))
+                        .also(first.keyword.span, format!("and `{}` here", first.keyword.value))
+                        .note("keep one of `above`, `at_least`, `below`, `at_most`, `outside_band`, `above_band`, `below_band`"),
+                );
+            }
+            None
+        }
+    }
 }
 
 /// Checks `defaults` on their own, so that a bad default is reported even when every
@@ -250,7 +605,7 @@ fn check_period(p: &Inherited<u64>, d: &mut Diagnostics) -> bool {
 }
 
 /// The metric, and the span of whatever set its period (for later rules to point at).
-fn metric(
+pub(super) fn metric(
     spec: &Sp<MetricSpec>,
     alarm_period: Option<Inherited<u64>>,
     d: &mut Diagnostics,
@@ -369,50 +724,6 @@ fn metric(
     ))
 }
 
-fn threshold(key: &Sp<String>, spec: &AlarmSpec, d: &mut Diagnostics) -> Option<(Comparison, f64)> {
-    match spec.thresholds.as_slice() {
-        [] => {
-            d.push(
-                Diagnostic::error(
-                    codes::MISSING_KEY,
-                    format!("alarm `{}` has no threshold", key.value),
-                )
-                .at(
-                    key.span,
-                    "needs one of `above`, `at_least`, `below`, `at_most`",
-                )
-                .note("e.g. above: 5"),
-            );
-            None
-        }
-        // A value that was not a number has been reported by the reader.
-        [one] => Some((
-            Comparison::from_keyword(&one.keyword.value)?,
-            one.value.as_ref()?.value,
-        )),
-        [first, rest @ ..] => {
-            for other in rest {
-                d.push(
-                    Diagnostic::error(
-                        codes::INVALID_COMBINATION,
-                        "an alarm has exactly one threshold",
-                    )
-                    .at(
-                        other.keyword.span,
-                        format!("`{}` here", other.keyword.value),
-                    )
-                    .also(
-                        first.keyword.span,
-                        format!("and `{}` here", first.keyword.value),
-                    )
-                    .note("keep one of `above`, `at_least`, `below`, `at_most`"),
-                );
-            }
-            None
-        }
-    }
-}
-
 /// Resolves `notify` entries: a topic key of this stack, or an ARN written out.
 fn actions(
     own: Option<&Sp<Vec<Sp<String>>>>,
@@ -445,6 +756,18 @@ fn actions(
             resolved.push(Action::Topic(topic.clone()));
             continue;
         }
+        if let Some((policy, _)) = cx.policies.get(&entry.value) {
+            resolved.push(Action::Policy(policy.clone()));
+            continue;
+        }
+        if entry.value.ends_with(".scaling") {
+            d.push(
+                Diagnostic::error(codes::INVALID_VALUE, format!("`{}` is a target-tracking policy, which cannot be an alarm action", entry.value))
+                    .at(entry.span, label(&list, "not an alarm action"))
+                    .note("target tracking is driven by its own alarms; a step policy such as `QUEUE.from_zero` can be notified"),
+            );
+            continue;
+        }
         let mut diag = Diagnostic::error(
             codes::UNRESOLVED_REFERENCE,
             format!(
@@ -459,7 +782,7 @@ fn actions(
                 diag = diag.also(*span, format!("did you mean `{s}`, defined here?"));
             }
             None => {
-                diag = diag.note("name a key under `topics:` or write an SNS topic ARN");
+                diag = diag.note("name a key under `topics:`, a step scaling policy (`QUEUE.from_zero`), or write an ARN");
             }
         }
         d.push(diag);

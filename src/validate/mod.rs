@@ -2,16 +2,21 @@
 //! AWS, each problem reported as a located diagnostic, all of them in one run.
 
 mod alarm;
+mod composite;
+mod dashboard;
+mod queue;
 mod rules;
+
+use std::borrow::Cow;
 
 use std::collections::BTreeMap;
 
 use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::{
-    Declared, DesiredStack, Endpoint, Protocol, StackName, Subscription, SubscriptionId, Topic,
-    TopicName, OWNER_TAG,
+    AlarmMetric, AlarmName, Declared, DesiredStack, Endpoint, PolicyRef, Protocol, StackName,
+    Subscription, SubscriptionId, Topic, TopicName, OWNER_TAG,
 };
-use crate::spec::{StackSpec, SubscriptionSpec, TopicSpec};
+use crate::spec::{AlarmSpec, StackSpec, SubscriptionSpec, TopicSpec};
 
 /// Reads `${env:NAME}` references. Injected so that validation stays testable without
 /// touching the process environment.
@@ -97,15 +102,57 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
         );
     }
 
+    // Queues first: their recipes, scaling policies and policy keys join the stack's
+    // alarms and what `notify` may name.
+    let mut queues = BTreeMap::new();
+    let mut policies = BTreeMap::new();
+    let mut policy_keys: BTreeMap<String, (PolicyRef, Span)> = BTreeMap::new();
+    let mut recipe_alarms = Vec::new();
+    if let Some(stack_name) = &name {
+        for (key, queue_spec) in &spec.queues {
+            let Some(parts) = queue::queue(stack_name, key, queue_spec, d) else {
+                continue;
+            };
+            queues.insert(key.value.clone(), parts.queue);
+            for policy in parts.policies {
+                policies.insert(policy.value.policy.clone(), policy);
+            }
+            for (policy_key, policy, span) in parts.policy_keys {
+                policy_keys.insert(policy_key, (policy, span));
+            }
+            recipe_alarms.extend(parts.recipes);
+            recipe_alarms.extend(parts.from_zero_alarm);
+        }
+    }
+
     let context = alarm::Context {
         defaults: spec.defaults.as_ref(),
         topics: &topic_keys,
+        policies: &policy_keys,
         tags: &tags,
     };
     if let Some(defaults) = &spec.defaults {
         alarm::defaults(defaults, &context, d);
     }
-    let mut alarms = BTreeMap::new();
+
+    // Every alarm's key and AWS name, before any is validated: composite rules and
+    // dashboards refer to them.
+    let mut alarm_keys: Vec<(String, AlarmName, Span)> = Vec::new();
+    let mut candidates: Vec<Candidate<'_>> = Vec::new();
+    for recipe in recipe_alarms {
+        let explicit = recipe.spec.name.clone();
+        let generated = Sp::new(recipe.default_name.clone(), recipe.key.span);
+        let Some(alarm_name) = rules::alarm_name(explicit.as_ref().unwrap_or(&generated), d) else {
+            continue;
+        };
+        candidates.push((
+            recipe.key,
+            alarm_name,
+            recipe.spec,
+            Some(recipe.source),
+            recipe.redrive_of,
+        ));
+    }
     for (key, alarm_spec) in &spec.alarms {
         rules::resource_key(key, "alarm", d);
         let Some(alarm_name) = aws_name(
@@ -117,19 +164,97 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
         ) else {
             continue;
         };
-        if let Some(alarm) = alarm::alarm(alarm_name.clone(), key, alarm_spec, &context, d) {
-            if let Some(first) = alarms.get(&alarm_name).map(|a: &Declared<_>| a.origin) {
-                duplicate_name(d, "alarm", alarm_name.as_str(), key.span, first);
+        let source = alarm_spec.rule.is_none().then_some(alarm::Source::Spec);
+        candidates.push((
+            key.clone(),
+            alarm_name,
+            Cow::Borrowed(alarm_spec),
+            source,
+            None,
+        ));
+    }
+    let mut seen_names: BTreeMap<AlarmName, Span> = BTreeMap::new();
+    for (key, alarm_name, _, _, _) in &candidates {
+        if let Some(first) = seen_names.insert(alarm_name.clone(), key.span) {
+            duplicate_name(d, "alarm", alarm_name.as_str(), key.span, first);
+        }
+        alarm_keys.push((key.value.clone(), alarm_name.clone(), key.span));
+    }
+    let key_map: BTreeMap<String, (AlarmName, Span)> = alarm_keys
+        .iter()
+        .map(|(k, n, s)| (k.clone(), (n.clone(), *s)))
+        .collect();
+
+    let mut alarms = BTreeMap::new();
+    let mut composites = BTreeMap::new();
+    let mut redrive_alarms = BTreeMap::new();
+    let mut composite_graph: BTreeMap<String, (Vec<String>, Span)> = BTreeMap::new();
+    let mut alarm_metrics: BTreeMap<String, AlarmMetric> = BTreeMap::new();
+    for (key, alarm_name, alarm_spec, source, redrive_of) in candidates {
+        let (key_text, origin) = (key.value.clone(), key.span);
+        if let Some(source) = source {
+            let Some(alarm) =
+                alarm::alarm(alarm_name.clone(), &key, &alarm_spec, source, &context, d)
+            else {
                 continue;
+            };
+            alarm_metrics.insert(key.value.clone(), alarm.metric.clone());
+            if let Some(queue) = redrive_of {
+                redrive_alarms.insert(alarm_name.clone(), queue);
             }
             alarms.insert(
                 alarm_name,
                 Declared {
                     value: alarm,
-                    key: key.value.clone(),
-                    origin: key.span,
+                    key: key_text,
+                    origin,
                 },
             );
+        } else {
+            let Some((composite, children)) =
+                alarm::composite(alarm_name.clone(), &alarm_spec, &key_map, &context, d)
+            else {
+                continue;
+            };
+            composite_graph.insert(key.value.clone(), (children, key.span));
+            composites.insert(
+                alarm_name,
+                Declared {
+                    value: composite,
+                    key: key_text,
+                    origin,
+                },
+            );
+        }
+    }
+    composite::check_cycles(&composite_graph, d);
+
+    let mut dashboards = BTreeMap::new();
+    if let Some(stack_name) = &name {
+        let composite_keys = composite_graph.keys().cloned().collect();
+        let names = dashboard::Names {
+            queues: &queues,
+            alarms: &alarm_keys,
+            metrics: &alarm_metrics,
+            composites: &composite_keys,
+        };
+        let mut redrive_queues = Vec::new();
+        for (key, dashboard_spec) in &spec.dashboards {
+            if let Some(board) = dashboard::dashboard(
+                stack_name,
+                key,
+                dashboard_spec,
+                &names,
+                &mut redrive_queues,
+                d,
+            ) {
+                dashboards.insert(board.value.name.clone(), board);
+            }
+        }
+        for queue_key in redrive_queues {
+            if let Some(queue) = queues.get_mut(&queue_key) {
+                queue.value.needs_redrive = true;
+            }
         }
     }
 
@@ -141,8 +266,23 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
         topics,
         subscriptions,
         alarms,
+        composites,
+        queues,
+        redrive_alarms,
+        policies,
+        dashboards,
     })
 }
+
+/// An alarm to validate: key, AWS name, fields, where its metric comes from (`None`:
+/// a composite), and the queue whose redrive policy gives its DLQ dimension.
+type Candidate<'a> = (
+    Sp<String>,
+    AlarmName,
+    Cow<'a, AlarmSpec>,
+    Option<alarm::Source>,
+    Option<String>,
+);
 
 /// The AWS name of a resource: `name:` if given, else `{stack}-{key}`.
 fn aws_name<N>(

@@ -12,10 +12,24 @@ Commands (each prints JSON to stdout; on an AWS/boto error prints it to stderr, 
         {"topics": {name: {"name", "arn", "attributes": {...}, "tags": {...},
                            "subscriptions": [{"protocol", "endpoint", "arn"}, ...]}},
          "alarms": {name: {"AlarmName", "AlarmArn", <configuration fields as returned>,
-                           "Dimensions": {name: value}, "Tags": {key: value}}}}
+                           "Dimensions": {name: value}, "Tags": {key: value}}},
+         "dashboards": {name: <the dashboard body, parsed JSON>},
+         "policies": {group_name: {policy_name: <the DescribePolicies entry as returned,
+                                                 always with "Alarms": [...]>}},
+         "composite_alarms": {name: {"AlarmRule", "ActionsEnabled", "AlarmActions",
+                                     "OKActions", "InsufficientDataActions",
+                                     "AlarmDescription" (those returned),
+                                     "Tags": {key: value}}}}
         Topic attributes omit Policy, EffectivePolicy and EffectiveDeliveryPolicy. Alarm
         fields are those DescribeAlarms returns (absent = not set), minus the state and
-        timestamp fields. Only metric alarms. --prefix filters both by name prefix.
+        timestamp fields; metric-math alarms keep "Metrics" and "ThresholdMetricId" (moto
+        also returns "Metrics": [] and "Dimensions": {} where unused). "alarms" has only
+        metric alarms. "policies" has every Auto Scaling group as a key, even one without
+        policies; moto returns no "Alarms", so it is [] there. "policies" and
+        "composite_alarms" are {} when the emulator does not implement the API (moto
+        5.2.5 cannot create composite alarms at all). --prefix filters topics, alarms,
+        dashboards, composite alarms and policies (by policy name, not group name) by
+        name prefix.
     put-alarm NAME [--tag K=V ...] [--threshold N]     -> the alarm, as in dump
         Namespace Foreign, metric M, Sum, 60 s, 1 period, GreaterThanThreshold (default 1).
     create-topic NAME [--tag K=V ...]                  -> the topic, as in dump
@@ -24,9 +38,25 @@ Commands (each prints JSON to stdout; on an AWS/boto error prints it to stderr, 
         Re-puts an existing alarm with every field preserved but the threshold.
     delete-alarm NAME                                  -> {"deleted": NAME}
         Fails if the alarm does not exist.
+    create-queue NAME [--dlq DLQ_NAME]
+        -> {"name", "url", "arn", "attributes": {...}, "dlq": <same shape> | null}
+        With --dlq, creates DLQ_NAME first and gives NAME a RedrivePolicy to it with
+        maxReceiveCount 5. Attributes are GetQueueAttributes All, as returned (strings).
+    create-group NAME [--min N] [--max N] [--desired N]
+        -> the DescribeAutoScalingGroups entry, as returned
+        An Auto Scaling group in us-east-1a from launch template "awsctl-template"
+        (created if missing). Defaults: --min 0, --max 1, --desired = --min.
+    put-policy GROUP NAME                              -> the policy, as in dump
+        A foreign target-tracking policy on GROUP: ASGAverageCPUUtilization, target 50.
+        Fails if the group does not exist (moto would accept it).
+    put-dashboard NAME BODY_JSON
+        -> {"DashboardName", "DashboardArn", "DashboardBody": <as stored, a string>,
+            "DashboardValidationMessages": [...]}
+        BODY_JSON is sent verbatim.
 """
 
 import argparse
+import datetime
 import json
 import sys
 
@@ -73,26 +103,71 @@ PUT_ALARM_FIELDS = [
     "ThresholdMetricId",
 ]
 
+# DescribeAlarms fields of a composite alarm that dump shows (those present).
+COMPOSITE_ALARM_FIELDS = [
+    "AlarmRule",
+    "ActionsEnabled",
+    "AlarmActions",
+    "OKActions",
+    "InsufficientDataActions",
+    "AlarmDescription",
+]
+
 
 class Fail(Exception):
     """A usage problem found after argument parsing (e.g. a missing alarm)."""
 
 
-def clients(endpoint):
-    session = boto3.session.Session(
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name=REGION,
-    )
-    config = botocore.config.Config(
-        retries={"max_attempts": 1, "mode": "standard"},
-        connect_timeout=5,
-        read_timeout=30,
-    )
-    return (
-        session.client("sns", endpoint_url=endpoint, config=config),
-        session.client("cloudwatch", endpoint_url=endpoint, config=config),
-    )
+class Clients:
+    """boto3 clients for the emulator, each created on first use."""
+
+    SERVICES = {
+        "sns": "sns",
+        "cw": "cloudwatch",
+        "sqs": "sqs",
+        "autoscaling": "autoscaling",
+        "ec2": "ec2",
+    }
+
+    def __init__(self, endpoint):
+        self._endpoint = endpoint
+        self._session = boto3.session.Session(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name=REGION,
+        )
+        self._config = botocore.config.Config(
+            retries={"max_attempts": 1, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=30,
+        )
+
+    def __getattr__(self, attr):
+        service = self.SERVICES.get(attr)
+        if service is None:
+            raise AttributeError(attr)
+        client = self._session.client(
+            service, endpoint_url=self._endpoint, config=self._config
+        )
+        setattr(self, attr, client)  # later lookups do not come back here
+        return client
+
+
+def unimplemented(error):
+    """Whether a boto error means the emulator does not implement the operation.
+
+    moto answers an unimplemented action with an HTML 500 page; LocalStack with 501
+    (InternalFailure "not yet implemented or pro feature").
+    """
+    if not isinstance(error, botocore.exceptions.ClientError):
+        return False
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    code = error.response.get("Error", {}).get("Code", "")
+    return status >= 500 or code in {"NotImplemented", "InternalFailure", "500", "501"}
+
+
+def without_timestamps(entry):
+    return {k: v for k, v in entry.items() if not isinstance(v, datetime.datetime)}
 
 
 def parse_tags(pairs):
@@ -176,10 +251,131 @@ def describe_alarm(cw, alarm):
     return out
 
 
+def composite_alarms(cw, prefix):
+    """Composite alarms by name; {} if the emulator does not implement them."""
+    kwargs = {"AlarmNamePrefix": prefix} if prefix else {}
+    found = []
+    try:
+        paginator = cw.get_paginator("describe_alarms")
+        for page in paginator.paginate(AlarmTypes=["CompositeAlarm"], **kwargs):
+            found.extend(page.get("CompositeAlarms", []))
+    except botocore.exceptions.ClientError as e:
+        if unimplemented(e):
+            return {}
+        raise
+    out = {}
+    for alarm in found:
+        if not alarm["AlarmName"].startswith(prefix):
+            continue
+        entry = {k: alarm[k] for k in COMPOSITE_ALARM_FIELDS if k in alarm}
+        entry["Tags"] = tag_dict(
+            cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"]).get("Tags", [])
+        )
+        out[alarm["AlarmName"]] = entry
+    return dict(sorted(out.items()))
+
+
+# ---- dashboards ---------------------------------------------------------------------
+
+
+def dashboard_names(cw, prefix):
+    kwargs = {"DashboardNamePrefix": prefix} if prefix else {}
+    for page in cw.get_paginator("list_dashboards").paginate(**kwargs):
+        for entry in page.get("DashboardEntries", []):
+            if entry["DashboardName"].startswith(prefix):  # do not rely on the server
+                yield entry["DashboardName"]
+
+
+def dashboard_body(cw, name):
+    body = cw.get_dashboard(DashboardName=name)["DashboardBody"]
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body  # not JSON: shown as the raw string
+
+
+# ---- queues -------------------------------------------------------------------------
+
+
+def create_queue(sqs, name, attributes=None):
+    params = {"QueueName": name}
+    if attributes:
+        params["Attributes"] = attributes
+    url = sqs.create_queue(**params)["QueueUrl"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return {"name": name, "url": url, "arn": attrs["QueueArn"], "attributes": attrs}
+
+
+# ---- Auto Scaling -------------------------------------------------------------------
+
+LAUNCH_TEMPLATE = "awsctl-template"
+# moto accepts any AMI id in a launch template, and launches instances from it.
+LAUNCH_TEMPLATE_DATA = {"ImageId": "ami-12345678", "InstanceType": "t3.micro"}
+AVAILABILITY_ZONE = REGION + "a"
+
+
+def ensure_launch_template(ec2):
+    try:
+        ec2.describe_launch_templates(LaunchTemplateNames=[LAUNCH_TEMPLATE])
+    except botocore.exceptions.ClientError as e:
+        if "NotFound" not in e.response.get("Error", {}).get("Code", ""):
+            raise
+        ec2.create_launch_template(
+            LaunchTemplateName=LAUNCH_TEMPLATE, LaunchTemplateData=LAUNCH_TEMPLATE_DATA
+        )
+
+
+def group_names(autoscaling):
+    for page in autoscaling.get_paginator("describe_auto_scaling_groups").paginate():
+        for group in page.get("AutoScalingGroups", []):
+            yield group["AutoScalingGroupName"]
+
+
+def raw_group(autoscaling, name):
+    groups = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[name])
+    for group in groups.get("AutoScalingGroups", []):
+        if group["AutoScalingGroupName"] == name:
+            return group
+    raise Fail(f"Auto Scaling group {name!r} not found")
+
+
+def describe_policy(policy):
+    out = without_timestamps(policy)
+    out.setdefault("Alarms", [])  # AWS lists the policy's alarms; moto never does
+    return out
+
+
+def group_policies(autoscaling, group, prefix=""):
+    out = {}
+    paginator = autoscaling.get_paginator("describe_policies")
+    for page in paginator.paginate(AutoScalingGroupName=group):
+        for policy in page.get("ScalingPolicies", []):
+            # moto keys policies by name only; keep the group check anyway
+            if policy.get("AutoScalingGroupName") != group:
+                continue
+            if policy["PolicyName"].startswith(prefix):
+                out[policy["PolicyName"]] = describe_policy(policy)
+    return dict(sorted(out.items()))
+
+
+def all_policies(autoscaling, prefix):
+    """{group: {policy: entry}} for every group; {} if Auto Scaling is unimplemented."""
+    try:
+        return {
+            group: group_policies(autoscaling, group, prefix)
+            for group in sorted(group_names(autoscaling))
+        }
+    except botocore.exceptions.ClientError as e:
+        if unimplemented(e):
+            return {}
+        raise
+
+
 # ---- commands -----------------------------------------------------------------------
 
 
-def cmd_dump(sns, cw, args):
+def cmd_dump(aws, args):
+    sns, cw = aws.sns, aws.cw
     prefix = args.prefix or ""
     topics = {}
     for arn in topic_arns(sns):
@@ -191,13 +387,18 @@ def cmd_dump(sns, cw, args):
     for alarm in raw_alarms(cw, **kwargs):
         if alarm["AlarmName"].startswith(prefix):  # do not rely on the server filtering
             alarms[alarm["AlarmName"]] = describe_alarm(cw, alarm)
+    dashboards = {name: dashboard_body(cw, name) for name in dashboard_names(cw, prefix)}
     return {
         "topics": dict(sorted(topics.items())),
         "alarms": dict(sorted(alarms.items())),
+        "dashboards": dict(sorted(dashboards.items())),
+        "policies": all_policies(aws.autoscaling, prefix),
+        "composite_alarms": composite_alarms(cw, prefix),
     }
 
 
-def cmd_put_alarm(sns, cw, args):
+def cmd_put_alarm(aws, args):
+    cw = aws.cw
     params = {
         "AlarmName": args.name,
         "Namespace": "Foreign",
@@ -215,7 +416,8 @@ def cmd_put_alarm(sns, cw, args):
     return describe_alarm(cw, raw_alarm(cw, args.name))
 
 
-def cmd_create_topic(sns, cw, args):
+def cmd_create_topic(aws, args):
+    sns = aws.sns
     params = {"Name": args.name}
     tags = parse_tags(args.tag)
     if tags:
@@ -224,7 +426,8 @@ def cmd_create_topic(sns, cw, args):
     return describe_topic(sns, arn)
 
 
-def cmd_subscribe(sns, cw, args):
+def cmd_subscribe(aws, args):
+    sns = aws.sns
     arn = topic_arn_by_name(sns, args.topic)
     resp = sns.subscribe(
         TopicArn=arn,
@@ -235,7 +438,8 @@ def cmd_subscribe(sns, cw, args):
     return {"SubscriptionArn": resp["SubscriptionArn"]}
 
 
-def cmd_set_threshold(sns, cw, args):
+def cmd_set_threshold(aws, args):
+    cw = aws.cw
     alarm = raw_alarm(cw, args.name)
     params = {k: alarm[k] for k in PUT_ALARM_FIELDS if k in alarm}
     # DescribeAlarms returns "Metrics": [] for single-metric alarms; PutMetricAlarm must
@@ -253,10 +457,74 @@ def cmd_set_threshold(sns, cw, args):
     return describe_alarm(cw, raw_alarm(cw, args.name))
 
 
-def cmd_delete_alarm(sns, cw, args):
+def cmd_delete_alarm(aws, args):
+    cw = aws.cw
     raw_alarm(cw, args.name)  # moto silently accepts deleting a missing alarm
     cw.delete_alarms(AlarmNames=[args.name])
     return {"deleted": args.name}
+
+
+def cmd_create_queue(aws, args):
+    sqs = aws.sqs
+    dlq = None
+    attributes = {}
+    if args.dlq:
+        dlq = create_queue(sqs, args.dlq)
+        attributes["RedrivePolicy"] = json.dumps(
+            {"deadLetterTargetArn": dlq["arn"], "maxReceiveCount": 5},
+            separators=(",", ":"),
+        )
+    queue = create_queue(sqs, args.name, attributes)
+    queue["dlq"] = dlq
+    return queue
+
+
+def cmd_create_group(aws, args):
+    desired = args.min if args.desired is None else args.desired
+    if not args.min <= desired <= args.max:
+        raise Fail(f"need --min <= --desired <= --max, got {args.min}, {desired}, {args.max}")
+    ensure_launch_template(aws.ec2)
+    aws.autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName=args.name,
+        LaunchTemplate={"LaunchTemplateName": LAUNCH_TEMPLATE, "Version": "$Latest"},
+        MinSize=args.min,
+        MaxSize=args.max,
+        DesiredCapacity=desired,
+        AvailabilityZones=[AVAILABILITY_ZONE],
+    )
+    return raw_group(aws.autoscaling, args.name)
+
+
+def cmd_put_policy(aws, args):
+    autoscaling = aws.autoscaling
+    raw_group(autoscaling, args.group)
+    autoscaling.put_scaling_policy(
+        AutoScalingGroupName=args.group,
+        PolicyName=args.name,
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingConfiguration={
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "ASGAverageCPUUtilization"
+            },
+            "TargetValue": 50.0,
+        },
+    )
+    policies = group_policies(autoscaling, args.group)
+    if args.name not in policies:
+        raise Fail(f"policy {args.name!r} not found on {args.group!r} after PutScalingPolicy")
+    return policies[args.name]
+
+
+def cmd_put_dashboard(aws, args):
+    cw = aws.cw
+    resp = cw.put_dashboard(DashboardName=args.name, DashboardBody=args.body)
+    got = cw.get_dashboard(DashboardName=args.name)
+    return {
+        "DashboardName": got["DashboardName"],
+        "DashboardArn": got["DashboardArn"],
+        "DashboardBody": got["DashboardBody"],
+        "DashboardValidationMessages": resp.get("DashboardValidationMessages", []),
+    }
 
 
 def main(argv=None):
@@ -295,13 +563,35 @@ def main(argv=None):
     p.add_argument("name")
     p.set_defaults(func=cmd_delete_alarm)
 
+    p = sub.add_parser("create-queue")
+    p.add_argument("name")
+    p.add_argument("--dlq", metavar="DLQ_NAME")
+    p.set_defaults(func=cmd_create_queue)
+
+    p = sub.add_parser("create-group")
+    p.add_argument("name")
+    p.add_argument("--min", type=int, default=0)
+    p.add_argument("--max", type=int, default=1)
+    p.add_argument("--desired", type=int)
+    p.set_defaults(func=cmd_create_group)
+
+    p = sub.add_parser("put-policy")
+    p.add_argument("group", metavar="GROUP")
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(func=cmd_put_policy)
+
+    p = sub.add_parser("put-dashboard")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("body", metavar="BODY_JSON")
+    p.set_defaults(func=cmd_put_dashboard)
+
     args = parser.parse_args(argv)
     if not args.endpoint.startswith(("http://127.0.0.1:", "http://localhost:")):
         print(f"awsctl: refusing non-local endpoint {args.endpoint!r}", file=sys.stderr)
         return 1
-    sns, cw = clients(args.endpoint)
+    aws = Clients(args.endpoint)
     try:
-        result = args.func(sns, cw, args)
+        result = args.func(aws, args)
     except Fail as e:
         print(f"awsctl {args.command}: {e}", file=sys.stderr)
         return 1

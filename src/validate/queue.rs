@@ -1,0 +1,358 @@
+//! Queues, their alarm recipes and queue-depth scaling.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use super::alarm::Source;
+use super::rules;
+use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
+use crate::model::{
+    AlarmMetric, Declared, Metric, PolicyKind, PolicyRef, QueueUse, ScalingPolicy, StackName,
+};
+use crate::spec::{AlarmSpec, QueueSpec, ScalingSpec, ThresholdSpec};
+
+/// `time_to_drain` when the queue has a backlog but is not draining: a year, in seconds,
+/// which exceeds any threshold one would set.
+pub const NOT_DRAINING_SECONDS: u64 = 31_536_000;
+
+/// One alarm a queue asks for, to be validated with the stack's other alarms.
+pub struct RecipeAlarm<'a> {
+    /// `{queue}.{recipe}`, located at the recipe's key.
+    pub key: Sp<String>,
+    /// `{stack}-{queue}-{recipe}` with `-` for `_`, unless `name:` is set.
+    pub default_name: String,
+    pub spec: Cow<'a, AlarmSpec>,
+    pub source: Source,
+    /// The queue whose redrive policy supplies the DLQ dimension, if needed.
+    pub redrive_of: Option<String>,
+}
+
+/// A validated queue with what it contributes to the stack.
+pub struct QueueParts<'a> {
+    pub queue: Declared<QueueUse>,
+    pub recipes: Vec<RecipeAlarm<'a>>,
+    pub policies: Vec<Declared<ScalingPolicy>>,
+    /// Policy keys (`{queue}.from_zero`) alarms may notify.
+    pub policy_keys: Vec<(String, PolicyRef, Span)>,
+    /// The scale-from-zero alarm, if any, with its key.
+    pub from_zero_alarm: Option<RecipeAlarm<'a>>,
+}
+
+fn sqs(name: &str, queue: &str, stat: &str) -> Metric {
+    Metric {
+        namespace: "AWS/SQS".into(),
+        name: name.into(),
+        dimensions: BTreeMap::from([("QueueName".to_string(), queue.to_string())]),
+        stat: stat.into(),
+        period: 0, // set from the alarm
+        unit: None,
+    }
+}
+
+/// The recipe's metric. `dlq` is `None` when it must come from the redrive policy; the
+/// planner fills the dimension in then.
+pub fn recipe_metric(recipe: &str, queue: &str, dlq: Option<&str>) -> Option<AlarmMetric> {
+    Some(match recipe {
+        "oldest_message_age" => AlarmMetric::Single(sqs("ApproximateAgeOfOldestMessage", queue, "Maximum")),
+        "visible_messages" => AlarmMetric::Single(sqs("ApproximateNumberOfMessagesVisible", queue, "Maximum")),
+        "in_flight_messages" => AlarmMetric::Single(sqs("ApproximateNumberOfMessagesNotVisible", queue, "Maximum")),
+        "dlq_visible_messages" => AlarmMetric::Single(sqs("ApproximateNumberOfMessagesVisible", dlq.unwrap_or(""), "Maximum")),
+        // Seconds until the backlog is gone at the current net drain rate:
+        // visible / ((deleted - sent) / period). An empty queue drains in 0 s; a backlog
+        // that is not shrinking never drains (a year stands for "never").
+        "time_to_drain" => AlarmMetric::Math {
+            expression: format!("IF(visible == 0, 0, IF(deleted > sent, visible / ((deleted - sent) / PERIOD(deleted)), {NOT_DRAINING_SECONDS}))"),
+            metrics: BTreeMap::from([
+                ("visible".to_string(), sqs("ApproximateNumberOfMessagesVisible", queue, "Maximum")),
+                ("sent".to_string(), sqs("NumberOfMessagesSent", queue, "Sum")),
+                ("deleted".to_string(), sqs("NumberOfMessagesDeleted", queue, "Sum")),
+            ]),
+        },
+        _ => return None,
+    })
+}
+
+/// The alarm that starts an empty group: messages are waiting and no instance is in service.
+pub fn from_zero_metric(queue: &str, group: &str) -> AlarmMetric {
+    AlarmMetric::Math {
+        expression: "IF(visible > 0 AND inservice == 0, 1, 0)".into(),
+        metrics: BTreeMap::from([
+            (
+                "visible".to_string(),
+                sqs("ApproximateNumberOfMessagesVisible", queue, "Maximum"),
+            ),
+            ("inservice".to_string(), group_metric(group)),
+        ]),
+    }
+}
+
+fn group_metric(group: &str) -> Metric {
+    Metric {
+        namespace: "AWS/AutoScaling".into(),
+        name: "GroupInServiceInstances".into(),
+        dimensions: BTreeMap::from([("AutoScalingGroupName".to_string(), group.to_string())]),
+        stat: "Average".into(),
+        period: 60,
+        unit: None,
+    }
+}
+
+pub fn queue<'a>(
+    stack: &StackName,
+    key: &Sp<String>,
+    spec: &'a QueueSpec,
+    d: &mut Diagnostics,
+) -> Option<QueueParts<'a>> {
+    rules::resource_key(key, "queue", d);
+    let name = spec.name.clone().unwrap_or_else(|| key.clone());
+    queue_name(&name, d);
+    if let Some(dlq) = &spec.dead_letter_queue {
+        queue_name(dlq, d);
+    }
+    let mut recipes = Vec::new();
+    let mut needs_redrive = false;
+    for (recipe, alarm_spec) in &spec.alarms {
+        let dlq = spec.dead_letter_queue.as_ref().map(|q| q.value.as_str());
+        let from_redrive = recipe.value == "dlq_visible_messages" && dlq.is_none();
+        needs_redrive |= from_redrive;
+        recipes.push(RecipeAlarm {
+            key: Sp::new(format!("{}.{}", key.value, recipe.value), recipe.span),
+            default_name: format!("{stack}-{}-{}", key.value, recipe.value.replace('_', "-")),
+            spec: Cow::Borrowed(alarm_spec),
+            source: Source::Recipe(recipe_metric(&recipe.value, &name.value, dlq)?),
+            redrive_of: from_redrive.then(|| name.value.clone()),
+        });
+    }
+
+    let mut policies = Vec::new();
+    let mut policy_keys = Vec::new();
+    let mut groups = Vec::new();
+    let mut from_zero_alarm = None;
+    if let Some(scaling_spec) = &spec.scaling {
+        if let Some((group, tracking, from_zero)) =
+            scaling(stack, key, &name.value, scaling_spec, d)
+        {
+            groups.push(group.clone());
+            policies.push(tracking);
+            if let Some(step) = from_zero {
+                policy_keys.push((
+                    format!("{}.from_zero", key.value),
+                    step.value.policy.clone(),
+                    step.origin,
+                ));
+                let at = |text: String| Sp::new(text, step.origin);
+                let alarm_spec = AlarmSpec {
+                    description: Some(at(format!(
+                        "Messages wait in {} and {} has no instance in service: start one",
+                        name.value, group.value
+                    ))),
+                    thresholds: vec![ThresholdSpec {
+                        keyword: at("above".into()),
+                        value: Some(Sp::new(0.0, step.origin)),
+                    }],
+                    treat_missing_data: Some(at("not_breaching".into())),
+                    notify: Some(Sp::new(
+                        vec![at(format!("{}.from_zero", key.value))],
+                        step.origin,
+                    )),
+                    ..AlarmSpec::default()
+                };
+                from_zero_alarm = Some(RecipeAlarm {
+                    key: at(format!("{}.from_zero_alarm", key.value)),
+                    default_name: format!("{stack}-{}-from-zero", key.value),
+                    spec: Cow::Owned(alarm_spec),
+                    source: Source::Derived(from_zero_metric(&name.value, &group.value)),
+                    redrive_of: None,
+                });
+                policies.push(step);
+            }
+        }
+    }
+    let queue = QueueUse {
+        name: name.value.clone(),
+        dead_letter_queue: spec.dead_letter_queue.as_ref().map(|q| Declared {
+            value: q.value.clone(),
+            key: key.value.clone(),
+            origin: q.span,
+        }),
+        needs_redrive,
+        groups,
+    };
+    Some(QueueParts {
+        queue: Declared {
+            value: queue,
+            key: key.value.clone(),
+            origin: name.span,
+        },
+        recipes,
+        policies,
+        policy_keys,
+        from_zero_alarm,
+    })
+}
+
+fn queue_name(name: &Sp<String>, d: &mut Diagnostics) {
+    let text = &name.value;
+    let base = text.strip_suffix(".fifo").unwrap_or(text);
+    let ok = !base.is_empty()
+        && text.len() <= 80
+        && base
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !ok {
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                format!("`{text}` is not an SQS queue name"),
+            )
+            .at(name.span, "invalid queue name")
+            .note(
+                "queue names are 1 to 80 letters, digits, `-` and `_` (FIFO queues end in `.fifo`)",
+            ),
+        );
+    }
+}
+
+type Scaling = (
+    Declared<String>,
+    Declared<ScalingPolicy>,
+    Option<Declared<ScalingPolicy>>,
+);
+
+fn scaling(
+    stack: &StackName,
+    key: &Sp<String>,
+    queue: &str,
+    spec: &Sp<ScalingSpec>,
+    d: &mut Diagnostics,
+) -> Option<Scaling> {
+    let s = &spec.value;
+    let Some(group) = &s.group else {
+        d.push(
+            Diagnostic::error(
+                codes::MISSING_KEY,
+                "scaling needs `group:`, the Auto Scaling group to scale",
+            )
+            .at(spec.span, "no group")
+            .note("e.g. group: transcription-workers"),
+        );
+        return None;
+    };
+    let (target, note) = match (&s.backlog_per_instance, &s.latency, &s.processing_time) {
+        (Some(backlog), None, None) => (backlog.clone(), None),
+        (None, Some(latency), Some(processing)) => {
+            let target = latency.value / processing.value;
+            let note = format!(
+                "latency {} / processing_time {}",
+                seconds_text(latency.value),
+                seconds_text(processing.value)
+            );
+            (Sp::new(target, latency.span), Some(note))
+        }
+        (Some(backlog), Some(other), _) | (Some(backlog), _, Some(other)) => {
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_COMBINATION,
+                    "give either `backlog_per_instance` or `latency` with `processing_time`",
+                )
+                .at(other.span, "this")
+                .also(backlog.span, "and this"),
+            );
+            return None;
+        }
+        (None, Some(one), None) | (None, None, Some(one)) => {
+            d.push(
+                Diagnostic::error(
+                    codes::MISSING_KEY,
+                    "`latency` and `processing_time` go together",
+                )
+                .at(one.span, "the other one is missing")
+                .note("target = latency / processing_time messages per instance"),
+            );
+            return None;
+        }
+        (None, None, None) => {
+            d.push(
+                Diagnostic::error(codes::MISSING_KEY, "scaling needs a target")
+                    .at(spec.span, "no target")
+                    .note("set `backlog_per_instance: 10`, or `latency: 10m` with `processing_time: 30s`"),
+            );
+            return None;
+        }
+    };
+    if target.value <= 0.0 || !target.value.is_finite() {
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                "the target must be more than 0 messages per instance",
+            )
+            .at(target.span, "here"),
+        );
+        return None;
+    }
+    let warmup = match &s.warmup {
+        Some(w) if w.value > 3600 => {
+            d.push(
+                Diagnostic::error(codes::INVALID_VALUE, "warmup is at most 1h")
+                    .at(w.span, "too long"),
+            );
+            return None;
+        }
+        Some(w) => u32::try_from(w.value).ok(),
+        None => None,
+    };
+    let tracking = PolicyRef {
+        group: group.value.clone(),
+        name: format!("{stack}_{}", key.value),
+    };
+    let policy = ScalingPolicy {
+        policy: tracking,
+        kind: PolicyKind::Backlog {
+            queue: queue.to_string(),
+            target: target.value,
+            warmup,
+            scale_in: s.scale_in.as_ref().is_none_or(|b| b.value),
+        },
+        note,
+    };
+    let from_zero = s.from_zero.as_ref().filter(|f| f.value).map(|f| Declared {
+        value: ScalingPolicy {
+            policy: PolicyRef {
+                group: group.value.clone(),
+                name: format!("{stack}_{}-from-zero", key.value),
+            },
+            kind: PolicyKind::FromZero,
+            note: None,
+        },
+        key: format!("{}.from_zero", key.value),
+        origin: f.span,
+    });
+    let group_use = Declared {
+        value: group.value.clone(),
+        key: key.value.clone(),
+        origin: group.span,
+    };
+    Some((
+        group_use,
+        Declared {
+            value: policy,
+            key: format!("{}.scaling", key.value),
+            origin: spec.span,
+        },
+        from_zero,
+    ))
+}
+
+/// `600s`, `0.25s`, `10m`: how durations read in notes.
+fn seconds_text(seconds: f64) -> String {
+    if seconds >= 60.0 && seconds % 60.0 == 0.0 {
+        format!("{}m", number_text(seconds / 60.0))
+    } else {
+        format!("{}s", number_text(seconds))
+    }
+}
+
+fn number_text(value: f64) -> String {
+    let rounded = (value * 1000.0).round() / 1000.0;
+    format!("{rounded}")
+}
