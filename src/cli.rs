@@ -27,7 +27,9 @@ pub struct GlobalArgs {
     pub profile: Option<String>,
 
     /// Send every AWS request to this endpoint instead (a local emulator, for example).
-    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", hide_env_values = true)]
+    /// Without it, the SDK's own `AWS_ENDPOINT_URL` and per-service
+    /// `AWS_ENDPOINT_URL_<SERVICE>` variables apply (the flag overrides both).
+    #[arg(long, global = true)]
     pub endpoint_url: Option<String>,
 
     /// Never colour output (also: the `NO_COLOR` environment variable).

@@ -373,3 +373,24 @@ fn another_alarm_kind_under_our_name_is_replaced() {
         ]
     ));
 }
+
+#[test]
+fn the_account_guard_refuses_other_accounts() {
+    let stack = desired(&format!("account: \"210987654321\"\n{STACK}"));
+    let plan = run(&stack, &LiveState::default());
+    let codes: Vec<&str> = plan.errors.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0103"]);
+    assert!(plan
+        .errors
+        .iter()
+        .next()
+        .unwrap()
+        .message
+        .contains("for account 210987654321, but the credentials are for account 123456789012"));
+    assert!(
+        plan.changes.is_empty(),
+        "nothing is planned for the wrong account"
+    );
+    let right = desired(&format!("account: \"123456789012\"\n{STACK}"));
+    assert!(run(&right, &LiveState::default()).errors.is_empty());
+}

@@ -180,7 +180,17 @@ fn the_example_stack_is_valid_and_complete() {
     assert_eq!(stack.name.as_str(), "example");
     assert_eq!(stack.topics.len(), 1);
     assert_eq!(stack.subscriptions.len(), 2);
-    assert_eq!(stack.alarms.len(), 5);
+    // 4 recipes + the scale-from-zero alarm + 4 declared metric alarms; 1 composite.
+    assert_eq!(stack.alarms.len(), 9);
+    assert_eq!(stack.composites.len(), 1);
+    assert_eq!(stack.policies.len(), 2);
+    assert_eq!(stack.dashboards.len(), 1);
+    let down =
+        &stack.composites[&monplan::model::AlarmName::new("example-transcription-down")].value;
+    assert_eq!(
+        down.rule,
+        "ALARM(\"example-jobs-oldest-message-age\") OR ALARM(\"example-job-failures\")"
+    );
     let webhook = stack
         .subscriptions
         .keys()
@@ -195,7 +205,8 @@ fn the_example_stack_is_valid_and_complete() {
         "Debug output must redact secrets"
     );
     // Inheritance: defaults give 5/3; the DLQ alarm overrides both.
-    let oldest = &stack.alarms[&monplan::model::AlarmName::new("example-jobs-stuck")].value;
+    let oldest =
+        &stack.alarms[&monplan::model::AlarmName::new("example-jobs-oldest-message-age")].value;
     assert_eq!(
         (
             oldest.evaluation_periods,

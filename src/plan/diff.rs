@@ -51,11 +51,38 @@ impl Planner<'_, '_> {
     }
 
     fn run(&mut self) {
+        if !self.account_matches() {
+            return;
+        }
         self.queues();
         self.topics();
         self.policies();
         self.alarms();
         self.dashboards();
+    }
+
+    /// The stack's `account:` guard: a stack meant for another account plans nothing.
+    fn account_matches(&mut self) -> bool {
+        let Some(expected) = &self.input.desired.account else {
+            return true;
+        };
+        let actual = &self.input.scope.account;
+        if expected.value == *actual {
+            return true;
+        }
+        self.plan.errors.push(
+            Diagnostic::error(
+                codes::WRONG_ACCOUNT,
+                format!(
+                    "stack `{}` is for account {}, but the credentials are for account {actual}",
+                    self.stack(),
+                    expected.value
+                ),
+            )
+            .at(expected.origin, format!("expects {}", expected.value))
+            .note("switch credentials (profile, role) to the stack's account, or fix `account:`"),
+        );
+        false
     }
 
     fn push(&mut self, change: Change) {
