@@ -60,6 +60,15 @@ impl AwsError {
                         .map_or_else(|| inner.to_string(), ToString::to_string),
                 )
             }
+            // Missing credentials surface as a dispatch failure whose cause is the last
+            // provider tried (often instance metadata); say what actually went wrong.
+            SdkError::DispatchFailure(_) if DisplayErrorContext(&error).to_string().contains("credentials") => (
+                "NoCredentials".into(),
+                format!(
+                    "no AWS credentials found (environment, profile, SSO, instance metadata); last provider said: {}",
+                    root_cause(&error)
+                ),
+            ),
             SdkError::DispatchFailure(_) => ("DispatchFailure".into(), root_cause(&error)),
             SdkError::TimeoutError(_) => ("Timeout".into(), root_cause(&error)),
             SdkError::ResponseError(_) => ("ResponseError".into(), root_cause(&error)),

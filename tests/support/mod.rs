@@ -5,11 +5,15 @@
 //!   environment pointed at that emulator.
 //! - [`Emulator::awsctl`]: an independent boto3 client (`tests/support/awsctl.py`) to
 //!   inspect what monplan really did, or to change things behind its back.
+//! - [`localstack::LocalStack`]: the same for a `LocalStack` server, for what moto lacks
+//!   (composite alarms, alarm evaluation); see `localstack.rs`.
 //!
 //! The moto server comes from `MONPLAN_MOTO_SERVER`, else `.venv-moto/bin/moto_server`
 //! (created by `scripts/ensure-moto.sh` on first use); the Python interpreter for awsctl
 //! from `MONPLAN_PYTHON`, else `.venv-moto/bin/python`.
 #![allow(dead_code)] // not every test file uses every helper
+
+pub mod localstack;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -297,18 +301,24 @@ impl Emulator {
     }
 
     fn hermetic_env(&self, cmd: &mut Command) {
-        cmd.env_clear()
-            .env("PATH", path_var())
-            .env("HOME", self.home())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_MAX_ATTEMPTS", "1")
-            .env("AWS_ENDPOINT_URL", &self.endpoint);
+        hermetic_env(cmd, &self.home(), &self.endpoint);
     }
+}
+
+/// Replaces `cmd`'s environment with a hermetic one aimed at the emulator at `endpoint`
+/// (shared by [`Emulator`] and [`localstack::LocalStack`]).
+fn hermetic_env(cmd: &mut Command, home: &Path, endpoint: &str) {
+    cmd.env_clear()
+        .env("PATH", path_var())
+        .env("HOME", home)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("AWS_ENDPOINT_URL", endpoint);
 }
 
 impl Drop for Emulator {
