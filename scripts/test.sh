@@ -5,8 +5,9 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
-echo "==> ensure moto"
+echo "==> ensure moto and LocalStack (pinned, in .venv-moto and .venv-localstack)"
 bash scripts/ensure-moto.sh
+bash scripts/ensure-localstack.sh
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
@@ -17,4 +18,5 @@ cargo clippy --all-targets --locked -- -D warnings
 echo "==> cargo test"
 export MONPLAN_MOTO_SERVER="$REPO/.venv-moto/bin/moto_server"
 export MONPLAN_PYTHON="$REPO/.venv-moto/bin/python"
+export MONPLAN_LOCALSTACK_PYTHON="$REPO/.venv-localstack/bin/python"
 cargo test --locked

@@ -381,12 +381,11 @@ fn dashboards_diff_as_json_and_foreign_ones_stay() {
 
     write(
         dir.path(),
-        &FLEET
+        FLEET
             .replace("dashboards:", "unused_dashboards:")
             .split("unused_dashboards:")
             .next()
-            .unwrap()
-            .to_string(),
+            .unwrap(),
     );
     let plan = run(&emulator, dir.path(), &["plan"]);
     plan.assert_stdout_contains("- dashboard \"fleet_overview\"")

@@ -271,6 +271,7 @@ fn merge(into: &mut crate::model::LiveState, from: crate::model::LiveState) {
         groups,
         policies,
         dashboards,
+        warnings,
     } = from;
     into.topics.extend(topics);
     into.alarms.extend(alarms);
@@ -278,4 +279,5 @@ fn merge(into: &mut crate::model::LiveState, from: crate::model::LiveState) {
     into.groups.extend(groups);
     into.policies.extend(policies);
     into.dashboards.extend(dashboards);
+    into.warnings.extend(warnings);
 }

@@ -105,9 +105,10 @@ pub async fn read_live(
         topics,
         super::read_more::queues(clients, &request.queues, &request.redrive),
         super::read_more::groups(clients, &request.groups),
-        super::read_more::policies(clients, &request.stacks),
+        super::read_more::policies(clients, &request.stacks, !request.groups.is_empty()),
         super::read_more::dashboards(clients, &request.stacks),
     )?;
+    let (policies, warnings) = policies;
     Ok(LiveState {
         topics,
         alarms,
@@ -115,6 +116,7 @@ pub async fn read_live(
         groups,
         policies,
         dashboards,
+        warnings,
     })
 }
 

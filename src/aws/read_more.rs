@@ -151,7 +151,26 @@ pub async fn groups(
 
 /// Every scaling policy in the region named with a loaded stack's prefix. Listing all
 /// policies (not per group) is what finds ours after `scaling:` left the YAML.
+///
+/// When no stack declares scaling, a failure to list (no Auto Scaling permission, or an
+/// emulator without the API) is a warning, not an error: a team that does not scale
+/// need not grant Auto Scaling access.
 pub async fn policies(
+    clients: &Clients,
+    stacks: &BTreeSet<StackName>,
+    required: bool,
+) -> Result<(BTreeMap<PolicyRef, LivePolicy>, Vec<String>), AwsError> {
+    match list_policies(clients, stacks).await {
+        Ok(found) => Ok((found, Vec::new())),
+        Err(error) if !required => Ok((
+            BTreeMap::new(),
+            vec![format!("cannot list scaling policies ({error}); policies of a removed `scaling:` block would not be deleted")],
+        )),
+        Err(error) => Err(error),
+    }
+}
+
+async fn list_policies(
     clients: &Clients,
     stacks: &BTreeSet<StackName>,
 ) -> Result<BTreeMap<PolicyRef, LivePolicy>, AwsError> {

@@ -136,6 +136,9 @@ pub(crate) fn live_plan(
             ExitStatus::Failure
         })?;
     report_calls(printer, "read", &counter, started);
+    for warning in world.environments.iter().flat_map(|e| &e.live.warnings) {
+        printer.error(&format!("warning: {warning}\n"));
+    }
     let plan = crate::plan::plan(&world.inputs(stacks));
     if plan.errors.has_errors() {
         printer.error(&plan.errors.render(sources, printer.color_err));

@@ -233,6 +233,8 @@ pub struct LiveState {
     pub policies: BTreeMap<PolicyRef, LivePolicy>,
     /// Dashboards named with a loaded stack's prefix `{stack}_`, with parsed bodies.
     pub dashboards: BTreeMap<String, serde_json::Value>,
+    /// What could not be read but did not stop the plan, for the user to know.
+    pub warnings: Vec<String>,
 }
 
 /// What the reader needs to know of the desired state: names to look up and the stacks

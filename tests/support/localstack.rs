@@ -164,6 +164,10 @@ impl LocalStack {
                 // The default server binds 0.0.0.0 whatever GATEWAY_LISTEN says.
                 .env("GATEWAY_SERVER", "hypercorn")
                 .env("SERVICES", SERVICES.join(","))
+                // The v1 CloudWatch provider indexes alarms (metric and composite) in the
+                // Resource Groups Tagging API, which is how monplan finds what a stack
+                // owns; the default v2 provider's alarms are invisible there.
+                .env("PROVIDER_OVERRIDE_CLOUDWATCH", "v1")
                 .env("PERSISTENCE", "0")
                 .env("DISABLE_EVENTS", "1")
                 // No DNS server of its own.

@@ -1,0 +1,174 @@
+//! The example stack end to end, as the README's demo runs it: `LocalStack` as the
+//! default endpoint (it implements composite alarms) and moto for SQS and Auto Scaling
+//! (`LocalStack`'s free runtime has no Auto Scaling), through the SDK's per-service
+//! endpoint variables. Read back with the independent client on each.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::localstack::LocalStack;
+use support::{Emulator, Output};
+
+const WEBHOOK: &str = "https://hooks.example.com/services/T000/B000/example-secret-token";
+
+fn run(localstack: &LocalStack, moto: &Emulator, dir: &std::path::Path, args: &[&str]) -> Output {
+    let envs = [
+        ("ONCALL_WEBHOOK", WEBHOOK),
+        ("AWS_ENDPOINT_URL_SQS", moto.endpoint.as_str()),
+        ("AWS_ENDPOINT_URL_AUTO_SCALING", moto.endpoint.as_str()),
+    ];
+    let output = localstack.run(args, dir, &envs);
+    assert!(
+        !output.stdout.contains("example-secret-token")
+            && !output.stderr.contains("example-secret-token"),
+        "secret leaked:\n{output}"
+    );
+    output
+}
+
+#[test]
+fn the_example_applies_converges_and_reads_back_as_declared() {
+    let moto = Emulator::start();
+    let localstack = LocalStack::start();
+    moto.awsctl(&[
+        "create-queue",
+        "transcription-jobs",
+        "--dlq",
+        "transcription-jobs-dlq",
+    ]);
+    moto.awsctl(&[
+        "create-group",
+        "transcription-workers",
+        "--min",
+        "0",
+        "--max",
+        "10",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy("stacks/example.yaml", dir.path().join("example.yaml")).unwrap();
+
+    let plan = run(
+        &localstack,
+        &moto,
+        dir.path(),
+        &["plan", "--detailed-exitcode", "example.yaml"],
+    );
+    plan.assert_code(2)
+        .assert_stdout_contains("Plan: 16 to add, 0 to change, 0 to destroy.");
+    let apply = run(
+        &localstack,
+        &moto,
+        dir.path(),
+        &["apply", "--auto-approve", "example.yaml"],
+    );
+    apply
+        .assert_code(0)
+        .assert_stdout_contains("Apply complete! Resources: 16 added, 0 changed, 0 destroyed.");
+    run(
+        &localstack,
+        &moto,
+        dir.path(),
+        &["plan", "--detailed-exitcode", "example.yaml"],
+    )
+    .assert_code(0)
+    .assert_stdout_contains("No changes.");
+    let again = run(
+        &localstack,
+        &moto,
+        dir.path(),
+        &["apply", "--auto-approve", "example.yaml"],
+    );
+    again.assert_code(0).assert_stdout_contains("No changes.");
+    assert!(!again.stdout.contains("Apply complete"), "{again}");
+
+    let dump = localstack.awsctl(&["dump"]);
+    let tags =
+        json!({"monplan:stack": "example", "team": "ml-platform", "service": "transcription"});
+    let topic = &dump["topics"]["example-oncall"];
+    assert_eq!(topic["attributes"]["DisplayName"], "Transcription on-call");
+    assert_eq!(topic["tags"], tags);
+    let mut endpoints: Vec<&str> = topic["subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["endpoint"].as_str().unwrap())
+        .collect();
+    endpoints.sort_unstable();
+    assert_eq!(endpoints, [WEBHOOK, "oncall@example.com"]);
+
+    let alarms = dump["alarms"].as_object().unwrap();
+    let names: Vec<&String> = alarms.keys().collect();
+    assert_eq!(
+        names,
+        [
+            "example-backlog-per-worker",
+            "example-job-failures",
+            "example-jobs-dlq-visible-messages",
+            "example-jobs-from-zero",
+            "example-jobs-oldest-message-age",
+            "example-jobs-time-to-drain",
+            "example-jobs-visible-messages",
+            "example-slow-transcriptions",
+            "example-throughput-anomaly",
+        ]
+    );
+    let oncall = format!(
+        "arn:aws:sns:us-east-1:{}:example-oncall",
+        account(&topic["arn"])
+    );
+    let stuck = &alarms["example-jobs-oldest-message-age"];
+    for (field, value) in [
+        ("MetricName", json!("ApproximateAgeOfOldestMessage")),
+        ("Namespace", json!("AWS/SQS")),
+        ("Dimensions", json!({"QueueName": "transcription-jobs"})),
+        ("Statistic", json!("Maximum")),
+        ("Period", json!(60)),
+        ("Threshold", json!(1800.0)),
+        ("EvaluationPeriods", json!(5)),
+        ("DatapointsToAlarm", json!(3)),
+        ("AlarmActions", json!([oncall])),
+        ("OKActions", json!([oncall])),
+        ("Tags", tags.clone()),
+    ] {
+        assert_eq!(stuck[field], value, "oldest_message_age {field}");
+    }
+    assert_eq!(
+        alarms["example-jobs-dlq-visible-messages"]["Dimensions"],
+        json!({"QueueName": "transcription-jobs-dlq"})
+    );
+    assert_eq!(
+        alarms["example-slow-transcriptions"]["ExtendedStatistic"],
+        "p99"
+    );
+
+    let composite = &dump["composite_alarms"]["example-transcription-down"];
+    assert_eq!(
+        composite["AlarmRule"],
+        "ALARM(\"example-jobs-oldest-message-age\") OR ALARM(\"example-job-failures\")"
+    );
+    assert_eq!(composite["AlarmActions"], json!([oncall]));
+
+    let board = &dump["dashboards"]["example_overview"];
+    assert_eq!(
+        board["widgets"].as_array().unwrap().len(),
+        8,
+        "queue row of 4, alarms, 2 metrics, text"
+    );
+
+    let policies = &moto.awsctl(&["dump"])["policies"]["transcription-workers"];
+    let tracking = &policies["example_jobs"]["TargetTrackingConfiguration"];
+    assert_eq!(
+        tracking["TargetValue"], 40.0,
+        "latency 10m / processing_time 15s"
+    );
+    let step = &policies["example_jobs-from-zero"];
+    assert_eq!(
+        alarms["example-jobs-from-zero"]["AlarmActions"],
+        json!([step["PolicyARN"]])
+    );
+}
+
+/// The account in an ARN (`LocalStack`'s differs from moto's).
+fn account(arn: &Value) -> String {
+    arn.as_str().unwrap().split(':').nth(4).unwrap().to_string()
+}
