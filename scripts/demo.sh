@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# README command 1: plan, apply and re-plan the example stack against a local moto
-# emulator on 127.0.0.1. Never touches real AWS.
+# README command 1: plan, apply and re-plan the example stack against local emulators on
+# 127.0.0.1. Never touches real AWS.
+#
+# The example needs two emulators: moto lacks PutCompositeAlarm, and LocalStack's free
+# runtime lacks EC2 Auto Scaling. monplan honours the AWS SDK's per-service endpoint
+# variables, so LocalStack is the default endpoint (CloudWatch, SNS, STS, the Resource
+# Groups Tagging API) and moto serves SQS and Auto Scaling.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
 # ===== HOOK: prepare_emulator =====================================================
-# Called once the emulator is up and the environment below is exported. Creates the
+# Called once the emulators are up and the environment below is exported. Creates the
 # queue (with its dead-letter queue) and the Auto Scaling group that stacks/example.yaml
-# refers to, with the independent boto3 client the tests use.
+# refers to, with the independent boto3 client the tests use, in moto (which serves SQS
+# and Auto Scaling; AWS_ENDPOINT_URL is LocalStack, so the endpoint is given explicitly).
 prepare_emulator() {
-    local awsctl=(.venv-moto/bin/python tests/support/awsctl.py --endpoint "$AWS_ENDPOINT_URL")
+    local awsctl=(.venv-moto/bin/python tests/support/awsctl.py --endpoint "$MOTO_ENDPOINT")
     echo "==> creating the queue and Auto Scaling group the stack monitors"
     "${awsctl[@]}" create-queue transcription-jobs --dlq transcription-jobs-dlq >/dev/null
     "${awsctl[@]}" create-group transcription-workers --min 0 --max 10 --desired 0 >/dev/null
@@ -27,37 +33,71 @@ step() {
 echo "==> cargo build"
 cargo build --quiet
 
-# A private state dir, so the demo never collides with an emulator you started by hand.
-MONPLAN_EMULATOR_DIR="$(mktemp -d "${TMPDIR:-/tmp}/monplan-demo.XXXXXX")"
-export MONPLAN_EMULATOR_DIR
+# A private state dir, so the demo never collides with an emulator you started by hand
+# (scripts/emulator.sh keeps LocalStack's state in "$MONPLAN_EMULATOR_DIR-localstack").
+DEMO_DIR="$(mktemp -d "${TMPDIR:-/tmp}/monplan-demo.XXXXXX")"
+export MONPLAN_EMULATOR_DIR="$DEMO_DIR/emulator"
 cleanup() {
-    bash "$REPO/scripts/emulator.sh" stop || true
-    rm -rf "$MONPLAN_EMULATOR_DIR"
+    local rc=$? kind state
+    if [[ $rc -ne 0 ]]; then
+        # Show what the emulators said before their logs go away with them.
+        for kind in localstack moto; do
+            state="$MONPLAN_EMULATOR_DIR"
+            [[ $kind == localstack ]] && state+="-localstack"
+            [[ -f "$state/log" ]] || continue
+            echo "--- last lines of the $kind log ---" >&2
+            tail -n 20 "$(cat "$state/log")" >&2 || true
+        done
+    fi
+    # In parallel: LocalStack may take the whole 5 s grace before it is killed.
+    bash "$REPO/scripts/emulator.sh" stop moto &
+    local moto_stop=$!
+    bash "$REPO/scripts/emulator.sh" stop localstack || true
+    wait "$moto_stop" || true
+    rm -rf "$DEMO_DIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT # without these, a signal would skip the EXIT trap
 trap 'exit 143' TERM HUP
 
-echo "==> starting the moto emulator"
-# An assignment (not eval "$(...)" directly) so that a failed start stops the script.
-endpoint_export="$(bash "$REPO/scripts/emulator.sh" start)"
-eval "$endpoint_export"
-echo "    AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"
+# Prints the endpoint from the "export AWS_ENDPOINT_URL=..." line `emulator.sh start KIND`
+# printed; fails on anything but a loopback URL.
+endpoint_of() {
+    local line="$1"
+    local url="${line#export AWS_ENDPOINT_URL=}"
+    if [[ ! "$url" =~ ^http://127\.0\.0\.1:[0-9]+$ ]]; then
+        echo "demo: unexpected output from scripts/emulator.sh start: $line" >&2
+        return 1
+    fi
+    echo "$url"
+}
+
+echo "==> starting the moto and LocalStack emulators"
+# Assignments (not eval "$(...)" directly) so that a failed start stops the script.
+moto_export="$(bash "$REPO/scripts/emulator.sh" start moto)"
+MOTO_ENDPOINT="$(endpoint_of "$moto_export")"
+localstack_export="$(bash "$REPO/scripts/emulator.sh" start localstack)"
+LOCALSTACK_ENDPOINT="$(endpoint_of "$localstack_export")"
 
 # Static test credentials only; nothing may resolve real ones. First drop every AWS_*
-# variable from the caller's shell (profiles, session tokens, role ARNs and service-specific
-# AWS_ENDPOINT_URL_* overrides, which would beat AWS_ENDPOINT_URL).
+# variable from the caller's shell (profiles, session tokens, role ARNs and any other
+# AWS_ENDPOINT_URL_* override, which would beat AWS_ENDPOINT_URL).
 while IFS= read -r var; do
-    [[ "$var" == AWS_ENDPOINT_URL ]] || unset "$var"
+    unset "$var"
 done < <(compgen -e | grep '^AWS_' || true)
+export AWS_ENDPOINT_URL="$LOCALSTACK_ENDPOINT"
+export AWS_ENDPOINT_URL_SQS="$MOTO_ENDPOINT"
+export AWS_ENDPOINT_URL_AUTO_SCALING="$MOTO_ENDPOINT"
+# LocalStack takes the account from a 12-digit access key id, else uses 000000000000.
 export AWS_ACCESS_KEY_ID=testing
 export AWS_SECRET_ACCESS_KEY=testing
-unset AWS_SESSION_TOKEN
 export AWS_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 export AWS_CONFIG_FILE=/dev/null
 export AWS_SHARED_CREDENTIALS_FILE=/dev/null
 export AWS_MAX_ATTEMPTS=1
+echo "    LocalStack $LOCALSTACK_ENDPOINT serves CloudWatch, SNS, STS and tagging (AWS_ENDPOINT_URL);" \
+    "moto $MOTO_ENDPOINT serves SQS and Auto Scaling (AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_AUTO_SCALING)"
 # stacks/example.yaml reads the webhook via ${env:ONCALL_WEBHOOK}.
 export ONCALL_WEBHOOK=https://hooks.example.com/services/T000/B000/demo-secret
 

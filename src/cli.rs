@@ -32,6 +32,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub endpoint_url: Option<String>,
 
+    /// Raise (or lower) a per-operation request rate, e.g. `--max-rate PutMetricAlarm=20`
+    /// for an account with a raised quota. Defaults are AWS's: `PutMetricAlarm` 3/s,
+    /// `DescribeAlarms` 9/s, `DeleteAlarms` 3/s, dashboards 10/s.
+    #[arg(long = "max-rate", global = true, value_name = "OPERATION=RATE", value_parser = crate::aws::pace::parse_rate)]
+    pub max_rate: Vec<(String, f64)>,
+
     /// Never colour output (also: the `NO_COLOR` environment variable).
     #[arg(long, global = true)]
     pub no_color: bool,
@@ -55,6 +61,29 @@ pub enum Command {
 
     /// Change AWS to match the stacks, after showing the plan and asking for `yes`.
     Apply(ApplyArgs),
+
+    /// Delete everything a stack owns (never queues, groups or anything foreign), after
+    /// the same confirmation and `--max-destroy` rules as apply.
+    Destroy(DestroyArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DestroyArgs {
+    /// The stack whose resources to delete.
+    pub stack: String,
+
+    /// Where to look for the stack's file, for its `region:` and `account:` (optional:
+    /// without one, --region or the AWS configuration decides).
+    #[arg(long = "stacks", default_value = "stacks")]
+    pub paths: Vec<PathBuf>,
+
+    /// Destroy without asking. Required when standard input is not a terminal (CI).
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// Refuse to destroy more than this many resources.
+    #[arg(long, default_value_t = 25, value_name = "N")]
+    pub max_destroy: usize,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -82,4 +111,8 @@ pub struct ApplyArgs {
     /// Apply without asking. Required when standard input is not a terminal (CI).
     #[arg(long)]
     pub auto_approve: bool,
+
+    /// Refuse a plan that destroys more than this many resources (replacements count).
+    #[arg(long, default_value_t = 25, value_name = "N")]
+    pub max_destroy: usize,
 }

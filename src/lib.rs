@@ -37,6 +37,7 @@ pub fn run(cli: &cli::Cli) -> ExitStatus {
         cli::Command::Validate(args) => commands::validate::validate(args, &cli.global),
         cli::Command::Plan(args) => commands::plan::plan(args, &cli.global),
         cli::Command::Apply(args) => commands::apply::apply(args, &cli.global),
+        cli::Command::Destroy(args) => commands::destroy::destroy(args, &cli.global),
     }
 }
 

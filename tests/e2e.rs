@@ -427,3 +427,73 @@ fn plan_reads_are_batched_whatever_the_number_of_alarms() {
     assert_eq!(calls(&plan, "ListDashboards"), 1, "{plan}");
     assert_eq!(total_calls(&plan), 3 + 3 + 1 + 1 + 1 + 2, "{plan}");
 }
+
+#[test]
+fn max_destroy_refuses_before_doing_anything() {
+    let emulator = Emulator::start();
+    let dir = stacks_dir();
+    write(&dir.path().join("stacks"), "shop.yaml", SHOP);
+    apply_clean(&emulator, dir.path());
+    write(&dir.path().join("stacks"), "shop.yaml", "stack: shop\n");
+    let before = emulator.awsctl(&["dump"]);
+    let refused = monplan(
+        &emulator,
+        dir.path(),
+        &["apply", "--auto-approve", "--max-destroy", "2"],
+    );
+    refused.assert_code(1).assert_stderr_contains(
+        "the plan destroys 3 resources, more than --max-destroy 2. Nothing was changed.",
+    );
+    assert_eq!(emulator.awsctl(&["dump"]), before);
+    monplan(
+        &emulator,
+        dir.path(),
+        &["apply", "--auto-approve", "--max-destroy", "3"],
+    )
+    .assert_code(0);
+    let after = emulator.awsctl(&["dump"]);
+    assert!(alarms(&after).is_empty());
+}
+
+#[test]
+fn destroy_deletes_what_the_stack_owns_and_nothing_else() {
+    let emulator = Emulator::start();
+    emulator.awsctl(&["put-alarm", "shop-manual"]);
+    emulator.awsctl(&[
+        "put-alarm",
+        "billing-errors",
+        "--tag",
+        "monplan:stack=billing",
+    ]);
+    emulator.awsctl(&["create-topic", "shop-legacy"]);
+    let before = emulator.awsctl(&["dump"]);
+    let dir = stacks_dir();
+    write(&dir.path().join("stacks"), "shop.yaml", SHOP);
+    apply_clean(&emulator, dir.path());
+
+    let refused = monplan(&emulator, dir.path(), &["destroy", "shop"]);
+    refused
+        .assert_code(1)
+        .assert_stdout_contains("Plan: 0 to add, 0 to change, 3 to destroy.")
+        .assert_stderr_contains("--auto-approve");
+    let destroyed = monplan(
+        &emulator,
+        dir.path(),
+        &["destroy", "shop", "--auto-approve"],
+    );
+    destroyed
+        .assert_code(0)
+        .assert_stdout_contains("Resources: 0 added, 0 changed, 3 destroyed.");
+    assert_eq!(
+        emulator.awsctl(&["dump"]),
+        before,
+        "only the stack's own resources went"
+    );
+    monplan(
+        &emulator,
+        dir.path(),
+        &["destroy", "shop", "--auto-approve"],
+    )
+    .assert_code(0)
+    .assert_stdout_contains("No changes.");
+}

@@ -2,6 +2,7 @@
 //! plan operations. Every call goes through SDK clients that share one [`CallCounter`].
 
 mod error;
+pub mod pace;
 mod read;
 mod read_more;
 mod write;
@@ -30,6 +31,8 @@ pub struct ConnectOptions {
     pub endpoint_url: Option<String>,
     /// `--region`; a stack's own `region:` wins over it.
     pub region: Option<String>,
+    /// `--max-rate` overrides of the default per-operation rates.
+    pub rates: BTreeMap<String, f64>,
 }
 
 /// Counts every HTTP request the SDK sends, by `Service.Operation` (retries included).
@@ -79,6 +82,8 @@ pub struct Clients {
     sts: aws_sdk_sts::Client,
     sqs: aws_sdk_sqs::Client,
     autoscaling: aws_sdk_autoscaling::Client,
+    /// Quotas are per account and region: one pacer per region's clients.
+    pub pacer: Arc<pace::Pacer>,
 }
 
 /// Builds clients for `region` (or the configured default). Fails only when no region
@@ -133,6 +138,7 @@ pub async fn connect(
         sts: aws_sdk_sts::Client::from_conf(sts),
         sqs: aws_sdk_sqs::Client::from_conf(sqs),
         autoscaling: aws_sdk_autoscaling::Client::from_conf(autoscaling),
+        pacer: Arc::new(pace::Pacer::new(&options.rates)),
     })
 }
 

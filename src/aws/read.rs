@@ -202,6 +202,7 @@ async fn describe_alarms(
     let mut found = Vec::new();
     let mut token: Option<String> = None;
     loop {
+        clients.pacer.wait("DescribeAlarms").await;
         let page = clients
             .cloudwatch
             .describe_alarms()

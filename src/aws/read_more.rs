@@ -277,6 +277,7 @@ pub async fn dashboards(
         let prefix = format!("{stack}_");
         let mut token: Option<String> = None;
         loop {
+            clients.pacer.wait("ListDashboards").await;
             let page = clients
                 .cloudwatch
                 .list_dashboards()
@@ -303,6 +304,7 @@ pub async fn dashboards(
     }
     stream::iter(names)
         .map(|name| async move {
+            clients.pacer.wait("GetDashboard").await;
             let output = clients
                 .cloudwatch
                 .get_dashboard()

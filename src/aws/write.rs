@@ -19,6 +19,7 @@ const BAND_METRIC_ID: &str = "m1";
 pub const EXPRESSION_ID: &str = "expression";
 
 pub async fn execute(clients: &Clients, op: &Op) -> Result<(), AwsError> {
+    clients.pacer.wait(op.operation()).await;
     match op {
         Op::CreateTopic(topic) => {
             let mut request = clients.sns.create_topic().name(topic.name.as_str());

@@ -1,14 +1,15 @@
 use std::fmt::Write as _;
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Write as _};
 use std::time::Instant;
 
 use super::{desired_state, live_plan, runtime, show_plan, ExitStatus, Printer};
 use crate::apply::{self, Report};
+use crate::aws::World;
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::diag::SourceMap;
-use crate::plan::{ChangeAction, Plan};
+use crate::plan::{Change, ChangeAction, Plan};
 
-/// `monplan apply`: load, validate, read, plan, render, confirm, apply, report.
+/// `monplan apply`: load, validate, read, plan, render, guard, confirm, apply, report.
 pub fn apply(args: &ApplyArgs, global: &GlobalArgs) -> ExitStatus {
     run(args, global).unwrap_or_else(|status| status)
 }
@@ -19,25 +20,62 @@ fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<ExitStatus, ExitStatus> 
     let stacks = desired_state(&args.paths, &mut sources, &printer)?;
     let runtime = runtime(&printer)?;
     let (world, plan) = live_plan(&stacks, global, &sources, &printer, &runtime)?;
-    show_plan(&plan, &printer);
+    show_plan(&plan, &world, &printer);
+    execute(
+        &plan,
+        &world,
+        &Guards {
+            auto_approve: args.auto_approve,
+            max_destroy: args.max_destroy,
+        },
+        &printer,
+        &runtime,
+    )
+}
+
+/// What must hold before anything changes.
+pub(crate) struct Guards {
+    pub auto_approve: bool,
+    pub max_destroy: usize,
+}
+
+/// Guard, confirm, apply with progress, report. Shared by `apply` and `destroy`.
+pub(crate) fn execute(
+    plan: &Plan,
+    world: &World,
+    guards: &Guards,
+    printer: &Printer,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<ExitStatus, ExitStatus> {
     if plan.is_empty() {
         return Ok(ExitStatus::Success);
     }
-    confirm(args.auto_approve, &printer)?;
+    check_destroy_limit(plan, guards.max_destroy, printer)?;
+    confirm(guards.auto_approve, printer)?;
     let started = Instant::now();
-    let report = runtime.block_on(apply::apply(&plan, &world, |change, error| {
-        let verb = if error.is_some() {
-            "failed"
-        } else {
-            change.action.past_tense()
-        };
-        printer.info(&format!("{}: {verb}\n", change.resource));
+    let mut progress = Progress::new(plan.changes.len(), printer);
+    let report = runtime.block_on(apply::apply(plan, world, |change, error| {
+        progress.finished(change, error.is_some());
     }));
+    progress.done();
     printer.detail(&format!(
-        "apply took {:.2}s\n",
-        started.elapsed().as_secs_f64()
+        "apply took {:.2}s, {} call(s) retried after throttling or transient errors\n",
+        started.elapsed().as_secs_f64(),
+        report.retries
     ));
-    Ok(summarize(&plan, &report, &printer))
+    Ok(summarize(plan, &report, printer))
+}
+
+/// `--max-destroy`: a plan that deletes more than this is refused before anything runs.
+fn check_destroy_limit(plan: &Plan, limit: usize, printer: &Printer) -> Result<(), ExitStatus> {
+    let destroyed = plan.summary().destroy;
+    if destroyed <= limit {
+        return Ok(());
+    }
+    printer.error(&format!(
+        "error: refusing to apply: the plan destroys {destroyed} resources, more than --max-destroy {limit}. Nothing was changed.\n  Review the deletions above; if they are intended, run again with --max-destroy {destroyed}.\n"
+    ));
+    Err(ExitStatus::Failure)
 }
 
 /// Terraform's rule: on a terminal, only `yes` approves; without one, `--auto-approve`
@@ -61,6 +99,79 @@ fn confirm(auto_approve: bool, printer: &Printer) -> Result<(), ExitStatus> {
     }
 }
 
+/// On a terminal, one progress bar with done/total and time left; otherwise (CI) one
+/// line per finished change.
+struct Progress<'a> {
+    total: usize,
+    done: usize,
+    started: Instant,
+    bar: bool,
+    printer: &'a Printer,
+}
+
+impl<'a> Progress<'a> {
+    fn new(total: usize, printer: &'a Printer) -> Self {
+        let bar = !printer.quiet && std::io::stderr().is_terminal();
+        Self {
+            total,
+            done: 0,
+            started: Instant::now(),
+            bar,
+            printer,
+        }
+    }
+
+    fn finished(&mut self, change: &Change, failed: bool) {
+        self.done += 1;
+        let verb = if failed {
+            "failed"
+        } else {
+            change.action.past_tense()
+        };
+        if !self.bar {
+            self.printer.info(&format!("{}: {verb}\n", change.resource));
+            return;
+        }
+        if failed {
+            self.printer
+                .error(&format!("\r\x1b[K{}: failed\n", change.resource));
+        }
+        #[allow(clippy::cast_precision_loss)] // counts are small
+        let left = self.started.elapsed().as_secs_f64() / self.done as f64
+            * (self.total - self.done) as f64;
+        let width = 30;
+        let filled = self.done * width / self.total.max(1);
+        let line = format!(
+            "\r\x1b[K[{}{}] {}/{} changes, about {} left",
+            "#".repeat(filled),
+            " ".repeat(width - filled),
+            self.done,
+            self.total,
+            seconds_text(left)
+        );
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(line.as_bytes());
+        let _ = err.flush();
+    }
+
+    fn done(&self) {
+        if self.bar {
+            self.printer.error("\r\x1b[K");
+        }
+    }
+}
+
+pub(crate) fn seconds_text(seconds: f64) -> String {
+    // Whole seconds are the resolution anyone reads.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let whole = seconds.max(0.0).round() as u64;
+    match whole {
+        0..=59 => format!("{whole}s"),
+        s if s < 3600 => format!("{}m {:02}s", s / 60, s % 60),
+        s => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
 fn summarize(plan: &Plan, report: &Report, printer: &Printer) -> ExitStatus {
     let mut counts = [0usize; 3];
     for (_, action) in &report.applied {
@@ -74,18 +185,20 @@ fn summarize(plan: &Plan, report: &Report, printer: &Printer) -> ExitStatus {
             ChangeAction::Delete => counts[2] += 1,
         }
     }
-    let Some((resource, error)) = &report.failed else {
+    if report.succeeded() && report.not_started.is_empty() {
         printer.out(&format!(
             "\nApply complete! Resources: {} added, {} changed, {} destroyed.\n",
             counts[0], counts[1], counts[2]
         ));
         return ExitStatus::Success;
-    };
-    let mut text = format!("\nerror: apply stopped: {resource} failed\n  {error}\n");
+    }
+    let mut text = String::new();
+    for (resource, error) in &report.failed {
+        let _ = writeln!(text, "\nerror: apply stopped: {resource} failed\n  {error}");
+    }
     let _ = writeln!(
         text,
-        "
-applied ({} of {} changes):",
+        "\napplied ({} of {} changes):",
         report.applied.len(),
         plan.changes.len()
     );

@@ -2,6 +2,7 @@
 //! in the layer modules, not in the commands.
 
 pub mod apply;
+pub mod destroy;
 pub mod plan;
 pub mod validate;
 
@@ -126,6 +127,7 @@ pub(crate) fn live_plan(
         profile: global.profile.clone(),
         endpoint_url: global.endpoint_url.clone(),
         region: global.region.clone(),
+        rates: global.max_rate.iter().cloned().collect(),
     };
     let counter = CallCounter::default();
     let started = Instant::now();
@@ -148,7 +150,8 @@ pub(crate) fn live_plan(
     Ok((world, plan))
 }
 
-pub(crate) fn show_plan(plan: &Plan, printer: &Printer) {
+/// The plan on stdout, with how long applying it takes at the paced rates.
+pub(crate) fn show_plan(plan: &Plan, world: &World, printer: &Printer) {
     printer.out(&format!(
         "{}",
         Text {
@@ -156,6 +159,22 @@ pub(crate) fn show_plan(plan: &Plan, printer: &Printer) {
             style: printer.style()
         }
     ));
+    if plan.is_empty() {
+        return;
+    }
+    let pacer = world
+        .environments
+        .first()
+        .map(|e| e.clients.pacer.clone())
+        .unwrap_or_default();
+    let (seconds, dominant) = crate::apply::estimate(plan, &pacer);
+    if let Some((operation, calls)) = dominant {
+        let rate = pacer.rate(&operation).unwrap_or_default();
+        printer.out(&format!(
+            "Estimated apply time: about {} ({calls} {operation} calls at {rate}/s; raise a quota with --max-rate {operation}=N).\n",
+            apply::seconds_text(seconds)
+        ));
+    }
 }
 
 pub(crate) fn report_calls(printer: &Printer, what: &str, counter: &CallCounter, started: Instant) {

@@ -12,8 +12,8 @@ fn run(args: &PlanArgs, global: &GlobalArgs) -> Result<ExitStatus, ExitStatus> {
     let mut sources = SourceMap::default();
     let stacks = desired_state(&args.paths, &mut sources, &printer)?;
     let runtime = runtime(&printer)?;
-    let (_, plan) = live_plan(&stacks, global, &sources, &printer, &runtime)?;
-    show_plan(&plan, &printer);
+    let (world, plan) = live_plan(&stacks, global, &sources, &printer, &runtime)?;
+    show_plan(&plan, &world, &printer);
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         ExitStatus::Changes
     } else {

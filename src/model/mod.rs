@@ -150,6 +150,31 @@ pub struct DesiredStack {
     pub dashboards: BTreeMap<String, Declared<Dashboard>>,
 }
 
+impl DesiredStack {
+    /// A stack that declares nothing: planning it deletes everything it owns.
+    pub fn empty(
+        name: StackName,
+        origin: Span,
+        region: Option<String>,
+        account: Option<Declared<String>>,
+    ) -> Self {
+        Self {
+            name,
+            origin,
+            region,
+            account,
+            topics: BTreeMap::new(),
+            subscriptions: BTreeMap::new(),
+            alarms: BTreeMap::new(),
+            composites: BTreeMap::new(),
+            queues: BTreeMap::new(),
+            redrive_alarms: BTreeMap::new(),
+            policies: BTreeMap::new(),
+            dashboards: BTreeMap::new(),
+        }
+    }
+}
+
 /// A queue a stack watches: monplan never creates, changes or deletes it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueueUse {

@@ -9,6 +9,8 @@ mod dashboard;
 mod diff;
 mod fields;
 pub mod render;
+pub mod render_json;
+pub mod render_markdown;
 
 pub use diff::{plan, StackInput};
 

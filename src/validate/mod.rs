@@ -33,6 +33,11 @@ impl Env for ProcessEnv {
     }
 }
 
+/// Checks a stack name given on the command line.
+pub fn rules_stack_name(name: &Sp<String>) -> Option<StackName> {
+    rules::stack_name(name, &mut Diagnostics::default())
+}
+
 /// Validates every stack, then the rules that span stacks (unique stack and AWS names).
 pub fn validate(specs: &[StackSpec], env: &dyn Env, d: &mut Diagnostics) -> Vec<DesiredStack> {
     let stacks: Vec<DesiredStack> = specs.iter().filter_map(|s| stack(s, env, d)).collect();
