@@ -88,7 +88,8 @@ pub struct DestroyArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct PathsArgs {
-    /// Stack files, or directories whose *.yaml and *.yml files are stacks.
+    /// Stack files, or directories whose *.yaml and *.yml files are stacks. For `apply`,
+    /// a plan saved by `plan --out` instead.
     #[arg(default_value = "stacks")]
     pub paths: Vec<PathBuf>,
 }
@@ -101,6 +102,22 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes, 0 when there are none, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+
+    /// How to print the plan: `text` (terminal), `json` (versioned, see
+    /// docs/plan-format.md) or `markdown` (a pull-request comment).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Also save the plan to this file, for `monplan apply FILE` to apply exactly it.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Clone, Args)]

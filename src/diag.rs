@@ -71,6 +71,14 @@ impl SourceMap {
             .map_or("", |file| file.source().as_str())
     }
 
+    /// Every file read, with its text.
+    pub fn files(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.paths
+            .iter()
+            .enumerate()
+            .map(|(i, path)| (path.as_path(), self.source(FileId(i))))
+    }
+
     pub fn path(&self, id: FileId) -> &Path {
         &self.paths[id.0]
     }

@@ -497,3 +497,94 @@ fn destroy_deletes_what_the_stack_owns_and_nothing_else() {
     .assert_code(0)
     .assert_stdout_contains("No changes.");
 }
+
+#[test]
+fn a_saved_plan_applies_exactly_and_holds_no_secret() {
+    let emulator = Emulator::start();
+    let dir = stacks_dir();
+    write(&dir.path().join("stacks"), "hooks.yaml", SECRET_STACK);
+    let plan = monplan(&emulator, dir.path(), &["plan", "--out", "plan.json"]);
+    plan.assert_code(0)
+        .assert_stderr_contains("monplan apply plan.json");
+    let saved = std::fs::read_to_string(dir.path().join("plan.json")).unwrap();
+    assert!(
+        !saved.contains("e2e-secret-token"),
+        "a saved plan holds no secret"
+    );
+    let document: Value = serde_json::from_str(&saved).unwrap();
+    assert_eq!(document["plan"]["summary"]["add"], 4);
+    // No prompt: the saved plan was the review.
+    let apply = monplan(&emulator, dir.path(), &["apply", "plan.json"]);
+    apply
+        .assert_code(0)
+        .assert_stdout_contains("Resources: 4 added");
+    monplan(&emulator, dir.path(), &["plan", "--detailed-exitcode"]).assert_code(0);
+}
+
+#[test]
+fn a_saved_plan_is_refused_when_the_live_state_or_the_files_changed() {
+    let emulator = Emulator::start();
+    let dir = stacks_dir();
+    write(&dir.path().join("stacks"), "shop.yaml", SHOP);
+    apply_clean(&emulator, dir.path());
+    write(
+        &dir.path().join("stacks"),
+        "shop.yaml",
+        &SHOP.replace("above: 5", "above: 10"),
+    );
+    monplan(&emulator, dir.path(), &["plan", "--out", "plan.json"]).assert_code(0);
+
+    // Someone edits the alarm behind our back: the plan's `before` no longer holds.
+    emulator.awsctl(&["set-threshold", "shop-errors", "42"]);
+    let refused = monplan(&emulator, dir.path(), &["apply", "plan.json"]);
+    refused
+        .assert_code(1)
+        .assert_stderr_contains("refusing to apply plan.json: it is stale")
+        .assert_stderr_contains(
+            "alarm \"shop-errors\": its live state changed since the plan was made",
+        );
+    assert_eq!(
+        emulator.awsctl(&["dump"])["alarms"]["shop-errors"]["Threshold"],
+        42.0,
+        "nothing applied"
+    );
+
+    // A fresh plan applies; then a stack file edit makes the next saved plan stale.
+    monplan(&emulator, dir.path(), &["plan", "--out", "plan.json"]).assert_code(0);
+    write(
+        &dir.path().join("stacks"),
+        "shop.yaml",
+        &SHOP.replace("above: 5", "above: 11"),
+    );
+    let refused = monplan(&emulator, dir.path(), &["apply", "plan.json"]);
+    refused
+        .assert_code(1)
+        .assert_stderr_contains("stack file stacks/shop.yaml changed since the plan was made");
+    assert_eq!(
+        emulator.awsctl(&["dump"])["alarms"]["shop-errors"]["Threshold"],
+        42.0,
+        "nothing applied"
+    );
+}
+
+#[test]
+fn plans_render_as_json_and_markdown() {
+    let emulator = Emulator::start();
+    let dir = stacks_dir();
+    write(&dir.path().join("stacks"), "shop.yaml", SHOP);
+    let json_plan = monplan(&emulator, dir.path(), &["plan", "--format", "json"]);
+    json_plan.assert_code(0);
+    let document: Value = serde_json::from_str(&json_plan.stdout).unwrap();
+    assert_eq!(document["format_version"], 1);
+    assert_eq!(
+        document["summary"],
+        serde_json::json!({"add": 5, "change": 0, "destroy": 0})
+    );
+    assert_eq!(document["changes"][0]["action"], "create");
+    assert!(document["estimated_apply_seconds"].as_f64().unwrap() > 0.0);
+    let markdown = monplan(&emulator, dir.path(), &["plan", "--format", "markdown"]);
+    markdown
+        .assert_code(0)
+        .assert_stdout_contains("Plan: 5 to add, 0 to change, 0 to destroy.")
+        .assert_stdout_contains("<details>");
+}

@@ -2,10 +2,10 @@ use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal, Write as _};
 use std::time::Instant;
 
-use super::{desired_state, live_plan, runtime, show_plan, ExitStatus, Printer};
+use super::{desired_state, live_plan, runtime, saved, show_plan, ExitStatus, Printer};
 use crate::apply::{self, Report};
 use crate::aws::World;
-use crate::cli::{ApplyArgs, GlobalArgs};
+use crate::cli::{ApplyArgs, GlobalArgs, PathsArgs};
 use crate::diag::SourceMap;
 use crate::plan::{Change, ChangeAction, Plan};
 
@@ -16,6 +16,11 @@ pub fn apply(args: &ApplyArgs, global: &GlobalArgs) -> ExitStatus {
 
 fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<ExitStatus, ExitStatus> {
     let printer = Printer::new(global);
+    if let [path] = args.paths.paths.as_slice() {
+        if let Some(document) = saved::read(path) {
+            return apply_saved(&document, path, args, global, &printer);
+        }
+    }
     let mut sources = SourceMap::default();
     let stacks = desired_state(&args.paths, &mut sources, &printer)?;
     let runtime = runtime(&printer)?;
@@ -29,6 +34,58 @@ fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<ExitStatus, ExitStatus> 
             max_destroy: args.max_destroy,
         },
         &printer,
+        &runtime,
+    )
+}
+
+/// `monplan apply FILE`: exactly the saved plan, or a refusal saying what changed.
+/// The plan was reviewed when it was made, so there is no prompt.
+fn apply_saved(
+    document: &serde_json::Value,
+    path: &std::path::Path,
+    args: &ApplyArgs,
+    global: &GlobalArgs,
+    printer: &Printer,
+) -> Result<ExitStatus, ExitStatus> {
+    let refuse = |problems: Vec<String>| {
+        let mut text = format!(
+            "error: refusing to apply {}: it is stale. Nothing was changed.\n",
+            path.display()
+        );
+        for problem in problems {
+            let _ = writeln!(text, "  - {problem}");
+        }
+        text.push_str("Make a new plan (monplan plan --out FILE), review it, and apply that.\n");
+        printer.error(&text);
+        ExitStatus::Failure
+    };
+    let problems = saved::files_changed(document);
+    if !problems.is_empty() {
+        return Err(refuse(problems));
+    }
+    let mut sources = SourceMap::default();
+    let stacks = desired_state(
+        &PathsArgs {
+            paths: saved::paths(document),
+        },
+        &mut sources,
+        printer,
+    )?;
+    let runtime = runtime(printer)?;
+    let (world, plan) = live_plan(&stacks, global, &sources, printer, &runtime)?;
+    let problems = saved::plan_changed(document, &plan, &sources);
+    if !problems.is_empty() {
+        return Err(refuse(problems));
+    }
+    show_plan(&plan, &world, printer);
+    execute(
+        &plan,
+        &world,
+        &Guards {
+            auto_approve: true,
+            max_destroy: args.max_destroy,
+        },
+        printer,
         &runtime,
     )
 }

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod destroy;
 pub mod plan;
+pub mod saved;
 pub mod validate;
 
 use std::io::{IsTerminal, Write};
@@ -148,6 +149,17 @@ pub(crate) fn live_plan(
         return Err(ExitStatus::Failure);
     }
     Ok((world, plan))
+}
+
+/// Seconds the apply of `plan` takes at the paced rates, if anything is paced.
+pub(crate) fn estimate_seconds(plan: &Plan, world: &World) -> Option<f64> {
+    let pacer = world
+        .environments
+        .first()
+        .map(|e| e.clients.pacer.clone())
+        .unwrap_or_default();
+    let (seconds, dominant) = crate::apply::estimate(plan, &pacer);
+    dominant.map(|_| seconds)
 }
 
 /// The plan on stdout, with how long applying it takes at the paced rates.
