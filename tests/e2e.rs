@@ -588,3 +588,19 @@ fn plans_render_as_json_and_markdown() {
         .assert_stdout_contains("Plan: 5 to add, 0 to change, 0 to destroy.")
         .assert_stdout_contains("<details>");
 }
+
+#[test]
+fn the_account_guard_is_checked_before_any_read() {
+    let emulator = Emulator::start();
+    let dir = stacks_dir();
+    write(
+        &dir.path().join("stacks"),
+        "shop.yaml",
+        &format!("account: \"210987654321\"\n{SHOP}"),
+    );
+    let plan = monplan(&emulator, dir.path(), &["plan", "-v"]);
+    plan.assert_code(1)
+        .assert_stderr_contains("error[E0103]: stack `shop` is for account 210987654321, but the credentials are for account 123456789012");
+    assert_eq!(total_calls(&plan), 1, "only GetCallerIdentity:\n{plan}");
+    assert_eq!(calls(&plan, "GetCallerIdentity"), 1);
+}

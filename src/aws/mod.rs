@@ -226,7 +226,15 @@ pub async fn read_world(
         let clients = connect(options, region, counter).await?;
         let scope = clients.scope().await?;
         let mut request = crate::model::ReadRequest::default();
-        for stack in &members {
+        // The account guard holds before any read: a stack meant for another account
+        // reads nothing (the planner reports the mismatch).
+        let right_account = |stack: &&&crate::model::DesiredStack| {
+            stack
+                .account
+                .as_ref()
+                .is_none_or(|a| a.value == scope.account)
+        };
+        for stack in members.iter().filter(right_account) {
             request.stacks.insert(stack.name.clone());
             request.topics.extend(stack.topics.keys().cloned());
             request.alarms.extend(stack.alarms.keys().cloned());

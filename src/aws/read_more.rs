@@ -160,6 +160,9 @@ pub async fn policies(
     stacks: &BTreeSet<StackName>,
     required: bool,
 ) -> Result<(BTreeMap<PolicyRef, LivePolicy>, Vec<String>), AwsError> {
+    if stacks.is_empty() {
+        return Ok((BTreeMap::new(), Vec::new()));
+    }
     match list_policies(clients, stacks).await {
         Ok(found) => Ok((found, Vec::new())),
         Err(error) if !required => Ok((
