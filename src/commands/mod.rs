@@ -182,9 +182,14 @@ pub(crate) fn show_plan(plan: &Plan, world: &World, printer: &Printer) {
     let (seconds, dominant) = crate::apply::estimate(plan, &pacer);
     if let Some((operation, calls)) = dominant {
         let rate = pacer.rate(&operation).unwrap_or_default();
+        let time = if seconds < 1.0 {
+            "under a second".to_string()
+        } else {
+            format!("about {}", apply::seconds_text(seconds))
+        };
+        let plural = if calls == 1 { "" } else { "s" };
         printer.out(&format!(
-            "Estimated apply time: about {} ({calls} {operation} calls at {rate}/s; raise a quota with --max-rate {operation}=N).\n",
-            apply::seconds_text(seconds)
+            "Estimated apply time: {time} ({calls} {operation} call{plural} at {rate}/s; raise a quota with --max-rate {operation}=N).\n"
         ));
     }
 }
