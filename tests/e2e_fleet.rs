@@ -305,6 +305,27 @@ fn scaling_changes_are_one_field_and_removal_deletes_only_our_policies() {
     apply_clean(&emulator, dir.path());
     emulator.awsctl(&["put-policy", "fleet-workers", "cpu-by-someone-else"]);
 
+    // scale_in: false is one field too, and reads back as DisableScaleIn.
+    write(
+        dir.path(),
+        &simple.replace(
+            "      warmup: 5m\n",
+            "      warmup: 5m\n      scale_in: false\n",
+        ),
+    );
+    let plan = run(&emulator, dir.path(), &["plan"]);
+    plan.assert_stdout_contains("~ scale_in: true -> false")
+        .assert_stdout_contains("Plan: 0 to add, 1 to change, 0 to destroy.");
+    apply_clean(&emulator, dir.path());
+    let tracking = emulator.awsctl(&["dump"])["policies"]["fleet-workers"]["fleet_jobs"].clone();
+    assert_eq!(
+        tracking["TargetTrackingConfiguration"]["DisableScaleIn"],
+        true
+    );
+    assert_eq!(tracking["TargetTrackingConfiguration"]["TargetValue"], 10.0);
+    write(dir.path(), &simple);
+    apply_clean(&emulator, dir.path());
+
     write(
         dir.path(),
         &simple.replace("backlog_per_instance: 10", "backlog_per_instance: 25"),
