@@ -581,7 +581,9 @@ fn plans_render_as_json_and_markdown() {
         serde_json::json!({"add": 5, "change": 0, "destroy": 0})
     );
     assert_eq!(document["changes"][0]["action"], "create");
-    assert!(document["estimated_apply_seconds"].as_f64().unwrap() > 0.0);
+    assert!(document["estimated_apply_seconds"]
+        .as_f64()
+        .is_some_and(|s| s >= 0.0));
     let markdown = monplan(&emulator, dir.path(), &["plan", "--format", "markdown"]);
     markdown
         .assert_code(0)

@@ -22,12 +22,21 @@ pub const DEFAULT_RATES: &[(&str, f64)] = &[
     ("DeleteDashboards", 10.0),
 ];
 
-/// Spaces the calls of each paced operation `1 / rate` seconds apart, across all tasks
-/// of one run. No bursts: pacing evenly never trips a token bucket that allows them.
+/// A token bucket per paced operation, shared by all tasks of one run: up to one
+/// second's worth of calls at once, then `rate` calls a second. AWS enforces its API
+/// quotas with token buckets of this kind, so a run paced like this is never throttled
+/// by its own traffic (only by other clients of the same account).
 #[derive(Debug)]
 pub struct Pacer {
     rates: BTreeMap<String, f64>,
-    next: Mutex<BTreeMap<String, Instant>>,
+    buckets: Mutex<BTreeMap<String, Bucket>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    /// May go below zero: callers reserve tokens and sleep until they are theirs.
+    tokens: f64,
+    at: Instant,
 }
 
 impl Default for Pacer {
@@ -46,7 +55,7 @@ impl Pacer {
         rates.extend(overrides.iter().map(|(op, rate)| (op.clone(), *rate)));
         Self {
             rates,
-            next: Mutex::new(BTreeMap::new()),
+            buckets: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -54,34 +63,48 @@ impl Pacer {
         self.rates.get(operation).copied().filter(|r| *r > 0.0)
     }
 
-    /// Waits for `operation`'s next slot.
+    /// The burst: one second's worth of calls, at least one.
+    fn capacity(rate: f64) -> f64 {
+        rate.max(1.0)
+    }
+
+    /// Waits until `operation` may be called.
     pub async fn wait(&self, operation: &str) {
         let Some(rate) = self.rate(operation) else {
             return;
         };
-        let slot = {
-            let Ok(mut next) = self.next.lock() else {
+        let delay = {
+            let Ok(mut buckets) = self.buckets.lock() else {
                 return;
             };
             let now = Instant::now();
-            let slot = next
-                .get(operation)
-                .copied()
-                .filter(|t| *t > now)
-                .unwrap_or(now);
-            next.insert(
-                operation.to_string(),
-                slot + Duration::from_secs_f64(1.0 / rate),
-            );
-            slot
+            let capacity = Self::capacity(rate);
+            let bucket = buckets.entry(operation.to_string()).or_insert(Bucket {
+                tokens: capacity,
+                at: now,
+            });
+            let refilled =
+                (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * rate).min(capacity);
+            bucket.tokens = refilled - 1.0;
+            bucket.at = now;
+            if bucket.tokens >= 0.0 {
+                Duration::ZERO
+            } else {
+                Duration::from_secs_f64(-bucket.tokens / rate)
+            }
         };
-        tokio::time::sleep_until(slot).await;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
     }
 
-    /// Seconds that `count` calls of `operation` take at its rate (0 when unpaced).
+    /// Seconds that `count` calls of `operation` take at its rate, after the burst
+    /// (0 when unpaced).
     pub fn seconds_for(&self, operation: &str, count: usize) -> f64 {
         #[allow(clippy::cast_precision_loss)] // counts are far below 2^52
-        self.rate(operation).map_or(0.0, |rate| count as f64 / rate)
+        self.rate(operation).map_or(0.0, |rate| {
+            (count as f64 - Self::capacity(rate)).max(0.0) / rate
+        })
     }
 }
 
@@ -105,13 +128,21 @@ mod tests {
     use super::*;
 
     #[tokio::test(start_paused = true)]
-    async fn calls_are_spaced_at_the_rate() {
+    async fn calls_burst_one_second_then_keep_to_the_rate() {
         let pacer = Pacer::new(&BTreeMap::from([("PutMetricAlarm".to_string(), 4.0)]));
         let start = Instant::now();
-        for _ in 0..5 {
+        for _ in 0..4 {
             pacer.wait("PutMetricAlarm").await;
         }
-        // The first call goes at once, the next four 250 ms apart.
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "a burst of one second's worth"
+        );
+        for _ in 0..4 {
+            pacer.wait("PutMetricAlarm").await;
+        }
+        // Then 250 ms apart.
         assert_eq!(start.elapsed(), Duration::from_secs(1));
         pacer.wait("GetCallerIdentity").await;
         assert_eq!(
@@ -131,7 +162,7 @@ mod tests {
         assert!(parse_rate("PutMetricAlarm=0").is_err());
         assert!(parse_rate("PutMetricAlarm=fast").is_err());
         let pacer = Pacer::new(&BTreeMap::new());
-        assert!((pacer.seconds_for("PutMetricAlarm", 300) - 100.0).abs() < 1e-9);
+        assert!((pacer.seconds_for("PutMetricAlarm", 300) - 99.0).abs() < 1e-9);
         assert!(pacer.seconds_for("Subscribe", 300).abs() < 1e-9);
     }
 }

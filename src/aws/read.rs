@@ -27,7 +27,17 @@ pub async fn read_live(
     scope: &Scope,
     request: &ReadRequest,
 ) -> Result<LiveState, AwsError> {
-    let owned = owned_resources(clients, &request.stacks).await?;
+    // Everything that does not depend on the tag query runs alongside it: the declared
+    // alarms (the bulk of a plan's calls) and what stacks watch or own by name prefix.
+    let declared: Vec<AlarmName> = request.alarms.iter().cloned().collect();
+    let (owned, declared_found, queues, groups, policies, dashboards) = futures_util::try_join!(
+        owned_resources(clients, &request.stacks),
+        describe_all(clients, declared),
+        super::read_more::queues(clients, &request.queues, &request.redrive),
+        super::read_more::groups(clients, &request.groups),
+        super::read_more::policies(clients, &request.stacks, !request.groups.is_empty()),
+        super::read_more::dashboards(clients, &request.stacks),
+    )?;
     let owned_alarms: BTreeMap<AlarmName, &Tags> = owned
         .iter()
         .filter_map(|(arn, tags)| Some((arn.alarm_name()?, tags)))
@@ -35,13 +45,6 @@ pub async fn read_live(
     let owned_topics: BTreeMap<TopicName, (&Arn, &Tags)> = owned
         .iter()
         .filter_map(|(arn, tags)| Some((arn.topic_name()?, (arn, tags))))
-        .collect();
-
-    let alarm_names: BTreeSet<AlarmName> = request
-        .alarms
-        .iter()
-        .cloned()
-        .chain(owned_alarms.keys().cloned())
         .collect();
     let topic_names: BTreeSet<TopicName> = request
         .topics
@@ -51,19 +54,14 @@ pub async fn read_live(
         .collect();
 
     let alarms = async {
-        let chunks: Vec<Vec<AlarmName>> = alarm_names
-            .iter()
+        // Owned alarms no stack declares any more: the ones a plan deletes.
+        let undeclared: Vec<AlarmName> = owned_alarms
+            .keys()
+            .filter(|n| !request.alarms.contains(*n))
             .cloned()
-            .collect::<Vec<_>>()
-            .chunks(ALARM_NAMES_PER_CALL)
-            .map(<[AlarmName]>::to_vec)
             .collect();
-        let pages: Vec<Vec<(AlarmName, Arn, LiveAlarmBody)>> = stream::iter(chunks)
-            .map(|chunk| describe_alarms(clients, chunk))
-            .buffered(CONCURRENCY)
-            .try_collect()
-            .await?;
-        let found: Vec<_> = pages.into_iter().flatten().collect();
+        let mut found = declared_found;
+        found.extend(describe_all(clients, undeclared).await?);
         stream::iter(found)
             .map(|(name, arn, body)| {
                 let tags = owned_alarms.get(&name).map(|t| (*t).clone());
@@ -100,14 +98,7 @@ pub async fn read_live(
             .await
     };
 
-    let (alarms, topics, queues, groups, policies, dashboards) = futures_util::try_join!(
-        alarms,
-        topics,
-        super::read_more::queues(clients, &request.queues, &request.redrive),
-        super::read_more::groups(clients, &request.groups),
-        super::read_more::policies(clients, &request.stacks, !request.groups.is_empty()),
-        super::read_more::dashboards(clients, &request.stacks),
-    )?;
+    let (alarms, topics) = futures_util::try_join!(alarms, topics)?;
     let (policies, warnings) = policies;
     Ok(LiveState {
         topics,
@@ -189,6 +180,23 @@ async fn owned_resources(
         }
     }
     Ok(found)
+}
+
+/// Every alarm of `names` that exists, 100 names a call, several calls at once.
+async fn describe_all(
+    clients: &Clients,
+    names: Vec<AlarmName>,
+) -> Result<Vec<(AlarmName, Arn, LiveAlarmBody)>, AwsError> {
+    let chunks: Vec<Vec<AlarmName>> = names
+        .chunks(ALARM_NAMES_PER_CALL)
+        .map(<[AlarmName]>::to_vec)
+        .collect();
+    let pages: Vec<Vec<(AlarmName, Arn, LiveAlarmBody)>> = stream::iter(chunks)
+        .map(|chunk| describe_alarms(clients, chunk))
+        .buffered(CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(pages.into_iter().flatten().collect())
 }
 
 async fn describe_alarms(
