@@ -1,0 +1,541 @@
+#!/usr/bin/env python3
+"""A loopback reverse proxy that models AWS latency and per-operation rate quotas.
+
+    proxy.py --upstream http://127.0.0.1:PORT [--listen-port N] [--latency-ms MS]
+             [--rate OP=N ...] [--rate-mode bucket|window] [--stats-file PATH]
+
+Sits between an AWS SDK client (``AWS_ENDPOINT_URL=http://127.0.0.1:<listen port>``) and a
+local emulator (moto). Every request waits ``--latency-ms`` first, then is either
+forwarded unchanged or, when its operation is over its ``--rate``, answered the way AWS
+answers a throttled call of that protocol:
+
+  awsQuery (form body ``Action=Op``: CloudWatch 1.99, SNS, STS, Auto Scaling)
+      400, text/xml, <ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>...
+  awsJson 1.0/1.1 (``X-Amz-Target: Service.Op``: SQS, Resource Groups Tagging, ...)
+      400, application/x-amz-json-1.x, {"__type":"ThrottlingException",...}
+      (plus ``x-amzn-query-error: Throttling;Sender`` for SQS, which is query-compatible)
+  rpc-v2-cbor (``smithy-protocol: rpc-v2-cbor``, path ``/service/S/operation/Op``)
+      400, application/cbor, the same two fields CBOR-encoded
+
+Rates: ``--rate PutMetricAlarm=3`` allows 3 requests a second for that operation. The
+default ``bucket`` mode is a token bucket holding at most N tokens, refilled at N a second
+(a burst of N, then N/s: how AWS applies its TPS quotas); ``window`` admits at most N in
+any sliding 1-second window. Only admitted requests consume the allowance. Operations
+without a rate are never throttled.
+
+Requests are forwarded byte for byte: the same method, path and query, every header in
+its order and spelling (the Host header included, as SigV4 signs it) except the
+hop-by-hop ones (Connection, Keep-Alive, Proxy-*, TE, Trailer, Upgrade, Expect), and the
+body as received (a chunked body is passed on still chunked). Responses are re-framed
+with Content-Length (a chunked upstream response is de-chunked); their other headers and
+body bytes are unchanged. Client connections are kept alive (HTTP/1.1); each one has its
+own upstream connection, reopened once if the emulator closed it while idle.
+
+Control endpoints (on the same port, never forwarded):
+  GET  /__proxy/stats    -> {"operations": {Op: {"forwarded", "throttled", "errors"}}, ...}
+                            (also rewrites --stats-file)
+  POST /__proxy/reset    -> zeroes the counts, returns the counts before the reset
+  POST /__proxy/config   -> JSON {"rates": {Op: N|null}, "latency_ms": MS}; changes the
+                            given settings (null removes a rate), returns the new config
+"errors" counts forwarded requests the emulator answered with a status >= 400 (502s the
+proxy produced itself count there too).
+
+On start it prints ``listening on http://127.0.0.1:PORT`` (one line, flushed): with
+``--listen-port 0`` (the default) the port is chosen by the OS. The stats file is written
+on SIGTERM/SIGINT and at exit. Only loopback upstreams are accepted. Python 3.11 stdlib.
+"""
+
+import argparse
+import atexit
+import http.client
+import http.server
+import json
+import math
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from collections import deque
+
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "trailers",
+    "upgrade",
+    "expect",  # answered here (100-continue) before the body is read
+}
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+MAX_BODY = 64 * 1024 * 1024  # a larger request is refused (AWS's own limits are far lower)
+MAX_CHUNK_LINE = 4096
+
+
+class RateLimiter:
+    """Per-operation admission: token bucket (burst N, refill N/s) or sliding 1 s window."""
+
+    def __init__(self, rates, mode):
+        self.mode = mode
+        self.lock = threading.Lock()
+        self.rates = {}
+        self.buckets = {}  # op -> [tokens, last refill time]
+        self.windows = {}  # op -> deque of admission times
+        self.set_rates(rates)
+
+    def set_rates(self, rates):
+        with self.lock:
+            for op, rate in rates.items():
+                if rate is None:
+                    self.rates.pop(op, None)
+                    self.buckets.pop(op, None)
+                    self.windows.pop(op, None)
+                    continue
+                self.rates[op] = float(rate)
+                self.buckets[op] = [max(float(rate), 1.0), time.monotonic()]
+                self.windows[op] = deque()
+
+    def snapshot(self):
+        with self.lock:
+            return dict(self.rates)
+
+    def admit(self, op):
+        """True if a request of `op` may go through now (and records it)."""
+        with self.lock:
+            rate = self.rates.get(op)
+            if rate is None:
+                return True
+            now = time.monotonic()
+            if self.mode == "bucket":
+                bucket = self.buckets[op]
+                # Holds at least one token, so a rate below 1/s still admits now and then.
+                bucket[0] = min(max(rate, 1.0), bucket[0] + (now - bucket[1]) * rate)
+                bucket[1] = now
+                if bucket[0] >= 1.0:
+                    bucket[0] -= 1.0
+                    return True
+                return False
+            # N a second; a rate below 1/s admits one per 1/rate seconds.
+            span = 1.0 if rate >= 1.0 else 1.0 / rate
+            window = self.windows[op]
+            while window and now - window[0] >= span:
+                window.popleft()
+            if len(window) < max(1, math.floor(rate)):
+                window.append(now)
+                return True
+            return False
+
+
+class Stats:
+    def __init__(self, path):
+        self.path = path
+        self.lock = threading.Lock()
+        self.ops = {}
+        self.started = time.time()
+
+    def count(self, op, field):
+        with self.lock:
+            entry = self.ops.setdefault(op, {"forwarded": 0, "throttled": 0, "errors": 0})
+            entry[field] += 1
+
+    def snapshot(self, reset=False):
+        with self.lock:
+            ops = {op: dict(v) for op, v in sorted(self.ops.items())}
+            if reset:
+                self.ops = {}
+        totals = {"forwarded": 0, "throttled": 0, "errors": 0}
+        for entry in ops.values():
+            for key in totals:
+                totals[key] += entry[key]
+        return {"operations": ops, "totals": totals}
+
+    def write(self, extra=None):
+        if not self.path:
+            return
+        data = self.snapshot()
+        if extra:
+            data.update(extra)
+        tmp = f"{self.path}.{threading.get_ident()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, sort_keys=True)
+            f.write("\n")
+        # renamed into place: a reader never sees half a file
+        os.replace(tmp, self.path)
+
+
+def cbor_text(s):
+    data = s.encode("utf-8")
+    n = len(data)
+    if n < 24:
+        head = bytes([0x60 | n])
+    elif n < 256:
+        head = bytes([0x78, n])
+    else:
+        head = bytes([0x79]) + n.to_bytes(2, "big")
+    return head + data
+
+
+def cbor_map(pairs):
+    assert len(pairs) < 24
+    out = bytes([0xA0 | len(pairs)])
+    for key, value in pairs:
+        out += cbor_text(key) + cbor_text(value)
+    return out
+
+
+def request_id():
+    return str(uuid.uuid4())
+
+
+def identify(headers, path, body):
+    """(protocol, operation) of an AWS request; protocol in query, json, cbor, other."""
+    target = headers.get("X-Amz-Target")
+    if target:
+        return "json", target.rsplit(".", 1)[-1]
+    if (headers.get("smithy-protocol") or "").lower() == "rpc-v2-cbor" or "/operation/" in path:
+        parts = urllib.parse.urlsplit(path).path.rstrip("/").split("/")
+        if "operation" in parts:
+            i = parts.index("operation")
+            if i + 1 < len(parts):
+                return "cbor", parts[i + 1]
+    query = urllib.parse.urlsplit(path).query
+    content_type = (headers.get("Content-Type") or "").lower()
+    candidates = []
+    if "x-www-form-urlencoded" in content_type and body:
+        candidates.append(body.decode("utf-8", "replace"))
+    if query:
+        candidates.append(query)
+    for text in candidates:
+        action = urllib.parse.parse_qs(text).get("Action")
+        if action:
+            return "query", action[0]
+    return "other", "Other"
+
+
+def throttle_response(protocol, headers):
+    """(status, [(header, value)], body) of AWS's answer to a throttled call."""
+    rid = request_id()
+    if protocol == "json":
+        content_type = headers.get("Content-Type") or "application/x-amz-json-1.1"
+        if not content_type.startswith("application/x-amz-json-"):
+            content_type = "application/x-amz-json-1.1"
+        body = json.dumps(
+            {"__type": "ThrottlingException", "message": "Rate exceeded"}, separators=(",", ":")
+        ).encode()
+        out = [("Content-Type", content_type), ("x-amzn-RequestId", rid)]
+        if (headers.get("X-Amz-Target") or "").startswith("AmazonSQS."):
+            out.append(("x-amzn-query-error", "Throttling;Sender"))
+        return 400, out, body
+    if protocol == "cbor":
+        body = cbor_map([("__type", "ThrottlingException"), ("message", "Rate exceeded")])
+        return 400, [
+            ("Content-Type", "application/cbor"),
+            ("smithy-protocol", "rpc-v2-cbor"),
+            ("x-amzn-RequestId", rid),
+        ], body
+    body = (
+        "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+        f"<Message>Rate exceeded</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>"
+    ).encode()
+    return 400, [("Content-Type", "text/xml"), ("x-amzn-RequestId", rid)], body
+
+
+class BadRequest(Exception):
+    pass
+
+
+class ProxyHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "monplan-bench-proxy"
+    timeout = 60  # an idle client connection is closed after this many seconds
+
+    # set on the class by main()
+    config = None
+
+    def setup(self):
+        super().setup()
+        self.upstream = None
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            self.close_upstream()
+
+    def log_message(self, fmt, *args):
+        if self.config.verbose:
+            sys.stderr.write("proxy: %s - %s\n" % (self.address_string(), fmt % args))
+
+    # ---- reading the request ----------------------------------------------------------
+
+    def read_body(self):
+        """(raw bytes to forward, decoded body)."""
+        encoding = (self.headers.get("Transfer-Encoding") or "").lower()
+        if "chunked" in encoding:
+            raw, decoded = bytearray(), bytearray()
+            while True:
+                line = self.rfile.readline(MAX_CHUNK_LINE)
+                if not line.endswith(b"\n"):
+                    raise BadRequest("bad chunk size line")
+                raw += line
+                size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while True:  # trailers, then the empty line
+                        trailer = self.rfile.readline(MAX_CHUNK_LINE)
+                        raw += trailer
+                        if trailer in (b"\r\n", b"\n", b""):
+                            return bytes(raw), bytes(decoded)
+                if len(decoded) + size > MAX_BODY:
+                    raise BadRequest("body too large")
+                chunk = self.rfile.read(size)
+                crlf = self.rfile.readline(MAX_CHUNK_LINE)
+                raw += chunk + crlf
+                decoded += chunk
+        length = self.headers.get("Content-Length")
+        if length is None:
+            return b"", b""
+        n = int(length)
+        if n < 0 or n > MAX_BODY:
+            raise BadRequest("bad Content-Length")
+        body = self.rfile.read(n)
+        if len(body) != n:
+            raise BadRequest("body shorter than Content-Length")
+        return body, body
+
+    # ---- answering ----------------------------------------------------------------------
+
+    def reply(self, status, headers, body, head_only=False):
+        self.send_response_only(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if body and not head_only:
+            self.wfile.write(body)
+        self.wfile.flush()
+
+    def reply_json(self, status, data):
+        body = (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
+        self.reply(status, [("Content-Type", "application/json")], body)
+
+    # ---- control endpoints --------------------------------------------------------------
+
+    def control(self, method, decoded):
+        cfg = self.config
+        path = urllib.parse.urlsplit(self.path).path
+        if path == "/__proxy/stats" and method == "GET":
+            cfg.stats.write(cfg.describe())
+            data = cfg.stats.snapshot()
+            data.update(cfg.describe())
+            return self.reply_json(200, data)
+        if path == "/__proxy/reset" and method == "POST":
+            return self.reply_json(200, cfg.stats.snapshot(reset=True))
+        if path == "/__proxy/config" and method == "POST":
+            try:
+                change = json.loads(decoded or b"{}")
+                rates = change.get("rates") or {}
+                for op, rate in rates.items():
+                    if rate is not None and (not isinstance(rate, (int, float)) or rate <= 0):
+                        raise ValueError(f"bad rate for {op}: {rate!r}")
+                if "latency_ms" in change:
+                    latency = float(change["latency_ms"])
+                    if latency < 0:
+                        raise ValueError("latency_ms must be >= 0")
+                    cfg.latency = latency / 1000.0
+                cfg.limiter.set_rates(rates)
+            except (ValueError, AttributeError, TypeError) as e:
+                return self.reply_json(400, {"error": str(e)})
+            return self.reply_json(200, cfg.describe())
+        return self.reply_json(404, {"error": f"unknown control endpoint {method} {path}"})
+
+    # ---- forwarding ---------------------------------------------------------------------
+
+    def close_upstream(self):
+        if self.upstream is not None:
+            try:
+                self.upstream.close()
+            except OSError:
+                pass
+            self.upstream = None
+
+    def send_upstream(self, method, raw_body):
+        cfg = self.config
+        if self.upstream is None:
+            self.upstream = http.client.HTTPConnection(
+                cfg.upstream_host, cfg.upstream_port, timeout=cfg.upstream_timeout
+            )
+        conn = self.upstream
+        conn.putrequest(method, self.path, skip_host=True, skip_accept_encoding=True)
+        for name, value in self.headers.items():
+            if name.lower() in HOP_BY_HOP:
+                continue
+            conn.putheader(name, value)
+        conn.endheaders(raw_body if raw_body else None)
+        response = conn.getresponse()
+        body = response.read()
+        return response, body
+
+    def forward(self, method, raw_body):
+        fresh = self.upstream is None
+        try:
+            return self.send_upstream(method, raw_body)
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            self.close_upstream()
+            if fresh:
+                raise
+            # The emulator closed an idle keep-alive connection: once more on a new one.
+            return self.send_upstream(method, raw_body)
+
+    def handle_any(self):
+        method = self.command
+        try:
+            raw_body, decoded = self.read_body()
+        except (BadRequest, ValueError) as e:
+            self.close_connection = True
+            return self.reply_json(400, {"error": f"proxy: {e}"})
+        if self.path.startswith("/__proxy/"):
+            return self.control(method, decoded)
+
+        cfg = self.config
+        protocol, op = identify(self.headers, self.path, decoded)
+        if cfg.latency > 0:
+            time.sleep(cfg.latency)
+        if not cfg.limiter.admit(op):
+            cfg.stats.count(op, "throttled")
+            status, headers, body = throttle_response(protocol, self.headers)
+            return self.reply(status, headers, body, head_only=method == "HEAD")
+
+        cfg.stats.count(op, "forwarded")
+        try:
+            response, body = self.forward(method, raw_body)
+        except (OSError, http.client.HTTPException) as e:
+            self.close_upstream()
+            cfg.stats.count(op, "errors")
+            self.close_connection = True
+            return self.reply_json(502, {"error": f"proxy: upstream failed: {e!r}"})
+        if response.status >= 400:
+            cfg.stats.count(op, "errors")
+        if response.will_close:
+            self.close_upstream()
+        headers = [
+            (name, value)
+            for name, value in response.getheaders()
+            if name.lower() not in HOP_BY_HOP
+            and name.lower() not in ("transfer-encoding", "content-length")
+        ]
+        no_body = method == "HEAD" or response.status in (204, 304) or response.status < 200
+        if no_body:
+            # Keep the upstream's Content-Length for HEAD; nothing follows the headers.
+            self.send_response_only(response.status, response.reason)
+            for name, value in headers:
+                self.send_header(name, value)
+            length = response.getheader("Content-Length")
+            if length is not None and method == "HEAD":
+                self.send_header("Content-Length", length)
+            self.end_headers()
+            self.wfile.flush()
+            return None
+        return self.reply(response.status, headers, body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = handle_any
+
+
+class Config:
+    def __init__(self, args):
+        upstream = urllib.parse.urlsplit(args.upstream)
+        if upstream.scheme != "http" or upstream.hostname not in LOOPBACK_HOSTS:
+            raise SystemExit(f"proxy: refusing non-loopback upstream {args.upstream!r}")
+        self.upstream_host = upstream.hostname
+        self.upstream_port = upstream.port or 80
+        self.upstream_timeout = args.upstream_timeout
+        self.latency = args.latency_ms / 1000.0
+        self.limiter = RateLimiter(parse_rates(args.rate), args.rate_mode)
+        self.stats = Stats(args.stats_file)
+        self.verbose = args.verbose
+
+    def describe(self):
+        return {
+            "config": {
+                "latency_ms": self.latency * 1000.0,
+                "rate_mode": self.limiter.mode,
+                "rates": self.limiter.snapshot(),
+                "upstream": f"http://{self.upstream_host}:{self.upstream_port}",
+            }
+        }
+
+
+def parse_rates(pairs):
+    rates = {}
+    for pair in pairs or []:
+        op, sep, value = pair.partition("=")
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = -1
+        if not sep or not op or rate <= 0:
+            raise SystemExit(f"proxy: --rate expects OP=N with N > 0, got {pair!r}")
+        rates[op] = rate
+    return rates
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+    allow_reuse_address = True
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--listen-port", type=int, default=0, help="0: any free port")
+    parser.add_argument("--upstream", required=True, help="emulator URL, http://127.0.0.1:PORT")
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--rate", action="append", metavar="OP=N", help="repeatable")
+    parser.add_argument("--rate-mode", choices=["bucket", "window"], default="bucket")
+    parser.add_argument("--stats-file")
+    parser.add_argument("--upstream-timeout", type=float, default=300.0, help="seconds")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+    if args.latency_ms < 0:
+        parser.error("--latency-ms must be >= 0")
+
+    config = Config(args)
+    ProxyHandler.config = config
+    server = Server(("127.0.0.1", args.listen_port), ProxyHandler)
+    port = server.server_address[1]
+
+    done = threading.Event()
+    written = threading.Lock()
+
+    def write_stats():
+        if written.acquire(blocking=False):
+            try:
+                config.stats.write(config.describe())
+            except OSError as e:
+                print(f"proxy: cannot write stats: {e}", file=sys.stderr)
+
+    atexit.register(write_stats)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2})
+    thread.daemon = True
+    thread.start()
+    print(f"listening on http://127.0.0.1:{port}", flush=True)
+    while not done.wait(1.0):
+        pass
+    write_stats()
+    server.shutdown()
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
