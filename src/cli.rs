@@ -38,6 +38,12 @@ pub struct GlobalArgs {
     #[arg(long = "max-rate", global = true, value_name = "OPERATION=RATE", value_parser = crate::aws::pace::parse_rate)]
     pub max_rate: Vec<(String, f64)>,
 
+    /// Also read the redrive policy of every queue that names its `dead_letter_queue`, and
+    /// warn where they differ (one call per such queue; off by default to keep reads
+    /// batched).
+    #[arg(long, global = true)]
+    pub check_redrive: bool,
+
     /// Never colour output (also: the `NO_COLOR` environment variable).
     #[arg(long, global = true)]
     pub no_color: bool,

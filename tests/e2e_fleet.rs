@@ -453,3 +453,27 @@ queues:
     assert_eq!(plan.stderr.matches("error[E0104]").count(), 4, "{plan}");
     assert_eq!(emulator.awsctl(&["dump"]), before);
 }
+
+#[test]
+fn a_named_dlq_is_checked_against_the_redrive_policy_only_when_asked() {
+    let emulator = Emulator::start();
+    emulator.awsctl(&["create-queue", "fleet-jobs", "--dlq", "fleet-jobs-dlq"]);
+    emulator.awsctl(&["create-queue", "fleet-other-dlq"]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("stacks")).unwrap();
+    write(
+        dir.path(),
+        "stack: fleet\nqueues:\n  jobs:\n    name: fleet-jobs\n    dead_letter_queue: fleet-other-dlq\n    alarms:\n      dlq_visible_messages: { above: 0 }\n",
+    );
+    let plain = run(&emulator, dir.path(), &["plan", "-v"]);
+    plain.assert_code(0);
+    assert!(
+        !plain.stderr.contains("GetQueueAttributes"),
+        "batched by default:\n{plain}"
+    );
+    let checked = run(&emulator, dir.path(), &["plan", "-v", "--check-redrive"]);
+    checked
+        .assert_code(0)
+        .assert_stdout_contains("queue `fleet-jobs` sends failed messages to `fleet-jobs-dlq` (redrive policy), but the stack names `fleet-other-dlq`")
+        .assert_stderr_contains("GetQueueAttributes 1");
+}

@@ -33,6 +33,9 @@ pub struct ConnectOptions {
     pub region: Option<String>,
     /// `--max-rate` overrides of the default per-operation rates.
     pub rates: BTreeMap<String, f64>,
+    /// `--check-redrive`: compare every declared `dead_letter_queue` with the queue's
+    /// redrive policy (one GetQueueAttributes per such queue).
+    pub check_redrive: bool,
 }
 
 /// Counts every HTTP request the SDK sends, by `Service.Operation` (retries included).
@@ -248,7 +251,10 @@ pub async fn read_world(
                         .iter()
                         .map(|d| d.value.clone()),
                 );
-                if queue.value.needs_redrive || queue.value.dead_letter_queue.is_some() {
+                // Attributes only when needed: a queue without `dead_letter_queue:` whose
+                // DLQ something uses, or, with --check-redrive, every queue naming one.
+                let check = options.check_redrive && queue.value.dead_letter_queue.is_some();
+                if queue.value.needs_redrive || check {
                     request.redrive.insert(queue.value.name.clone());
                 }
                 request

@@ -129,6 +129,7 @@ pub(crate) fn live_plan(
         endpoint_url: global.endpoint_url.clone(),
         region: global.region.clone(),
         rates: global.max_rate.iter().cloned().collect(),
+        check_redrive: global.check_redrive,
     };
     let counter = CallCounter::default();
     let started = Instant::now();
