@@ -32,13 +32,15 @@ body bytes are unchanged. Client connections are kept alive (HTTP/1.1); each one
 own upstream connection, reopened once if the emulator closed it while idle.
 
 Control endpoints (on the same port, never forwarded):
-  GET  /__proxy/stats    -> {"operations": {Op: {"forwarded", "throttled", "errors"}}, ...}
+  GET  /__proxy/stats    -> {"operations": {Op: {"forwarded", "throttled", "errors",
+                            "upstream_s"}}, "totals": {...}, "config": {...}}
                             (also rewrites --stats-file)
   POST /__proxy/reset    -> zeroes the counts, returns the counts before the reset
   POST /__proxy/config   -> JSON {"rates": {Op: N|null}, "latency_ms": MS}; changes the
                             given settings (null removes a rate), returns the new config
 "errors" counts forwarded requests the emulator answered with a status >= 400 (502s the
-proxy produced itself count there too).
+proxy produced itself count there too); "upstream_s" is the time spent waiting for the
+emulator (summed over requests, so concurrent requests add up), latency excluded.
 
 On start it prints ``listening on http://127.0.0.1:PORT`` (one line, flushed): with
 ``--listen-port 0`` (the default) the port is chosen by the OS. The stats file is written
@@ -139,20 +141,24 @@ class Stats:
         self.ops = {}
         self.started = time.time()
 
-    def count(self, op, field):
+    def count(self, op, field, upstream_s=0.0):
         with self.lock:
-            entry = self.ops.setdefault(op, {"forwarded": 0, "throttled": 0, "errors": 0})
+            entry = self.ops.setdefault(
+                op, {"forwarded": 0, "throttled": 0, "errors": 0, "upstream_s": 0.0}
+            )
             entry[field] += 1
+            entry["upstream_s"] = round(entry["upstream_s"] + upstream_s, 6)
 
     def snapshot(self, reset=False):
         with self.lock:
             ops = {op: dict(v) for op, v in sorted(self.ops.items())}
             if reset:
                 self.ops = {}
-        totals = {"forwarded": 0, "throttled": 0, "errors": 0}
+        totals = {"forwarded": 0, "throttled": 0, "errors": 0, "upstream_s": 0.0}
         for entry in ops.values():
             for key in totals:
                 totals[key] += entry[key]
+        totals["upstream_s"] = round(totals["upstream_s"], 6)
         return {"operations": ops, "totals": totals}
 
     def write(self, extra=None):
@@ -260,6 +266,9 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        # Headers and body are separate writes: without this, Nagle's algorithm and the
+        # client's delayed ACK add ~40 ms to every response on a kept-alive connection.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.upstream = None
 
     def finish(self):
@@ -372,6 +381,8 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             self.upstream = http.client.HTTPConnection(
                 cfg.upstream_host, cfg.upstream_port, timeout=cfg.upstream_timeout
             )
+            self.upstream.connect()
+            self.upstream.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn = self.upstream
         conn.putrequest(method, self.path, skip_host=True, skip_accept_encoding=True)
         for name, value in self.headers.items():
@@ -413,14 +424,16 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             status, headers, body = throttle_response(protocol, self.headers)
             return self.reply(status, headers, body, head_only=method == "HEAD")
 
-        cfg.stats.count(op, "forwarded")
+        started = time.monotonic()
         try:
             response, body = self.forward(method, raw_body)
         except (OSError, http.client.HTTPException) as e:
             self.close_upstream()
+            cfg.stats.count(op, "forwarded", time.monotonic() - started)
             cfg.stats.count(op, "errors")
             self.close_connection = True
             return self.reply_json(502, {"error": f"proxy: upstream failed: {e!r}"})
+        cfg.stats.count(op, "forwarded", time.monotonic() - started)
         if response.status >= 400:
             cfg.stats.count(op, "errors")
         if response.will_close:

@@ -34,7 +34,7 @@ pub struct ConnectOptions {
     /// `--max-rate` overrides of the default per-operation rates.
     pub rates: BTreeMap<String, f64>,
     /// `--check-redrive`: compare every declared `dead_letter_queue` with the queue's
-    /// redrive policy (one GetQueueAttributes per such queue).
+    /// redrive policy (one `GetQueueAttributes` per such queue).
     pub check_redrive: bool,
 }
 
