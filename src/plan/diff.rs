@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::fields::{
     alarm_fields, all_alarm_fields, all_composite_fields, changed, composite_fields, created,
-    deleted, policy_fields, tag_fields, topic_fields,
+    deleted, policy_fields, tag_fields, topic_fields, Fields,
 };
 use super::{dashboard, Change, ChangeAction, FieldDiff, Notice, Op, Plan};
 use crate::diag::{codes, Diagnostic};
@@ -503,22 +503,16 @@ impl Planner<'_, '_> {
             }
             match &live_alarm.body {
                 LiveAlarmBody::Metric(current) => {
-                    let mut fields = changed(&alarm_fields(current), &alarm_fields(&alarm));
-                    let mut ops = Vec::new();
-                    if !fields.is_empty() {
-                        ops.push(Op::PutAlarm {
-                            alarm: alarm.clone(),
-                            with_tags: false,
-                        });
-                    }
-                    let tag_changes = tag_ops(&live_alarm.arn, &alarm.tags, &current.tags);
-                    if !tag_changes.is_empty() {
-                        fields.extend(changed(
-                            &tag_fields(&current.tags),
-                            &tag_fields(&alarm.tags),
-                        ));
-                        ops.extend(tag_changes);
-                    }
+                    let put = Op::PutAlarm {
+                        alarm: alarm.clone(),
+                        with_tags: false,
+                    };
+                    let (fields, ops) = update(
+                        (&alarm_fields(current), &alarm_fields(&alarm)),
+                        put,
+                        &live_alarm.arn,
+                        (&current.tags, &alarm.tags),
+                    );
                     if !ops.is_empty() {
                         self.change(id, ChangeAction::Update, fields, ops);
                     }
@@ -573,22 +567,16 @@ impl Planner<'_, '_> {
             }
             match &live_alarm.body {
                 LiveAlarmBody::Composite(current) => {
-                    let mut fields = changed(&composite_fields(current), &composite_fields(&alarm));
-                    let mut ops = Vec::new();
-                    if !fields.is_empty() {
-                        ops.push(Op::PutCompositeAlarm {
-                            alarm: alarm.clone(),
-                            with_tags: false,
-                        });
-                    }
-                    let tag_changes = tag_ops(&live_alarm.arn, &alarm.tags, &current.tags);
-                    if !tag_changes.is_empty() {
-                        fields.extend(changed(
-                            &tag_fields(&current.tags),
-                            &tag_fields(&alarm.tags),
-                        ));
-                        ops.extend(tag_changes);
-                    }
+                    let put = Op::PutCompositeAlarm {
+                        alarm: alarm.clone(),
+                        with_tags: false,
+                    };
+                    let (fields, ops) = update(
+                        (&composite_fields(current), &composite_fields(&alarm)),
+                        put,
+                        &live_alarm.arn,
+                        (&current.tags, &alarm.tags),
+                    );
                     if !ops.is_empty() {
                         self.push(
                             Change::new(self, id, ChangeAction::Update, fields, ops)
@@ -769,6 +757,28 @@ fn kind_of(body: &LiveAlarmBody) -> String {
         LiveAlarmBody::Composite(_) => "composite alarm".into(),
         LiveAlarmBody::Other(kind) => kind.clone(),
     }
+}
+
+/// An in-place update of an alarm: `put` when a field differs, and the tagging calls for
+/// tag changes (AWS ignores tags on a put of an existing alarm). Pairs are (live, desired).
+fn update(
+    fields: (&Fields, &Fields),
+    put: Op,
+    arn: &Arn,
+    tags: (&Tags, &Tags),
+) -> (Vec<FieldDiff>, Vec<Op>) {
+    let (live_tags, desired_tags) = tags;
+    let mut diffs = changed(fields.0, fields.1);
+    let mut ops = Vec::new();
+    if !diffs.is_empty() {
+        ops.push(put);
+    }
+    let tag_changes = tag_ops(arn, desired_tags, live_tags);
+    if !tag_changes.is_empty() {
+        diffs.extend(changed(&tag_fields(live_tags), &tag_fields(desired_tags)));
+        ops.extend(tag_changes);
+    }
+    (diffs, ops)
 }
 
 fn tag_ops(arn: &Arn, desired: &Tags, live: &Tags) -> Vec<Op> {
