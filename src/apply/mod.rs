@@ -62,6 +62,15 @@ fn retryable(error: &AwsError) -> bool {
     )
 }
 
+fn is_throttling(error: &AwsError) -> bool {
+    let code = error.code.as_str();
+    code.contains("Throttl")
+        || matches!(
+            code,
+            "RequestLimitExceeded" | "TooManyRequestsException" | "SlowDown"
+        )
+}
+
 /// A unit of work: one change, or a batch of metric-alarm deletions.
 struct Unit<'a> {
     changes: Vec<&'a Change>,
@@ -214,6 +223,9 @@ async fn call_with_retries(
         match aws::execute(clients, op).await {
             Err(error) if retryable(&error) && attempt < MAX_ATTEMPTS => {
                 tracing::debug!(operation = op.operation(), code = %error.code, attempt, "retrying");
+                if is_throttling(&error) {
+                    clients.pacer.throttled(op.operation());
+                }
                 *retries += 1;
                 attempt += 1;
                 tokio::time::sleep(backoff).await;
@@ -295,8 +307,8 @@ mod tests {
         };
         let pacer = aws::pace::Pacer::default();
         let (seconds, dominant) = estimate(&plan, &pacer);
-        // Ten DeleteAlarms calls at 3/s, the first three at once.
-        assert!((seconds - 7.0 / 3.0).abs() < 1e-9, "{seconds}");
+        // Ten DeleteAlarms calls at 3/s, the first two at once.
+        assert!((seconds - 8.0 / 3.0).abs() < 1e-9, "{seconds}");
         assert_eq!(dominant, Some(("DeleteAlarms".to_string(), 10)));
     }
 

@@ -22,13 +22,17 @@ pub const DEFAULT_RATES: &[(&str, f64)] = &[
     ("DeleteDashboards", 10.0),
 ];
 
-/// A token bucket per paced operation, shared by all tasks of one run: up to one
-/// second's worth of calls at once, then `rate` calls a second. AWS enforces its API
-/// quotas with token buckets of this kind, so a run paced like this is never throttled
-/// by its own traffic (only by other clients of the same account).
+/// A token bucket per paced operation, shared by all tasks of one run: a short burst,
+/// then `rate` calls a second. AWS enforces its API quotas with token buckets of this
+/// kind (a burst of about one second's worth, then the rate). Our burst is one call
+/// smaller than that, which leaves the server's bucket a token of slack, so that a few
+/// milliseconds of network jitter never turn our own traffic into throttling.
+///
+/// When AWS throttles anyway (another client of the same account spends the same quota),
+/// [`Pacer::throttled`] lowers that operation's rate for the rest of the run.
 #[derive(Debug)]
 pub struct Pacer {
-    rates: BTreeMap<String, f64>,
+    rates: Mutex<BTreeMap<String, f64>>,
     buckets: Mutex<BTreeMap<String, Bucket>>,
 }
 
@@ -54,18 +58,46 @@ impl Pacer {
             .collect();
         rates.extend(overrides.iter().map(|(op, rate)| (op.clone(), *rate)));
         Self {
-            rates,
+            rates: Mutex::new(rates),
             buckets: Mutex::new(BTreeMap::new()),
         }
     }
 
     pub fn rate(&self, operation: &str) -> Option<f64> {
-        self.rates.get(operation).copied().filter(|r| *r > 0.0)
+        self.rates
+            .lock()
+            .ok()?
+            .get(operation)
+            .copied()
+            .filter(|r| *r > 0.0)
     }
 
-    /// The burst: one second's worth of calls, at least one.
+    /// The burst: one second's worth of calls less one, at least one.
     fn capacity(rate: f64) -> f64 {
-        rate.max(1.0)
+        (rate - 1.0).max(1.0)
+    }
+
+    /// AWS throttled `operation`: its quota is smaller than assumed, or shared. Slow it
+    /// down by 30% (to no less than one call in five seconds) and start from an empty
+    /// bucket.
+    pub fn throttled(&self, operation: &str) {
+        let Some(rate) = self.rate(operation) else {
+            return;
+        };
+        let slower = (rate * 0.7).max(0.2);
+        if let Ok(mut rates) = self.rates.lock() {
+            rates.insert(operation.to_string(), slower);
+        }
+        if let Ok(mut buckets) = self.buckets.lock() {
+            buckets.insert(
+                operation.to_string(),
+                Bucket {
+                    tokens: 0.0,
+                    at: Instant::now(),
+                },
+            );
+        }
+        tracing::debug!(operation, rate = slower, "throttled: slowing down");
     }
 
     /// Waits until `operation` may be called.
@@ -131,13 +163,13 @@ mod tests {
     async fn calls_burst_one_second_then_keep_to_the_rate() {
         let pacer = Pacer::new(&BTreeMap::from([("PutMetricAlarm".to_string(), 4.0)]));
         let start = Instant::now();
-        for _ in 0..4 {
+        for _ in 0..3 {
             pacer.wait("PutMetricAlarm").await;
         }
         assert_eq!(
             start.elapsed(),
             Duration::ZERO,
-            "a burst of one second's worth"
+            "a burst of one second's worth less one"
         );
         for _ in 0..4 {
             pacer.wait("PutMetricAlarm").await;
@@ -152,6 +184,26 @@ mod tests {
         );
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn throttling_slows_the_operation_down() {
+        let pacer = Pacer::new(&BTreeMap::from([("PutMetricAlarm".to_string(), 10.0)]));
+        pacer.throttled("PutMetricAlarm");
+        assert_eq!(pacer.rate("PutMetricAlarm"), Some(7.0));
+        let start = Instant::now();
+        pacer.wait("PutMetricAlarm").await;
+        // The bucket starts empty: one seventh of a second, to the timer's millisecond.
+        let waited = start.elapsed().as_secs_f64();
+        assert!((waited - 1.0 / 7.0).abs() < 0.002, "{waited}");
+        for _ in 0..20 {
+            pacer.throttled("PutMetricAlarm");
+        }
+        assert_eq!(
+            pacer.rate("PutMetricAlarm"),
+            Some(0.2),
+            "never slower than one call in five seconds"
+        );
+    }
+
     #[test]
     fn rates_parse() {
         assert_eq!(
@@ -162,7 +214,7 @@ mod tests {
         assert!(parse_rate("PutMetricAlarm=0").is_err());
         assert!(parse_rate("PutMetricAlarm=fast").is_err());
         let pacer = Pacer::new(&BTreeMap::new());
-        assert!((pacer.seconds_for("PutMetricAlarm", 300) - 99.0).abs() < 1e-9);
+        assert!((pacer.seconds_for("PutMetricAlarm", 300) - 298.0 / 3.0).abs() < 1e-9);
         assert!(pacer.seconds_for("Subscribe", 300).abs() < 1e-9);
     }
 }
