@@ -139,28 +139,20 @@ pub fn alarm(
     )
     .map_or(Some(TreatMissingData::Missing), |t| treat_missing(&t, d));
     let actions = alarm_actions(spec, defaults, cx, d);
-    description(spec, d);
 
+    let description = description(spec, d);
     if d.error_count() > errors_before {
         return None;
     }
     Some(Alarm {
         name,
-        description: spec
-            .description
-            .as_ref()
-            .map(|s| s.value.clone())
-            .filter(|s| !s.is_empty()),
+        description,
         metric,
         condition,
         evaluation_periods: u32::try_from(evaluation_periods).ok()?,
         datapoints_to_alarm: u32::try_from(datapoints_to_alarm).ok()?,
         treat_missing_data: treat_missing_data?,
-        actions_enabled: inherit(
-            spec.actions_enabled.as_ref(),
-            defaults.actions_enabled.as_ref(),
-        )
-        .is_none_or(|a| a.value),
+        actions_enabled: actions_enabled(spec, defaults),
         actions,
         tags: cx.tags.clone(),
     })
@@ -199,19 +191,28 @@ fn alarm_actions(
     actions
 }
 
-fn description(spec: &AlarmSpec, d: &mut Diagnostics) {
-    if let Some(description) = &spec.description {
-        let length = description.value.chars().count();
-        if length > 1024 {
-            d.push(
-                Diagnostic::error(
-                    codes::INVALID_VALUE,
-                    "an alarm description has at most 1024 characters",
-                )
-                .at(description.span, format!("{length} characters")),
-            );
-        }
+/// The description, checked against `CloudWatch`'s 1024-character limit.
+fn description(spec: &AlarmSpec, d: &mut Diagnostics) -> Option<String> {
+    let description = spec.description.as_ref()?;
+    let length = description.value.chars().count();
+    if length > 1024 {
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                "an alarm description has at most 1024 characters",
+            )
+            .at(description.span, format!("{length} characters")),
+        );
     }
+    Some(description.value.clone()).filter(|s| !s.is_empty())
+}
+
+fn actions_enabled(spec: &AlarmSpec, defaults: &AlarmSpec) -> bool {
+    inherit(
+        spec.actions_enabled.as_ref(),
+        defaults.actions_enabled.as_ref(),
+    )
+    .is_none_or(|a| a.value)
 }
 
 /// A composite alarm: `rule` over alarm keys, rewritten to quoted AWS names.
@@ -261,23 +262,15 @@ pub fn composite(
     let empty = AlarmSpec::default();
     let defaults = cx.defaults.unwrap_or(&empty);
     let actions = alarm_actions(spec, defaults, cx, d);
-    description(spec, d);
+    let description = description(spec, d);
     if d.error_count() > errors_before {
         return None;
     }
     let alarm = CompositeAlarm {
         name,
-        description: spec
-            .description
-            .as_ref()
-            .map(|s| s.value.clone())
-            .filter(|s| !s.is_empty()),
+        description,
         rule: text,
-        actions_enabled: inherit(
-            spec.actions_enabled.as_ref(),
-            defaults.actions_enabled.as_ref(),
-        )
-        .is_none_or(|a| a.value),
+        actions_enabled: actions_enabled(spec, defaults),
         actions,
         tags: cx.tags.clone(),
     };
