@@ -247,3 +247,37 @@ fn queues_scaling_math_composites_and_dashboards_are_checked() {
     assert!(diags.error_count() >= 15);
     insta::assert_snapshot!(rendered);
 }
+
+/// No input makes monplan panic: every prefix of the example stack, and the example with
+/// a stray character inserted or one deleted at every position, loads, validates and
+/// renders its diagnostics.
+#[test]
+fn no_input_panics() {
+    let example = std::fs::read_to_string("stacks/example.yaml").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mutant.yaml");
+    let boundaries: Vec<usize> = example.char_indices().map(|(i, _)| i).collect();
+    let mut checked = 0;
+    for (n, &at) in boundaries.iter().enumerate() {
+        let next = boundaries.get(n + 1).copied().unwrap_or(example.len());
+        let mut variants = Vec::new();
+        if n % 2 == 0 {
+            variants.push(example[..at].to_string());
+        }
+        if n % 4 == 1 {
+            variants.push(format!("{}{}", &example[..at], &example[next..]));
+        }
+        if n % 20 == 3 {
+            for stray in ["{", ": [", "\t", "&a *a", "'"] {
+                variants.push(format!("{}{stray}{}", &example[..at], &example[at..]));
+            }
+        }
+        for variant in variants {
+            std::fs::write(&path, &variant).unwrap();
+            let (_, diags, rendered) = check(std::slice::from_ref(&path));
+            assert!(diags.is_empty() || !rendered.is_empty());
+            checked += 1;
+        }
+    }
+    assert!(checked > 3_000, "{checked}");
+}
