@@ -153,12 +153,17 @@ pub(crate) fn live_plan(
 }
 
 /// Seconds the apply of `plan` takes at the paced rates, if anything is paced.
-pub(crate) fn estimate_seconds(plan: &Plan, world: &World) -> Option<f64> {
-    let pacer = world
+/// The pacer the apply will use (quotas are per region; the estimate uses the first).
+fn pacer(world: &World) -> std::sync::Arc<crate::aws::pace::Pacer> {
+    world
         .environments
         .first()
         .map(|e| e.clients.pacer.clone())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+pub(crate) fn estimate_seconds(plan: &Plan, world: &World) -> Option<f64> {
+    let pacer = pacer(world);
     let (seconds, dominant) = crate::apply::estimate(plan, &pacer);
     dominant.map(|_| seconds)
 }
@@ -175,11 +180,7 @@ pub(crate) fn show_plan(plan: &Plan, world: &World, printer: &Printer) {
     if plan.is_empty() {
         return;
     }
-    let pacer = world
-        .environments
-        .first()
-        .map(|e| e.clients.pacer.clone())
-        .unwrap_or_default();
+    let pacer = pacer(world);
     let (seconds, dominant) = crate::apply::estimate(plan, &pacer);
     if let Some((operation, calls)) = dominant {
         let rate = pacer.rate(&operation).unwrap_or_default();

@@ -123,6 +123,18 @@ impl Metric {
     pub const STANDARD_STATS: [&'static str; 5] =
         ["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
 
+    /// An `AWS/SQS` metric of one queue.
+    pub fn sqs(name: &str, queue: &str, stat: &str, period: u32) -> Self {
+        Self {
+            namespace: "AWS/SQS".into(),
+            name: name.into(),
+            dimensions: BTreeMap::from([("QueueName".to_string(), queue.to_string())]),
+            stat: stat.into(),
+            period,
+            unit: None,
+        }
+    }
+
     /// Whether the stat goes into `Statistic` (standard) or `ExtendedStatistic`.
     pub fn is_standard_stat(&self) -> bool {
         Self::STANDARD_STATS.contains(&self.stat.as_str())

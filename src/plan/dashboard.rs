@@ -57,15 +57,9 @@ fn metric_line(metric: &Metric) -> Value {
     Value::Array(line)
 }
 
+/// Dashboard queue rows plot one-minute points.
 fn sqs(name: &str, queue: &str, stat: &str) -> Metric {
-    Metric {
-        namespace: "AWS/SQS".into(),
-        name: name.into(),
-        dimensions: BTreeMap::from([("QueueName".to_string(), queue.to_string())]),
-        stat: stat.into(),
-        period: 60,
-        unit: None,
-    }
+    Metric::sqs(name, queue, stat, 60)
 }
 
 fn graph(title: &str, scope: &Scope, metrics: &[Metric]) -> Value {

@@ -38,15 +38,9 @@ pub struct QueueParts<'a> {
     pub from_zero_alarm: Option<RecipeAlarm<'a>>,
 }
 
+/// The period is set from the alarm.
 fn sqs(name: &str, queue: &str, stat: &str) -> Metric {
-    Metric {
-        namespace: "AWS/SQS".into(),
-        name: name.into(),
-        dimensions: BTreeMap::from([("QueueName".to_string(), queue.to_string())]),
-        stat: stat.into(),
-        period: 0, // set from the alarm
-        unit: None,
-    }
+    Metric::sqs(name, queue, stat, 0)
 }
 
 /// The recipe's metric. `dlq` is `None` when it must come from the redrive policy; the

@@ -34,8 +34,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{
-    free_port, hermetic_env, http, path_var, repo, run_with_timeout, tail, Output, LOG_TAIL_LINES,
-    RUN_TIMEOUT, START_ATTEMPTS,
+    free_port, http, monplan_command, path_var, repo, run_awsctl, run_monplan, tail, Output,
+    LOG_TAIL_LINES, START_ATTEMPTS,
 };
 
 /// What `SERVICES` is set to: what monplan calls (`CloudWatch`, SNS, STS, the Resource
@@ -250,10 +250,7 @@ impl LocalStack {
     /// A `Command` for the monplan binary with the same hermetic environment as
     /// [`Emulator::monplan`](super::Emulator::monplan), aimed at this server.
     pub fn monplan(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_monplan"));
-        hermetic_env(&mut cmd, &self.home(), &self.endpoint);
-        cmd.env("NO_COLOR", "1");
-        cmd
+        monplan_command(&self.home(), &self.endpoint)
     }
 
     /// Runs monplan with `args` in `dir`, with `envs` added to the hermetic environment
@@ -262,12 +259,7 @@ impl LocalStack {
     /// # Panics
     /// If monplan cannot be spawned or times out.
     pub fn run(&self, args: &[&str], dir: &Path, envs: &[(&str, &str)]) -> Output {
-        let mut cmd = self.monplan();
-        cmd.args(args).current_dir(dir);
-        for (key, value) in envs {
-            cmd.env(key, value);
-        }
-        run_with_timeout(&mut cmd, RUN_TIMEOUT)
+        run_monplan(self.monplan(), args, dir, envs)
     }
 
     /// Runs `tests/support/awsctl.py ARGS` against this server and parses its JSON.
@@ -275,18 +267,7 @@ impl LocalStack {
     /// # Panics
     /// If awsctl fails (shows its stderr) or prints something that is not JSON.
     pub fn awsctl(&self, args: &[&str]) -> serde_json::Value {
-        let script = repo().join("tests/support/awsctl.py");
-        let mut cmd = Command::new(python());
-        hermetic_env(&mut cmd, &self.home(), &self.endpoint);
-        cmd.env("PYTHONDONTWRITEBYTECODE", "1")
-            .arg(&script)
-            .arg("--endpoint")
-            .arg(&self.endpoint)
-            .args(args);
-        let out = run_with_timeout(&mut cmd, RUN_TIMEOUT);
-        assert!(out.code == 0, "awsctl {args:?} failed\n{out}");
-        serde_json::from_str(&out.stdout)
-            .unwrap_or_else(|e| panic!("awsctl {args:?} printed invalid JSON ({e})\n{out}"))
+        run_awsctl(&python(), &self.home(), &self.endpoint, args)
     }
 }
 

@@ -261,10 +261,7 @@ impl Emulator {
     /// emulator: only `PATH`, a temp `HOME`, static test credentials, `us-east-1`, no IMDS,
     /// no config/credential files, one attempt per request, and `NO_COLOR=1`.
     pub fn monplan(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_monplan"));
-        self.hermetic_env(&mut cmd);
-        cmd.env("NO_COLOR", "1");
-        cmd
+        monplan_command(&self.home(), &self.endpoint)
     }
 
     /// Runs monplan with `args` in `dir`, with `envs` added to the hermetic environment
@@ -273,12 +270,7 @@ impl Emulator {
     /// # Panics
     /// If monplan cannot be spawned or times out.
     pub fn run(&self, args: &[&str], dir: &Path, envs: &[(&str, &str)]) -> Output {
-        let mut cmd = self.monplan();
-        cmd.args(args).current_dir(dir);
-        for (key, value) in envs {
-            cmd.env(key, value);
-        }
-        run_with_timeout(&mut cmd, RUN_TIMEOUT)
+        run_monplan(self.monplan(), args, dir, envs)
     }
 
     /// Runs `tests/support/awsctl.py ARGS` against this emulator and parses its JSON.
@@ -286,27 +278,45 @@ impl Emulator {
     /// # Panics
     /// If awsctl fails (shows its stderr) or prints something that is not JSON.
     pub fn awsctl(&self, args: &[&str]) -> serde_json::Value {
-        let script = repo().join("tests/support/awsctl.py");
-        let mut cmd = Command::new(python());
-        cmd.arg(&script)
-            .arg("--endpoint")
-            .arg(&self.endpoint)
-            .args(args);
-        self.hermetic_env(&mut cmd);
-        cmd.env("PYTHONDONTWRITEBYTECODE", "1");
-        let out = run_with_timeout(&mut cmd, RUN_TIMEOUT);
-        assert!(out.code == 0, "awsctl {args:?} failed\n{out}");
-        serde_json::from_str(&out.stdout)
-            .unwrap_or_else(|e| panic!("awsctl {args:?} printed invalid JSON ({e})\n{out}"))
-    }
-
-    fn hermetic_env(&self, cmd: &mut Command) {
-        hermetic_env(cmd, &self.home(), &self.endpoint);
+        run_awsctl(&python(), &self.home(), &self.endpoint, args)
     }
 }
 
 /// Replaces `cmd`'s environment with a hermetic one aimed at the emulator at `endpoint`
 /// (shared by [`Emulator`] and [`localstack::LocalStack`]).
+/// The monplan binary with the hermetic environment of [`hermetic_env`] and `NO_COLOR=1`.
+fn monplan_command(home: &Path, endpoint: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_monplan"));
+    hermetic_env(&mut cmd, home, endpoint);
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+/// Runs `cmd` with `args` in `dir` and `envs` added, stdin closed, within 3 minutes.
+fn run_monplan(mut cmd: Command, args: &[&str], dir: &Path, envs: &[(&str, &str)]) -> Output {
+    cmd.args(args).current_dir(dir);
+    for (key, value) in envs {
+        cmd.env(key, value);
+    }
+    run_with_timeout(&mut cmd, RUN_TIMEOUT)
+}
+
+/// Runs `tests/support/awsctl.py ARGS` with `python` against `endpoint`; its JSON.
+fn run_awsctl(python: &Path, home: &Path, endpoint: &str, args: &[&str]) -> serde_json::Value {
+    let script = repo().join("tests/support/awsctl.py");
+    let mut cmd = Command::new(python);
+    hermetic_env(&mut cmd, home, endpoint);
+    cmd.env("PYTHONDONTWRITEBYTECODE", "1")
+        .arg(&script)
+        .arg("--endpoint")
+        .arg(endpoint)
+        .args(args);
+    let out = run_with_timeout(&mut cmd, RUN_TIMEOUT);
+    assert!(out.code == 0, "awsctl {args:?} failed\n{out}");
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("awsctl {args:?} printed invalid JSON ({e})\n{out}"))
+}
+
 fn hermetic_env(cmd: &mut Command, home: &Path, endpoint: &str) {
     cmd.env_clear()
         .env("PATH", path_var())
