@@ -35,7 +35,7 @@ pub struct GlobalArgs {
     /// Raise (or lower) a per-operation request rate, e.g. `--max-rate PutMetricAlarm=20`
     /// for an account with a raised quota. Defaults are AWS's: `PutMetricAlarm` 3/s,
     /// `DescribeAlarms` 9/s, `DeleteAlarms` 3/s, dashboards 10/s.
-    #[arg(long = "max-rate", global = true, value_name = "OPERATION=RATE", value_parser = crate::aws::pace::parse_rate)]
+    #[arg(long = "max-rate", global = true, value_name = "OPERATION=RATE", value_parser = crate::pace::parse_rate)]
     pub max_rate: Vec<(String, f64)>,
 
     /// Also read the redrive policy of every queue that names its `dead_letter_queue`, and

@@ -24,8 +24,11 @@ pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod diag;
+pub mod kinds;
 pub mod model;
+pub mod pace;
 pub mod plan;
+pub mod resolve;
 pub mod spec;
 pub mod validate;
 

@@ -116,7 +116,7 @@ fn live_after_create(stack: &DesiredStack) -> LiveState {
                     };
                     live.topics.get_mut(&name).unwrap().subscriptions.push(sub);
                 }
-                Op::PutAlarm { alarm, .. } => {
+                Op::PutMetricAlarm { alarm, .. } => {
                     let body = LiveAlarmBody::Metric(alarm.clone());
                     let live_alarm = LiveAlarm {
                         arn: scope.alarm_arn(&alarm.name),
@@ -157,7 +157,7 @@ fn an_empty_account_gets_everything_in_dependency_order() {
         kinds,
         ["topic", "subscription", "subscription", "alarm", "alarm"]
     );
-    let Op::PutAlarm {
+    let Op::PutMetricAlarm {
         alarm,
         with_tags: true,
     } = &plan.changes[3].ops[0]
@@ -213,7 +213,7 @@ fn a_changed_threshold_is_exactly_one_field() {
     assert_eq!(fields, [("threshold", Some("above 7"), Some("above 5"))]);
     assert!(matches!(
         change.ops.as_slice(),
-        [Op::PutAlarm {
+        [Op::PutMetricAlarm {
             with_tags: false,
             ..
         }]
@@ -366,7 +366,7 @@ fn another_alarm_kind_under_our_name_is_replaced() {
         &change.ops[..],
         [
             Op::DeleteAlarms(_),
-            Op::PutAlarm {
+            Op::PutMetricAlarm {
                 with_tags: true,
                 ..
             }

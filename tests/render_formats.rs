@@ -34,7 +34,7 @@ fn change(
         action,
         fields,
         body_diff: None,
-        depth: 0,
+        depends_on: Vec::new(),
         ops,
     }
 }

@@ -1,32 +1,40 @@
-//! Executes a plan's operations and reports what happened.
+//! Executes a plan and reports what happened.
 //!
-//! Apply makes no decision of its own. It runs the plan's changes in waves: all changes
-//! of one apply phase (say, every alarm to create) are independent, so they run
-//! concurrently, paced per operation at AWS's quotas (see [`crate::aws::pace`]); the next
-//! wave starts when one finishes. Deletions of metric alarms are batched, 100 names a
-//! call. Throttling and transient errors are retried with backoff; a change AWS rejects
-//! as invalid fails at once. After a failure no new change starts, and the report says
-//! what was applied, what failed and what never started: running apply again converges,
-//! because the next plan starts from what AWS then holds.
+//! Apply makes no decision of its own: it runs the plan's [`Schedule`] (waves derived
+//! from references, batches included) through an [`Executor`], the AWS layer in real
+//! runs. The steps of a wave run concurrently; the next wave starts when one finishes.
+//! Before each operation, deferred values are filled in from what earlier operations
+//! produced ([`Op::fill`]). After a failure no new step starts, and the report says
+//! what was applied, what failed and what never started: running apply again
+//! converges, because the next plan starts from what AWS then holds.
 
+use std::cell::RefCell;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use futures_util::{stream, StreamExt};
 
-use crate::aws::{self, AwsError, World};
-use crate::model::{ResourceId, ResourceKind};
-use crate::plan::{Change, ChangeAction, Op, Plan};
+use crate::aws::AwsError;
+use crate::model::ResourceId;
+use crate::pace::Pacer;
+use crate::plan::{Change, ChangeAction, Op, Output, Outputs, Plan, Step};
 
 /// Changes in flight at once; the pacer, not this, bounds the request rate.
 const CONCURRENCY: usize = 16;
-/// `DeleteAlarms` takes at most 100 names a call.
-const DELETE_BATCH: usize = 100;
-/// Attempts per call when AWS throttles or the network fails.
-const MAX_ATTEMPTS: u32 = 6;
-/// First retry delay; doubles each time, capped at [`MAX_BACKOFF`].
-const FIRST_BACKOFF: Duration = Duration::from_millis(250);
-const MAX_BACKOFF: Duration = Duration::from_secs(8);
+
+/// What runs one operation against AWS (or, in tests, against a recording).
+pub trait Executor {
+    /// Runs `op` in `region`; every deferred value of `op` is already filled in.
+    fn execute(&self, region: &str, op: &Op) -> impl Future<Output = Executed>;
+}
+
+/// One operation's outcome.
+#[derive(Debug)]
+pub struct Executed {
+    pub result: Result<Option<Output>, AwsError>,
+    /// Calls retried after throttling or a transient error.
+    pub retries: u32,
+}
 
 /// The outcome of an apply.
 #[derive(Debug, Default)]
@@ -44,60 +52,32 @@ impl Report {
     }
 }
 
-/// What one call failure means for the change.
-fn retryable(error: &AwsError) -> bool {
-    matches!(
-        error.code.as_str(),
-        "Throttling"
-            | "ThrottlingException"
-            | "ThrottledException"
-            | "RequestLimitExceeded"
-            | "RequestThrottled"
-            | "TooManyRequestsException"
-            | "SlowDown"
-            | "ServiceUnavailable"
-            | "InternalError"
-            | "DispatchFailure"
-            | "Timeout"
-    )
-}
-
-fn is_throttling(error: &AwsError) -> bool {
-    let code = error.code.as_str();
-    code.contains("Throttl")
-        || matches!(
-            code,
-            "RequestLimitExceeded" | "TooManyRequestsException" | "SlowDown"
-        )
-}
-
-/// A unit of work: one change, or a batch of metric-alarm deletions.
-struct Unit<'a> {
-    changes: Vec<&'a Change>,
-}
-
 /// Runs every change; `progress` hears about each one as it finishes.
 pub async fn apply(
     plan: &Plan,
-    world: &World,
+    executor: &impl Executor,
     mut progress: impl FnMut(&Change, Option<&AwsError>),
 ) -> Report {
     let mut report = Report::default();
     let stop = AtomicBool::new(false);
-    for wave in waves(&plan.changes) {
+    let outputs = RefCell::new(Outputs::default());
+    for wave in plan.schedule().waves {
         if stop.load(Ordering::SeqCst) {
-            report
-                .not_started
-                .extend(wave.iter().map(|c| c.resource.clone()));
+            report.not_started.extend(
+                wave.steps
+                    .iter()
+                    .flat_map(|s| &s.changes)
+                    .map(|i| plan.changes[*i].resource.clone()),
+            );
             continue;
         }
-        let units = units(&wave);
-        let mut results = stream::iter(units)
-            .map(|unit| run_unit(unit, world, &stop))
+        let mut results = stream::iter(wave.steps)
+            .map(|step| run_step(step, executor, &stop, &outputs))
             .buffer_unordered(CONCURRENCY);
         while let Some(outcome) = results.next().await {
             report.retries += outcome.retries;
-            for change in &outcome.changes {
+            for &i in &outcome.step.changes {
+                let change = &plan.changes[i];
                 match &outcome.result {
                     _ if !outcome.started => report.not_started.push(change.resource.clone()),
                     Ok(()) => {
@@ -117,139 +97,76 @@ pub async fn apply(
     report
 }
 
-/// Consecutive changes of the same phase and depth.
-fn waves(changes: &[Change]) -> Vec<Vec<&Change>> {
-    let mut waves: Vec<Vec<&Change>> = Vec::new();
-    for change in changes {
-        match waves.last_mut() {
-            Some(wave) if wave[0].order() == change.order() => wave.push(change),
-            _ => waves.push(vec![change]),
-        }
-    }
-    waves
-}
-
-/// Deleting metric alarms is batched per region; everything else is one unit each.
-/// (A `DeleteAlarms` call may hold at most one composite alarm, so those stay single.)
-fn units<'a>(wave: &[&'a Change]) -> Vec<Unit<'a>> {
-    let mut units = Vec::new();
-    let mut batches: Vec<(String, Vec<&'a Change>)> = Vec::new();
-    for change in wave {
-        let single_delete = change.action == ChangeAction::Delete
-            && change.resource.kind() == ResourceKind::Alarm
-            && matches!(change.ops.as_slice(), [Op::DeleteAlarms(names)] if names.len() == 1);
-        if !single_delete {
-            units.push(Unit {
-                changes: vec![*change],
-            });
-            continue;
-        }
-        match batches
-            .iter_mut()
-            .find(|(region, batch)| *region == change.region && batch.len() < DELETE_BATCH)
-        {
-            Some((_, batch)) => batch.push(change),
-            None => batches.push((change.region.clone(), vec![change])),
-        }
-    }
-    units.extend(batches.into_iter().map(|(_, changes)| Unit { changes }));
-    units
-}
-
-struct Outcome<'a> {
-    changes: Vec<&'a Change>,
+struct Outcome {
+    step: Step,
     started: bool,
     result: Result<(), AwsError>,
     retries: u32,
 }
 
-async fn run_unit<'a>(unit: Unit<'a>, world: &World, stop: &AtomicBool) -> Outcome<'a> {
-    if stop.load(Ordering::SeqCst) {
+async fn run_step(
+    step: Step,
+    executor: &impl Executor,
+    halted: &AtomicBool,
+    outputs: &RefCell<Outputs>,
+) -> Outcome {
+    if halted.load(Ordering::SeqCst) {
         return Outcome {
-            changes: unit.changes,
+            step,
             started: false,
             result: Ok(()),
             retries: 0,
         };
     }
-    let first = unit.changes[0];
     let mut retries = 0;
-    let result = match world.clients(&first.region) {
-        None => Err(AwsError::local(
-            "apply",
-            first.resource.to_string(),
-            "NoClient",
-            format!("no AWS clients for region {}", first.region),
-        )),
-        Some(clients) => {
-            let ops: Vec<Op> = if unit.changes.len() > 1 {
-                let names = unit.changes.iter().flat_map(|c| match c.ops.as_slice() {
-                    [Op::DeleteAlarms(names)] => names.clone(),
-                    _ => Vec::new(),
-                });
-                vec![Op::DeleteAlarms(names.collect())]
-            } else {
-                first.ops.clone()
-            };
-            let mut result = Ok(());
-            for op in &ops {
-                result = call_with_retries(clients, op, &mut retries).await;
-                if result.is_err() {
-                    break;
-                }
+    let mut result = Ok(());
+    for op in &step.ops {
+        let filled = op.fill(&outputs.borrow());
+        let op = match filled {
+            Ok(op) => op,
+            Err(unfilled) => {
+                result = Err(AwsError::local(
+                    op.operation(),
+                    format!("scaling policy {}", unfilled.0),
+                    "UnknownAfterApply",
+                    "the policy's ARN was not produced by an earlier operation of this apply",
+                ));
+                break;
             }
-            result
+        };
+        let executed = executor.execute(&step.region, &op).await;
+        retries += executed.retries;
+        match executed.result {
+            Ok(Some(output)) => outputs.borrow_mut().record(output),
+            Ok(None) => {}
+            Err(error) => {
+                result = Err(error);
+                break;
+            }
         }
-    };
+    }
     if result.is_err() {
-        stop.store(true, Ordering::SeqCst);
+        halted.store(true, Ordering::SeqCst);
     }
     Outcome {
-        changes: unit.changes,
+        step,
         started: true,
         result,
         retries,
     }
 }
 
-async fn call_with_retries(
-    clients: &aws::Clients,
-    op: &Op,
-    retries: &mut u32,
-) -> Result<(), AwsError> {
-    let mut backoff = FIRST_BACKOFF;
-    let mut attempt = 1;
-    loop {
-        match aws::execute(clients, op).await {
-            Err(error) if retryable(&error) && attempt < MAX_ATTEMPTS => {
-                tracing::debug!(operation = op.operation(), code = %error.code, attempt, "retrying");
-                if is_throttling(&error) {
-                    clients.pacer.throttled(op.operation());
-                }
-                *retries += 1;
-                attempt += 1;
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-            }
-            other => return other,
-        }
-    }
-}
-
 /// How long applying `plan` takes at `pacer`'s rates: per wave, the slowest operation's
 /// calls at its rate (waves run one after another, operations within one concurrently).
 /// Returns the seconds and the operation that dominates.
-pub fn estimate(plan: &Plan, pacer: &aws::pace::Pacer) -> (f64, Option<(String, usize)>) {
+pub fn estimate(plan: &Plan, pacer: &Pacer) -> (f64, Option<(String, usize)>) {
+    use std::collections::BTreeMap;
     let mut total = 0.0;
-    let mut busiest: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-    for wave in waves(&plan.changes) {
-        let mut calls: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-        for unit in units(&wave) {
-            if unit.changes.len() > 1 {
-                *calls.entry("DeleteAlarms").or_default() += 1;
-                continue;
-            }
-            for op in &unit.changes[0].ops {
+    let mut busiest: BTreeMap<String, usize> = BTreeMap::new();
+    for wave in plan.schedule().waves {
+        let mut calls: BTreeMap<&str, usize> = BTreeMap::new();
+        for step in &wave.steps {
+            for op in &step.ops {
                 *calls.entry(op.operation()).or_default() += 1;
             }
         }
@@ -274,29 +191,206 @@ pub fn estimate(plan: &Plan, pacer: &aws::pace::Pacer) -> (f64, Option<(String, 
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::model::{AlarmName, StackName};
+    use std::sync::Mutex;
 
-    fn delete(name: &str) -> Change {
+    use super::*;
+    use crate::model::{
+        Action, AlarmName, Arn, PolicyKind, PolicyRef, ScalingPolicy, StackName, TopicName,
+    };
+
+    fn change(
+        resource: ResourceId,
+        action: ChangeAction,
+        depends_on: Vec<ResourceId>,
+        ops: Vec<Op>,
+    ) -> Change {
         Change {
             stack: StackName::new("s"),
             region: "us-east-1".into(),
-            resource: ResourceId::Alarm(AlarmName::new(name)),
-            action: ChangeAction::Delete,
+            resource,
+            action,
             fields: Vec::new(),
             body_diff: None,
-            depth: 0,
-            ops: vec![Op::DeleteAlarms(vec![AlarmName::new(name)])],
+            depends_on,
+            ops,
         }
     }
 
-    #[test]
-    fn alarm_deletions_are_batched_by_one_hundred() {
-        let changes: Vec<Change> = (0..250).map(|i| delete(&format!("a{i}"))).collect();
-        let waves = waves(&changes);
-        assert_eq!(waves.len(), 1);
-        let sizes: Vec<usize> = units(&waves[0]).iter().map(|u| u.changes.len()).collect();
-        assert_eq!(sizes, [100, 100, 50]);
+    fn delete(name: &str) -> Change {
+        change(
+            ResourceId::Alarm(AlarmName::new(name)),
+            ChangeAction::Delete,
+            Vec::new(),
+            vec![Op::DeleteAlarms(vec![AlarmName::new(name)])],
+        )
+    }
+
+    /// Records the operations it is asked to run; fails the ones named in `fail`, and
+    /// answers `DescribePolicies` with an ARN, as AWS would.
+    #[derive(Default)]
+    struct Recorder {
+        calls: Mutex<Vec<Op>>,
+        fail: Option<&'static str>,
+    }
+
+    impl Executor for Recorder {
+        async fn execute(&self, _region: &str, op: &Op) -> Executed {
+            self.calls.lock().unwrap().push(op.clone());
+            let result = match op {
+                _ if self.fail == Some(op.operation()) => Err(AwsError::local(
+                    op.operation(),
+                    "x",
+                    "ValidationError",
+                    "rejected",
+                )),
+                Op::DescribePolicies(policy) => Ok(Some(Output::PolicyArn(
+                    policy.clone(),
+                    Arn::new(format!(
+                        "arn:aws:autoscaling:us-east-1:1:scalingPolicy:u:policyName/{}",
+                        policy.name
+                    )),
+                ))),
+                _ => Ok(None),
+            };
+            Executed { result, retries: 0 }
+        }
+    }
+
+    fn policy_and_alarm() -> Plan {
+        let policy = PolicyRef {
+            group: "g".into(),
+            name: "s_q-from-zero".into(),
+        };
+        let mut alarm = crate::model::Alarm {
+            name: AlarmName::new("s-q-from-zero"),
+            description: None,
+            metric: crate::model::AlarmMetric::Single(crate::model::Metric::sqs(
+                "ApproximateNumberOfMessagesVisible",
+                "q",
+                "Maximum",
+                60,
+            )),
+            condition: crate::model::Condition::Threshold {
+                comparison: crate::model::Comparison::Above,
+                value: 0.0,
+            },
+            evaluation_periods: 1,
+            datapoints_to_alarm: 1,
+            treat_missing_data: crate::model::TreatMissingData::NotBreaching,
+            actions_enabled: true,
+            actions: crate::model::AlarmActions::default(),
+            tags: crate::model::Tags::new(),
+        };
+        alarm.actions.alarm = vec![Action::Policy(policy.clone())];
+        Plan {
+            changes: vec![
+                change(
+                    ResourceId::Alarm(alarm.name.clone()),
+                    ChangeAction::Create,
+                    vec![ResourceId::ScalingPolicy(policy.clone())],
+                    vec![Op::PutMetricAlarm {
+                        alarm,
+                        with_tags: true,
+                    }],
+                ),
+                change(
+                    ResourceId::ScalingPolicy(policy.clone()),
+                    ChangeAction::Create,
+                    Vec::new(),
+                    vec![
+                        Op::PutScalingPolicy(ScalingPolicy {
+                            policy: policy.clone(),
+                            kind: PolicyKind::FromZero,
+                            note: None,
+                        }),
+                        Op::DescribePolicies(policy),
+                    ],
+                ),
+            ],
+            ..Plan::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn deferred_values_are_filled_from_earlier_outputs() {
+        let recorder = Recorder::default();
+        let plan = policy_and_alarm();
+        let report = apply(&plan, &recorder, |_, _| {}).await;
+        assert!(report.succeeded(), "{report:?}");
+        let calls = recorder.calls.lock().unwrap();
+        let names: Vec<&str> = calls.iter().map(Op::operation).collect();
+        assert_eq!(
+            names,
+            ["PutScalingPolicy", "DescribePolicies", "PutMetricAlarm"]
+        );
+        let Op::PutMetricAlarm { alarm, .. } = &calls[2] else {
+            panic!("{calls:?}");
+        };
+        assert!(
+            matches!(&alarm.actions.alarm[..], [Action::Arn(arn)] if arn.as_str().ends_with("policyName/s_q-from-zero")),
+            "{alarm:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failure_stops_what_has_not_started() {
+        let recorder = Recorder {
+            fail: Some("PutScalingPolicy"),
+            ..Recorder::default()
+        };
+        let plan = policy_and_alarm();
+        let report = apply(&plan, &recorder, |_, _| {}).await;
+        assert_eq!(report.failed.len(), 1);
+        assert_eq!(
+            report.not_started,
+            [ResourceId::Alarm(AlarmName::new("s-q-from-zero"))]
+        );
+        let names: Vec<&str> = recorder
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .map(Op::operation)
+            .collect();
+        assert_eq!(names, ["PutScalingPolicy"], "the alarm never ran");
+    }
+
+    #[tokio::test]
+    async fn an_unfilled_deferred_value_fails_without_a_call() {
+        let recorder = Recorder::default();
+        let mut plan = policy_and_alarm();
+        plan.changes[1].ops.pop(); // no DescribePolicies: nothing produces the ARN
+        let report = apply(&plan, &recorder, |_, _| {}).await;
+        assert_eq!(report.failed.len(), 1);
+        assert_eq!(report.failed[0].1.code, "UnknownAfterApply");
+        assert_eq!(recorder.calls.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn batched_deletions_run_as_one_call() {
+        let recorder = Recorder::default();
+        let mut changes: Vec<Change> = (0..150).map(|i| delete(&format!("a{i}"))).collect();
+        changes.push(change(
+            ResourceId::Topic(TopicName::new("t")),
+            ChangeAction::Delete,
+            Vec::new(),
+            vec![Op::DeleteTopic(Arn::new("arn:aws:sns:us-east-1:1:t"))],
+        ));
+        let plan = Plan {
+            changes,
+            ..Plan::default()
+        };
+        let report = apply(&plan, &recorder, |_, _| {}).await;
+        assert_eq!(report.applied.len(), 151);
+        let calls = recorder.calls.lock().unwrap();
+        let sizes: Vec<usize> = calls
+            .iter()
+            .filter_map(|op| match op {
+                Op::DeleteAlarms(names) => Some(names.len()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sizes, [100, 50]);
     }
 
     #[test]
@@ -305,19 +399,10 @@ mod tests {
             changes: (0..1000).map(|i| delete(&format!("a{i}"))).collect(),
             ..Plan::default()
         };
-        let pacer = aws::pace::Pacer::default();
+        let pacer = Pacer::default();
         let (seconds, dominant) = estimate(&plan, &pacer);
         // Ten DeleteAlarms calls at 3/s, the first two at once.
         assert!((seconds - 8.0 / 3.0).abs() < 1e-9, "{seconds}");
         assert_eq!(dominant, Some(("DeleteAlarms".to_string(), 10)));
-    }
-
-    #[test]
-    fn throttling_is_retried_and_invalid_input_is_not() {
-        let error = |code: &str| AwsError::local("PutMetricAlarm", "alarm a", code, "x");
-        assert!(retryable(&error("Throttling")));
-        assert!(retryable(&error("DispatchFailure")));
-        assert!(!retryable(&error("ValidationError")));
-        assert!(!retryable(&error("InvalidParameterValue")));
     }
 }

@@ -105,3 +105,41 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
         text
     }
 }
+
+/// The retry policy: which failures are worth another attempt.
+impl AwsError {
+    /// Throttling and transient failures; a request AWS rejects as invalid is not.
+    pub fn is_retryable(&self) -> bool {
+        self.is_throttling()
+            || matches!(
+                self.code.as_str(),
+                "ServiceUnavailable" | "InternalError" | "DispatchFailure" | "Timeout"
+            )
+    }
+
+    /// AWS said to slow down.
+    pub fn is_throttling(&self) -> bool {
+        let code = self.code.as_str();
+        code.contains("Throttl")
+            || matches!(
+                code,
+                "RequestLimitExceeded" | "TooManyRequestsException" | "SlowDown"
+            )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttling_is_retried_and_invalid_input_is_not() {
+        let error = |code: &str| AwsError::local("PutMetricAlarm", "alarm a", code, "x");
+        assert!(error("Throttling").is_retryable());
+        assert!(error("ThrottlingException").is_throttling());
+        assert!(error("DispatchFailure").is_retryable());
+        assert!(!error("DispatchFailure").is_throttling());
+        assert!(!error("ValidationError").is_retryable());
+        assert!(!error("InvalidParameterValue").is_retryable());
+    }
+}

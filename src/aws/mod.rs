@@ -1,15 +1,27 @@
-//! The only module that speaks to AWS: reads live state into the model, and executes
-//! plan operations. Every call goes through SDK clients that share one [`CallCounter`].
+//! The only module that speaks to AWS. Two separate things come out of it:
+//!
+//! - **connections** ([`Connections`]): SDK clients per region, each region's pacer and
+//!   the retry policy; they implement [`crate::apply::Executor`], the one way plans reach
+//!   AWS;
+//! - **live state** ([`Observed`]): plain data, each region's [`Scope`] and
+//!   [`LiveState`], read in batches ([`read_world`]).
+//!
+//! One file per kind or service holds its calls (`alarm.rs`, `topic.rs`, `policy.rs`,
+//! `queue.rs`, `dashboard.rs`, `tagging.rs`); every call goes through SDK clients that
+//! share one [`CallCounter`].
 
+mod alarm;
+mod dashboard;
 mod error;
-pub mod pace;
+mod execute;
+mod policy;
+mod queue;
 mod read;
-mod read_more;
-mod write;
+mod tagging;
+mod topic;
 
+pub use alarm::band_expression;
 pub use error::AwsError;
-pub use read::read_live;
-pub use write::execute;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -22,7 +34,12 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
-use crate::model::Scope;
+use crate::model::{DesiredStack, LiveState, ReadRequest, Scope, StackName};
+use crate::pace::Pacer;
+
+/// Reads in flight at once. Well under `CloudWatch`'s `DescribeAlarms` quota (9/s) for the
+/// few calls a plan makes; request pacing for large estates is the pacer's business.
+const CONCURRENCY: usize = 4;
 
 /// How to reach AWS: the global flags, before any region is chosen.
 #[derive(Clone, Debug, Default)]
@@ -78,7 +95,7 @@ impl Intercept for CallCounter {
 /// The SDK clients for one region.
 #[derive(Clone, Debug)]
 pub struct Clients {
-    pub region: String,
+    region: String,
     cloudwatch: aws_sdk_cloudwatch::Client,
     sns: aws_sdk_sns::Client,
     tagging: aws_sdk_resourcegroupstagging::Client,
@@ -86,12 +103,12 @@ pub struct Clients {
     sqs: aws_sdk_sqs::Client,
     autoscaling: aws_sdk_autoscaling::Client,
     /// Quotas are per account and region: one pacer per region's clients.
-    pub pacer: Arc<pace::Pacer>,
+    pacer: Arc<Pacer>,
 }
 
 /// Builds clients for `region` (or the configured default). Fails only when no region
 /// can be determined; credentials are resolved lazily at the first call.
-pub async fn connect(
+async fn connect(
     options: &ConnectOptions,
     region: Option<&str>,
     counter: &CallCounter,
@@ -141,7 +158,7 @@ pub async fn connect(
         sts: aws_sdk_sts::Client::from_conf(sts),
         sqs: aws_sdk_sqs::Client::from_conf(sqs),
         autoscaling: aws_sdk_autoscaling::Client::from_conf(autoscaling),
-        pacer: Arc::new(pace::Pacer::new(&options.rates)),
+        pacer: Arc::new(Pacer::new(&options.rates)),
     })
 }
 
@@ -168,123 +185,131 @@ impl Clients {
     }
 }
 
-/// One region's clients, identity and live state.
+/// One region's identity and live state: data only.
 #[derive(Debug)]
 pub struct Environment {
-    pub clients: Clients,
     pub scope: Scope,
-    pub live: crate::model::LiveState,
+    pub live: LiveState,
 }
 
 /// Live state for every stack of a run, grouped by region.
 #[derive(Debug, Default)]
-pub struct World {
+pub struct Observed {
     pub environments: Vec<Environment>,
     /// Index into `environments` per stack.
-    pub stack_environment: BTreeMap<crate::model::StackName, usize>,
+    pub stack_environment: BTreeMap<StackName, usize>,
 }
 
-impl World {
-    /// The planner's inputs: each stack with its region's scope and live state.
-    pub fn inputs<'a>(
-        &'a self,
-        stacks: &'a [crate::model::DesiredStack],
-    ) -> Vec<crate::plan::StackInput<'a>> {
-        stacks
-            .iter()
-            .filter_map(|desired| {
-                let environment = &self.environments[*self.stack_environment.get(&desired.name)?];
-                Some(crate::plan::StackInput {
-                    desired,
-                    scope: &environment.scope,
-                    live: &environment.live,
-                })
-            })
-            .collect()
+impl Observed {
+    /// Where a stack is planned and what is live there.
+    pub fn environment(&self, stack: &StackName) -> Option<&Environment> {
+        self.environments.get(*self.stack_environment.get(stack)?)
+    }
+}
+
+/// How to reach each region the stacks use.
+#[derive(Debug, Default)]
+pub struct Connections {
+    regions: Vec<Clients>,
+}
+
+impl Connections {
+    fn clients(&self, region: &str) -> Option<&Clients> {
+        self.regions.iter().find(|c| c.region == region)
     }
 
-    pub fn clients(&self, region: &str) -> Option<&Clients> {
-        self.environments
-            .iter()
-            .map(|e| &e.clients)
-            .find(|c| c.region == region)
+    /// The pacer an apply will use (quotas are per region; estimates use the first).
+    pub fn pacer(&self) -> Arc<Pacer> {
+        self.regions
+            .first()
+            .map(|c| c.pacer.clone())
+            .unwrap_or_default()
     }
 }
 
 /// Connects once per region the stacks use, learns the account, and reads live state.
 pub async fn read_world(
-    stacks: &[crate::model::DesiredStack],
+    stacks: &[DesiredStack],
     options: &ConnectOptions,
     counter: &CallCounter,
-) -> Result<World, AwsError> {
-    let mut by_region: BTreeMap<Option<&str>, Vec<&crate::model::DesiredStack>> = BTreeMap::new();
+) -> Result<(Connections, Observed), AwsError> {
+    let mut by_region: BTreeMap<Option<&str>, Vec<&DesiredStack>> = BTreeMap::new();
     for stack in stacks {
         by_region
             .entry(stack.region.as_deref())
             .or_default()
             .push(stack);
     }
-    let mut world = World::default();
+    let mut connections = Connections::default();
+    let mut observed = Observed::default();
     for (region, members) in by_region {
         let clients = connect(options, region, counter).await?;
         let scope = clients.scope().await?;
-        let mut request = crate::model::ReadRequest::default();
         // The account guard holds before any read: a stack meant for another account
-        // reads nothing (the planner reports the mismatch).
-        let right_account = |stack: &&&crate::model::DesiredStack| {
+        // reads nothing (resolve reports the mismatch).
+        let right_account = members.iter().copied().filter(|stack| {
             stack
                 .account
                 .as_ref()
                 .is_none_or(|a| a.value == scope.account)
-        };
-        for stack in members.iter().filter(right_account) {
-            request.stacks.insert(stack.name.clone());
-            request.topics.extend(stack.topics.keys().cloned());
-            request.alarms.extend(stack.alarms.keys().cloned());
-            request.alarms.extend(stack.composites.keys().cloned());
-            for queue in stack.queues.values() {
-                request.queues.insert(queue.value.name.clone());
-                request.queues.extend(
-                    queue
-                        .value
-                        .dead_letter_queue
-                        .iter()
-                        .map(|d| d.value.clone()),
-                );
-                // Attributes only when needed: a queue without `dead_letter_queue:` whose
-                // DLQ something uses, or, with --check-redrive, every queue naming one.
-                let check = options.check_redrive && queue.value.dead_letter_queue.is_some();
-                if queue.value.needs_redrive || check {
-                    request.redrive.insert(queue.value.name.clone());
-                }
-                request
-                    .groups
-                    .extend(queue.value.groups.iter().map(|g| g.value.clone()));
-            }
-        }
+        });
+        let request = read_request(right_account, options.check_redrive);
         // Boxed: the read future holds every concurrent request and is large.
-        let live = Box::pin(read_live(&clients, &scope, &request)).await?;
+        let live = Box::pin(read::read_live(&clients, &scope, &request)).await?;
         // Two spellings of one region (explicit and default) share live state.
-        let index = if let Some(index) = world.environments.iter().position(|e| e.scope == scope) {
-            merge(&mut world.environments[index].live, live);
+        let index = if let Some(index) = observed.environments.iter().position(|e| e.scope == scope)
+        {
+            merge(&mut observed.environments[index].live, live);
             index
         } else {
-            world.environments.push(Environment {
-                clients,
-                scope,
-                live,
-            });
-            world.environments.len() - 1
+            observed.environments.push(Environment { scope, live });
+            connections.regions.push(clients);
+            observed.environments.len() - 1
         };
         for stack in members {
-            world.stack_environment.insert(stack.name.clone(), index);
+            observed.stack_environment.insert(stack.name.clone(), index);
         }
     }
-    Ok(world)
+    Ok((connections, observed))
 }
 
-fn merge(into: &mut crate::model::LiveState, from: crate::model::LiveState) {
-    let crate::model::LiveState {
+/// What the reader needs to know of the desired state: names to look up and the stacks
+/// whose owned resources to list.
+fn read_request<'a>(
+    stacks: impl Iterator<Item = &'a DesiredStack>,
+    check_redrive: bool,
+) -> ReadRequest {
+    let mut request = ReadRequest::default();
+    for stack in stacks {
+        request.stacks.insert(stack.name.clone());
+        request.topics.extend(stack.topics.keys().cloned());
+        request.alarms.extend(stack.alarms.keys().cloned());
+        request.alarms.extend(stack.composites.keys().cloned());
+        for queue in stack.queues.values() {
+            request.queues.insert(queue.value.name.clone());
+            request.queues.extend(
+                queue
+                    .value
+                    .dead_letter_queue
+                    .iter()
+                    .map(|d| d.value.clone()),
+            );
+            // Attributes only when needed: a queue without `dead_letter_queue:` whose
+            // DLQ something uses, or, with --check-redrive, every queue naming one.
+            let check = check_redrive && queue.value.dead_letter_queue.is_some();
+            if queue.value.needs_redrive || check {
+                request.redrive.insert(queue.value.name.clone());
+            }
+            request
+                .groups
+                .extend(queue.value.groups.iter().map(|g| g.value.clone()));
+        }
+    }
+    request
+}
+
+fn merge(into: &mut LiveState, from: LiveState) {
+    let LiveState {
         topics,
         alarms,
         queues,

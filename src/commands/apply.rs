@@ -4,9 +4,10 @@ use std::time::Instant;
 
 use super::{desired_state, live_plan, runtime, saved, show_plan, ExitStatus, Printer};
 use crate::apply::{self, Report};
-use crate::aws::World;
+use crate::aws::Connections;
 use crate::cli::{ApplyArgs, GlobalArgs, PathsArgs};
 use crate::diag::SourceMap;
+use crate::model::duration;
 use crate::plan::{Change, ChangeAction, Plan};
 
 /// `monplan apply`: load, validate, read, plan, render, guard, confirm, apply, report.
@@ -24,11 +25,11 @@ fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<ExitStatus, ExitStatus> 
     let mut sources = SourceMap::default();
     let stacks = desired_state(&args.paths, &mut sources, &printer)?;
     let runtime = runtime(&printer)?;
-    let (world, plan) = live_plan(&stacks, global, &sources, &printer, &runtime)?;
-    show_plan(&plan, &world, &printer);
+    let (connections, plan) = live_plan(&stacks, global, &sources, &printer, &runtime)?;
+    show_plan(&plan, &connections.pacer(), &printer);
     execute(
         &plan,
-        &world,
+        &connections,
         &Guards {
             auto_approve: args.auto_approve,
             max_destroy: args.max_destroy,
@@ -72,15 +73,15 @@ fn apply_saved(
         printer,
     )?;
     let runtime = runtime(printer)?;
-    let (world, plan) = live_plan(&stacks, global, &sources, printer, &runtime)?;
+    let (connections, plan) = live_plan(&stacks, global, &sources, printer, &runtime)?;
     let problems = saved::plan_changed(document, &plan, &sources);
     if !problems.is_empty() {
         return Err(refuse(problems));
     }
-    show_plan(&plan, &world, printer);
+    show_plan(&plan, &connections.pacer(), printer);
     execute(
         &plan,
-        &world,
+        &connections,
         &Guards {
             auto_approve: true,
             max_destroy: args.max_destroy,
@@ -99,7 +100,7 @@ pub(crate) struct Guards {
 /// Guard, confirm, apply with progress, report. Shared by `apply` and `destroy`.
 pub(crate) fn execute(
     plan: &Plan,
-    world: &World,
+    connections: &Connections,
     guards: &Guards,
     printer: &Printer,
     runtime: &tokio::runtime::Runtime,
@@ -111,7 +112,7 @@ pub(crate) fn execute(
     confirm(guards.auto_approve, printer)?;
     let started = Instant::now();
     let mut progress = Progress::new(plan.changes.len(), printer);
-    let report = runtime.block_on(apply::apply(plan, world, |change, error| {
+    let report = runtime.block_on(apply::apply(plan, connections, |change, error| {
         progress.finished(change, error.is_some());
     }));
     progress.done();
@@ -204,7 +205,7 @@ impl<'a> Progress<'a> {
             " ".repeat(width - filled),
             self.done,
             self.total,
-            seconds_text(left)
+            duration::clock(left)
         );
         let mut err = std::io::stderr().lock();
         let _ = err.write_all(line.as_bytes());
@@ -215,17 +216,6 @@ impl<'a> Progress<'a> {
         if self.bar {
             self.printer.error("\r\x1b[K");
         }
-    }
-}
-
-pub(crate) fn seconds_text(seconds: f64) -> String {
-    // Whole seconds are the resolution anyone reads.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let whole = seconds.max(0.0).round() as u64;
-    match whole {
-        0..=59 => format!("{whole}s"),
-        s if s < 3600 => format!("{}m {:02}s", s / 60, s % 60),
-        s => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
     }
 }
 

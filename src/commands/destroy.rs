@@ -16,11 +16,11 @@ fn run(args: &DestroyArgs, global: &GlobalArgs) -> Result<ExitStatus, ExitStatus
     let empty = target(args, &mut sources, &printer)?;
     let runtime = runtime(&printer)?;
     let stacks = [empty];
-    let (world, plan) = live_plan(&stacks, global, &sources, &printer, &runtime)?;
-    show_plan(&plan, &world, &printer);
+    let (connections, plan) = live_plan(&stacks, global, &sources, &printer, &runtime)?;
+    show_plan(&plan, &connections.pacer(), &printer);
     execute(
         &plan,
-        &world,
+        &connections,
         &Guards {
             auto_approve: args.auto_approve,
             max_destroy: args.max_destroy,

@@ -10,12 +10,14 @@ pub mod validate;
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
-use crate::aws::{self, CallCounter, ConnectOptions, World};
+use crate::aws::{self, CallCounter, ConnectOptions, Connections};
 use crate::cli::{GlobalArgs, PathsArgs};
 use crate::diag::{Diagnostics, SourceMap};
+use crate::model::duration;
 use crate::model::DesiredStack;
+use crate::pace::Pacer;
 use crate::plan::render::{Style, Text};
-use crate::plan::Plan;
+use crate::plan::{Plan, StackInput};
 use crate::{spec, validate as rules};
 
 /// How a command ended. Only `main` turns this into a process exit code.
@@ -116,14 +118,15 @@ pub(crate) fn desired_state(
     Ok(stacks)
 }
 
-/// Read live state and plan. Plan errors (ownership, account guard) end the command.
+/// Read live state, resolve and plan. Plan errors (ownership, account guard, missing
+/// queues) end the command.
 pub(crate) fn live_plan(
     stacks: &[DesiredStack],
     global: &GlobalArgs,
     sources: &SourceMap,
     printer: &Printer,
     runtime: &tokio::runtime::Runtime,
-) -> Result<(World, Plan), ExitStatus> {
+) -> Result<(Connections, Plan), ExitStatus> {
     let options = ConnectOptions {
         profile: global.profile.clone(),
         endpoint_url: global.endpoint_url.clone(),
@@ -133,43 +136,44 @@ pub(crate) fn live_plan(
     };
     let counter = CallCounter::default();
     let started = Instant::now();
-    let world = runtime
+    let (connections, observed) = runtime
         .block_on(aws::read_world(stacks, &options, &counter))
         .map_err(|error| {
             printer.error(&format!("error: reading live state failed: {error}\n"));
             ExitStatus::Failure
         })?;
     report_calls(printer, "read", &counter, started);
-    for warning in world.environments.iter().flat_map(|e| &e.live.warnings) {
+    for warning in observed.environments.iter().flat_map(|e| &e.live.warnings) {
         printer.error(&format!("warning: {warning}\n"));
     }
-    let plan = crate::plan::plan(&world.inputs(stacks));
+    let inputs: Vec<StackInput<'_>> = stacks
+        .iter()
+        .filter_map(|desired| {
+            let environment = observed.environment(&desired.name)?;
+            Some(StackInput {
+                desired,
+                scope: &environment.scope,
+                live: &environment.live,
+            })
+        })
+        .collect();
+    let plan = crate::plan::diff(crate::resolve::resolve(&inputs));
     if plan.errors.has_errors() {
         printer.error(&plan.errors.render(sources, printer.color_err));
         printer.error("\nplan failed: fix the errors above; nothing was changed in AWS\n");
         return Err(ExitStatus::Failure);
     }
-    Ok((world, plan))
+    Ok((connections, plan))
 }
 
 /// Seconds the apply of `plan` takes at the paced rates, if anything is paced.
-/// The pacer the apply will use (quotas are per region; the estimate uses the first).
-fn pacer(world: &World) -> std::sync::Arc<crate::aws::pace::Pacer> {
-    world
-        .environments
-        .first()
-        .map(|e| e.clients.pacer.clone())
-        .unwrap_or_default()
-}
-
-pub(crate) fn estimate_seconds(plan: &Plan, world: &World) -> Option<f64> {
-    let pacer = pacer(world);
-    let (seconds, dominant) = crate::apply::estimate(plan, &pacer);
+pub(crate) fn estimate_seconds(plan: &Plan, pacer: &Pacer) -> Option<f64> {
+    let (seconds, dominant) = crate::apply::estimate(plan, pacer);
     dominant.map(|_| seconds)
 }
 
 /// The plan on stdout, with how long applying it takes at the paced rates.
-pub(crate) fn show_plan(plan: &Plan, world: &World, printer: &Printer) {
+pub(crate) fn show_plan(plan: &Plan, pacer: &Pacer, printer: &Printer) {
     printer.out(&format!(
         "{}",
         Text {
@@ -180,14 +184,13 @@ pub(crate) fn show_plan(plan: &Plan, world: &World, printer: &Printer) {
     if plan.is_empty() {
         return;
     }
-    let pacer = pacer(world);
-    let (seconds, dominant) = crate::apply::estimate(plan, &pacer);
+    let (seconds, dominant) = crate::apply::estimate(plan, pacer);
     if let Some((operation, calls)) = dominant {
         let rate = pacer.rate(&operation).unwrap_or_default();
         let time = if seconds < 1.0 {
             "under a second".to_string()
         } else {
-            format!("about {}", apply::seconds_text(seconds))
+            format!("about {}", duration::clock(seconds))
         };
         let plural = if calls == 1 { "" } else { "s" };
         printer.out(&format!(

@@ -13,10 +13,11 @@ fn run(args: &PlanArgs, global: &GlobalArgs) -> Result<ExitStatus, ExitStatus> {
     let mut sources = SourceMap::default();
     let stacks = desired_state(&args.paths, &mut sources, &printer)?;
     let runtime = runtime(&printer)?;
-    let (world, plan) = live_plan(&stacks, global, &sources, &printer, &runtime)?;
-    let estimate = super::estimate_seconds(&plan, &world);
+    let (connections, plan) = live_plan(&stacks, global, &sources, &printer, &runtime)?;
+    let pacer = connections.pacer();
+    let estimate = super::estimate_seconds(&plan, &pacer);
     match args.format {
-        Format::Text => show_plan(&plan, &world, &printer),
+        Format::Text => show_plan(&plan, &pacer, &printer),
         Format::Json => {
             let document = render_json::to_json(&plan, estimate);
             printer.out(&(serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"));

@@ -4,20 +4,19 @@
 //! No serde-from-YAML and no SDK types here; `validate` builds these from specs and
 //! `aws` builds them from API responses, normalizing AWS's defaults on the way in.
 
-mod alarm;
-mod dashboard;
+pub mod duration;
 mod names;
-mod scaling;
-mod topic;
 
-pub use alarm::{
+// Each kind's canonical model lives with the kind (`crate::kinds`); re-exported here so
+// that every layer names model types one way.
+pub use crate::kinds::alarm::model::{
     Action, Alarm, AlarmActions, AlarmMetric, BandSide, Comparison, CompositeAlarm, Condition,
     Metric, TreatMissingData,
 };
-pub use dashboard::{Dashboard, Dlq, Widget};
+pub use crate::kinds::dashboard::model::{Dashboard, Dlq, Widget};
+pub use crate::kinds::policy::model::{PolicyKind, PolicyRef, ScalingPolicy};
+pub use crate::kinds::topic::model::{Endpoint, Protocol, Subscription, SubscriptionId, Topic};
 pub use names::{AlarmName, Arn, StackName, TopicName};
-pub use scaling::{PolicyKind, PolicyRef, ScalingPolicy};
-pub use topic::{Endpoint, Protocol, Subscription, SubscriptionId, Topic};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -29,15 +28,28 @@ pub const OWNER_TAG: &str = "monplan:stack";
 
 pub type Tags = BTreeMap<String, String>;
 
-/// What kind of AWS resource a change is about.
+/// What kind of AWS resource a change is about. The declaration order is the order
+/// plans show kinds in; it agrees with what kinds refer to (a kind only refers to kinds
+/// declared before it), which `plan::order`'s tests check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ResourceKind {
     Topic,
     Subscription,
+    ScalingPolicy,
     Alarm,
     CompositeAlarm,
-    ScalingPolicy,
     Dashboard,
+}
+
+impl ResourceKind {
+    pub const ALL: [ResourceKind; 6] = [
+        ResourceKind::Topic,
+        ResourceKind::Subscription,
+        ResourceKind::ScalingPolicy,
+        ResourceKind::Alarm,
+        ResourceKind::CompositeAlarm,
+        ResourceKind::Dashboard,
+    ];
 }
 
 impl fmt::Display for ResourceKind {
@@ -58,9 +70,9 @@ impl fmt::Display for ResourceKind {
 pub enum ResourceId {
     Topic(TopicName),
     Subscription(SubscriptionId),
+    ScalingPolicy(PolicyRef),
     Alarm(AlarmName),
     CompositeAlarm(AlarmName),
-    ScalingPolicy(PolicyRef),
     Dashboard(String),
 }
 

@@ -1,22 +1,26 @@
-//! The plan: a pure, deterministic diff of desired against live state.
+//! The plan: a pure, deterministic diff of resolved desired state against live state.
 //!
-//! [`diff::plan`] takes everything as arguments (no I/O, no clock, `BTreeMap`s only) and
-//! returns a [`Plan`]: ordered [`Change`]s, each with the exact AWS operations that carry
-//! it out, so that apply has no decision left to make. Rendering is a separate adapter
-//! ([`render`]).
+//! [`diff`] takes what [`crate::resolve`] produced (no I/O, no clock, `BTreeMap`s only)
+//! and returns a [`Plan`]: [`Change`]s, each with the exact AWS operations that carry it
+//! out and the resources it refers to. [`order`] derives from those references the order
+//! the changes are shown in and the waves apply runs them in ([`Plan::schedule`]), so
+//! that apply has no decision left to make. Rendering is a separate adapter ([`render`]).
 
-mod dashboard;
 mod diff;
-mod fields;
+pub mod order;
 pub mod render;
 pub mod render_json;
 pub mod render_markdown;
 
-pub use diff::{plan, StackInput};
+pub use crate::resolve::{Notice, StackInput};
+pub use diff::{diff, plan};
+pub use order::{Schedule, Step, Wave};
+
+use std::collections::BTreeMap;
 
 use crate::diag::Diagnostics;
 use crate::model::{
-    Alarm, AlarmName, Arn, CompositeAlarm, Endpoint, PolicyRef, Protocol, ResourceId,
+    Action, Alarm, AlarmName, Arn, CompositeAlarm, Endpoint, PolicyRef, Protocol, ResourceId,
     ScalingPolicy, StackName, Tags, Topic,
 };
 
@@ -49,11 +53,15 @@ pub struct FieldDiff {
     pub after: Option<String>,
 }
 
-/// One AWS call of an apply. Values are final: topic keys are resolved to ARNs.
+/// One AWS call of an apply, named after its API operation. Values are final, except
+/// for what AWS creates: a scaling policy's ARN is known only once the policy exists, so
+/// an alarm that notifies a new policy holds [`Action::Policy`] until apply fills it in
+/// from that policy's [`Output`] ([`Op::fill`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
     CreateTopic(Topic),
-    SetTopicDisplayName {
+    /// `SetTopicAttributes` of `DisplayName`, the one topic attribute monplan manages.
+    SetTopicAttributes {
         topic: Arn,
         display_name: Option<String>,
     },
@@ -64,18 +72,23 @@ pub enum Op {
         endpoint: Endpoint,
     },
     Unsubscribe(Arn),
-    /// `PutMetricAlarm`. `with_tags` on creation only: AWS ignores tags when updating.
-    PutAlarm {
+    /// `with_tags` on creation only: AWS ignores tags when updating.
+    PutMetricAlarm {
         alarm: Alarm,
         with_tags: bool,
     },
-    /// `PutCompositeAlarm`; tags on creation only, as for metric alarms.
+    /// Tags on creation only, as for metric alarms.
     PutCompositeAlarm {
         alarm: CompositeAlarm,
         with_tags: bool,
     },
     DeleteAlarms(Vec<AlarmName>),
     PutScalingPolicy(ScalingPolicy),
+    /// Reads back the ARN of a policy put earlier in the same change, for the alarms that
+    /// notify it. Planned only then: AWS returns the ARN from `PutScalingPolicy` too, but
+    /// not every AWS-compatible endpoint does, and a planned read keeps the writers free
+    /// of lookups.
+    DescribePolicies(PolicyRef),
     DeletePolicy(PolicyRef),
     PutDashboard {
         name: String,
@@ -92,25 +105,83 @@ pub enum Op {
     },
 }
 
+/// What an operation produced that later operations need.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    PolicyArn(PolicyRef, Arn),
+}
+
+/// The values operations of one apply produced so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outputs {
+    policy_arns: BTreeMap<PolicyRef, Arn>,
+}
+
+impl Outputs {
+    pub fn record(&mut self, output: Output) {
+        match output {
+            Output::PolicyArn(policy, arn) => {
+                self.policy_arns.insert(policy, arn);
+            }
+        }
+    }
+}
+
+/// A deferred value that no earlier operation produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unfilled(pub PolicyRef);
+
 impl Op {
     /// The AWS operation name, as the API reference spells it.
     pub fn operation(&self) -> &'static str {
         match self {
             Op::CreateTopic(_) => "CreateTopic",
-            Op::SetTopicDisplayName { .. } => "SetTopicAttributes",
+            Op::SetTopicAttributes { .. } => "SetTopicAttributes",
             Op::DeleteTopic(_) => "DeleteTopic",
             Op::Subscribe { .. } => "Subscribe",
             Op::Unsubscribe(_) => "Unsubscribe",
-            Op::PutAlarm { .. } => "PutMetricAlarm",
+            Op::PutMetricAlarm { .. } => "PutMetricAlarm",
             Op::PutCompositeAlarm { .. } => "PutCompositeAlarm",
             Op::DeleteAlarms(_) => "DeleteAlarms",
             Op::PutScalingPolicy(_) => "PutScalingPolicy",
+            Op::DescribePolicies(_) => "DescribePolicies",
             Op::DeletePolicy(_) => "DeletePolicy",
             Op::PutDashboard { .. } => "PutDashboard",
             Op::DeleteDashboards(_) => "DeleteDashboards",
             Op::TagResource { .. } => "TagResource",
             Op::UntagResource { .. } => "UntagResource",
         }
+    }
+
+    /// The operation with every deferred value replaced by what an earlier operation
+    /// produced, or the first value nothing produced.
+    pub fn fill(&self, outputs: &Outputs) -> Result<Op, Unfilled> {
+        let fill_actions = |actions: &mut crate::model::AlarmActions| {
+            for list in [
+                &mut actions.alarm,
+                &mut actions.ok,
+                &mut actions.insufficient_data,
+            ] {
+                for action in list.iter_mut() {
+                    if let Action::Policy(policy) = action {
+                        let arn = outputs
+                            .policy_arns
+                            .get(policy)
+                            .ok_or_else(|| Unfilled(policy.clone()))?;
+                        *action = Action::Arn(arn.clone());
+                    }
+                }
+                list.sort();
+            }
+            Ok(())
+        };
+        let mut op = self.clone();
+        match &mut op {
+            Op::PutMetricAlarm { alarm, .. } => fill_actions(&mut alarm.actions)?,
+            Op::PutCompositeAlarm { alarm, .. } => fill_actions(&mut alarm.actions)?,
+            _ => {}
+        }
+        Ok(op)
     }
 }
 
@@ -126,56 +197,12 @@ pub struct Change {
     /// For documents (dashboard bodies): the changed lines of the pretty-printed JSON
     /// with context, as a unified diff.
     pub body_diff: Option<String>,
-    /// Composite alarms that reference other composites sit deeper: created after and
-    /// deleted before them. 0 for everything else.
-    pub depth: u32,
+    /// The resources this one refers to (the topics an alarm notifies, the alarms a
+    /// composite's rule names, ...): desired references for creates and updates, live
+    /// ones for deletes. [`order`] runs a change after the changes of what it refers to,
+    /// and a deletion before the deletions of what it refers to.
+    pub depends_on: Vec<ResourceId>,
     pub ops: Vec<Op>,
-}
-
-impl Change {
-    /// Apply order. Deletions first, dependents before what they depend on (composite
-    /// alarms, alarms, policies, subscriptions, topics, dashboards); then creations and
-    /// updates the other way round (topics, subscriptions, policies, alarms, composite
-    /// alarms, dashboards).
-    pub fn phase(&self) -> u8 {
-        use crate::model::ResourceKind::{
-            Alarm, CompositeAlarm, Dashboard, ScalingPolicy, Subscription, Topic,
-        };
-        let delete = self.action == ChangeAction::Delete;
-        match (delete, self.resource.kind()) {
-            (true, CompositeAlarm) => 0,
-            (true, Alarm) => 1,
-            (true, ScalingPolicy) => 2,
-            (true, Subscription) => 3,
-            (true, Topic) => 4,
-            (true, Dashboard) => 5,
-            (false, Topic) => 6,
-            (false, Subscription) => 7,
-            (false, ScalingPolicy) => 8,
-            (false, Alarm) => 9,
-            (false, CompositeAlarm) => 10,
-            (false, Dashboard) => 11,
-        }
-    }
-
-    /// The full sort key: phase, then depth (deepest first when deleting).
-    pub fn order(&self) -> (u8, u32) {
-        let depth = if self.action == ChangeAction::Delete {
-            u32::MAX - self.depth
-        } else {
-            self.depth
-        };
-        (self.phase(), depth)
-    }
-}
-
-/// Something the user should know that is not a change, e.g. a pending subscription.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Notice {
-    pub stack: StackName,
-    /// What it is about, e.g. `subscription "t" email:x` or `queue "jobs"`.
-    pub subject: String,
-    pub message: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

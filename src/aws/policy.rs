@@ -1,106 +1,19 @@
-//! Reading what stacks watch (queues, groups) and what they own beyond tags (scaling
-//! policies and dashboards, owned by their `{stack}_` name prefix).
+//! EC2 Auto Scaling: which groups exist, the scaling policies named with a stack's
+//! prefix, and putting and deleting them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use futures_util::{stream, StreamExt, TryStreamExt};
 
-use super::write::BACKLOG_EXPRESSION;
-use super::{AwsError, Clients};
-use crate::model::{Arn, LivePolicy, LiveQueue, PolicyKind, PolicyRef, ScalingPolicy, StackName};
+use super::{AwsError, Clients, CONCURRENCY};
+use crate::kinds::policy::BACKLOG_EXPRESSION;
+use crate::model::{Arn, LivePolicy, PolicyKind, PolicyRef, ScalingPolicy, StackName};
 
-/// `ListQueues` returns at most 1,000 URLs a page.
-const QUEUES_PER_PAGE: i32 = 1000;
 /// `DescribeAutoScalingGroups` accepts at most 50 names per call (and returns 100 a page).
 const GROUPS_PER_CALL: usize = 50;
-const CONCURRENCY: usize = 4;
-
-/// Which of `names` exist (one `ListQueues` pass, 1,000 a page), and for those in
-/// `redrive` the dead-letter queue named by their redrive policy.
-pub async fn queues(
-    clients: &Clients,
-    names: &BTreeSet<String>,
-    redrive: &BTreeSet<String>,
-) -> Result<BTreeMap<String, LiveQueue>, AwsError> {
-    if names.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let mut found = BTreeMap::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = clients
-            .sqs
-            .list_queues()
-            .max_results(QUEUES_PER_PAGE)
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("ListQueues", "queues", e))?;
-        for url in page.queue_urls() {
-            let name = url.rsplit('/').next().unwrap_or_default();
-            if names.contains(name) {
-                found.insert(
-                    name.to_string(),
-                    LiveQueue {
-                        url: url.clone(),
-                        dead_letter_queue: None,
-                    },
-                );
-            }
-        }
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(ToString::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
-    let wanted: Vec<(String, String)> = found
-        .iter()
-        .filter(|(name, _)| redrive.contains(*name))
-        .map(|(name, queue)| (name.clone(), queue.url.clone()))
-        .collect();
-    let dlqs: Vec<(String, Option<String>)> = stream::iter(wanted)
-        .map(|(name, url)| async move {
-            let output = clients
-                .sqs
-                .get_queue_attributes()
-                .queue_url(&url)
-                .attribute_names(QueueAttributeName::RedrivePolicy)
-                .send()
-                .await
-                .map_err(|e| {
-                    AwsError::from_sdk("GetQueueAttributes", format!("queue {name}"), e)
-                })?;
-            let policy = output
-                .attributes()
-                .and_then(|a| a.get(&QueueAttributeName::RedrivePolicy))
-                .cloned();
-            Ok::<_, AwsError>((name, policy.as_deref().and_then(dead_letter_queue)))
-        })
-        .buffered(CONCURRENCY)
-        .try_collect()
-        .await?;
-    for (name, dlq) in dlqs {
-        if let Some(queue) = found.get_mut(&name) {
-            queue.dead_letter_queue = dlq;
-        }
-    }
-    Ok(found)
-}
-
-/// The queue name at the end of a redrive policy's `deadLetterTargetArn`. Parsed as
-/// JSON: AWS (and emulators) re-serialize the policy with their own spacing.
-fn dead_letter_queue(policy: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(policy).ok()?;
-    let arn = value.get("deadLetterTargetArn")?.as_str()?;
-    arn.rsplit(':').next().map(ToString::to_string)
-}
 
 /// Which of `names` exist.
-pub async fn groups(
+pub(super) async fn groups(
     clients: &Clients,
     names: &BTreeSet<String>,
 ) -> Result<BTreeSet<String>, AwsError> {
@@ -155,7 +68,7 @@ pub async fn groups(
 /// When no stack declares scaling, a failure to list (no Auto Scaling permission, or an
 /// emulator without the API) is a warning, not an error: a team that does not scale
 /// need not grant Auto Scaling access.
-pub async fn policies(
+pub(super) async fn policies(
     clients: &Clients,
     stacks: &BTreeSet<StackName>,
     required: bool,
@@ -173,7 +86,7 @@ pub async fn policies(
     }
 }
 
-async fn list_policies(
+pub(super) async fn list_policies(
     clients: &Clients,
     stacks: &BTreeSet<StackName>,
 ) -> Result<BTreeMap<PolicyRef, LivePolicy>, AwsError> {
@@ -219,7 +132,7 @@ async fn list_policies(
 }
 
 /// A policy in the model's terms, if it has a shape monplan writes.
-fn normalize_policy(
+pub(super) fn normalize_policy(
     reference: &PolicyRef,
     policy: &aws_sdk_autoscaling::types::ScalingPolicy,
 ) -> Option<ScalingPolicy> {
@@ -270,70 +183,142 @@ fn normalize_policy(
     })
 }
 
-/// Every dashboard named with a loaded stack's prefix, with its body parsed.
-pub async fn dashboards(
+/// Puts the policy; the ARN AWS answers with, if the endpoint sends one.
+pub(super) async fn put_policy(
     clients: &Clients,
-    stacks: &BTreeSet<StackName>,
-) -> Result<BTreeMap<String, serde_json::Value>, AwsError> {
-    let mut names = Vec::new();
-    for stack in stacks {
-        let prefix = format!("{stack}_");
-        let mut token: Option<String> = None;
-        loop {
-            clients.pacer.wait("ListDashboards").await;
-            let page = clients
-                .cloudwatch
-                .list_dashboards()
-                .dashboard_name_prefix(&prefix)
-                .set_next_token(token.clone())
-                .send()
-                .await
-                .map_err(|e| {
-                    AwsError::from_sdk("ListDashboards", format!("dashboards {prefix}*"), e)
-                })?;
-            names.extend(
-                page.dashboard_entries()
-                    .iter()
-                    .filter_map(|e| e.dashboard_name())
-                    // The prefix filter is the API's; checked again in case it is ignored.
-                    .filter(|n| n.starts_with(&prefix))
-                    .map(ToString::to_string),
-            );
-            token = page.next_token().map(ToString::to_string);
-            if token.is_none() {
-                break;
-            }
+    policy: &ScalingPolicy,
+) -> Result<Option<Arn>, AwsError> {
+    use aws_sdk_autoscaling::types::{
+        CustomizedMetricSpecification, MetricDimension, StepAdjustment,
+        TargetTrackingConfiguration, TargetTrackingMetricDataQuery, TargetTrackingMetricStat,
+    };
+    let ScalingPolicy {
+        policy: reference,
+        kind,
+        note: _,
+    } = policy;
+    let stat = |id: &str, namespace: &str, metric: &str, dimension: (&str, &str), stat: &str| {
+        TargetTrackingMetricDataQuery::builder()
+            .id(id)
+            .metric_stat(
+                TargetTrackingMetricStat::builder()
+                    .metric(
+                        aws_sdk_autoscaling::types::Metric::builder()
+                            .namespace(namespace)
+                            .metric_name(metric)
+                            .dimensions(
+                                MetricDimension::builder()
+                                    .name(dimension.0)
+                                    .value(dimension.1)
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .stat(stat)
+                    .build(),
+            )
+            .return_data(false)
+            .build()
+    };
+    let request = clients
+        .autoscaling
+        .put_scaling_policy()
+        .auto_scaling_group_name(&reference.group)
+        .policy_name(&reference.name);
+    let request = match kind {
+        PolicyKind::Backlog {
+            queue,
+            target,
+            warmup,
+            scale_in,
+        } => {
+            let metrics = CustomizedMetricSpecification::builder()
+                .metrics(stat(
+                    "visible",
+                    "AWS/SQS",
+                    "ApproximateNumberOfMessagesVisible",
+                    ("QueueName", queue),
+                    "Sum",
+                ))
+                .metrics(stat(
+                    "inservice",
+                    "AWS/AutoScaling",
+                    "GroupInServiceInstances",
+                    ("AutoScalingGroupName", &reference.group),
+                    "Average",
+                ))
+                .metrics(
+                    TargetTrackingMetricDataQuery::builder()
+                        .id("backlog")
+                        .expression(BACKLOG_EXPRESSION)
+                        .return_data(true)
+                        .build(),
+                )
+                .build();
+            request
+                .policy_type("TargetTrackingScaling")
+                .set_estimated_instance_warmup(warmup.map(|w| i32::try_from(w).unwrap_or(i32::MAX)))
+                .target_tracking_configuration(
+                    TargetTrackingConfiguration::builder()
+                        .customized_metric_specification(metrics)
+                        .target_value(*target)
+                        .disable_scale_in(!scale_in)
+                        .build(),
+                )
         }
-    }
-    stream::iter(names)
-        .map(|name| async move {
-            clients.pacer.wait("GetDashboard").await;
-            let output = clients
-                .cloudwatch
-                .get_dashboard()
-                .dashboard_name(&name)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("GetDashboard", format!("dashboard {name}"), e))?;
-            // A body that is not JSON compares unequal to ours and gets replaced.
-            let body = serde_json::from_str(output.dashboard_body().unwrap_or("{}"))
-                .unwrap_or(serde_json::Value::Null);
-            Ok::<_, AwsError>((name, body))
-        })
-        .buffered(CONCURRENCY)
-        .try_collect()
-        .await
+        PolicyKind::FromZero => request
+            .policy_type("StepScaling")
+            .adjustment_type("ChangeInCapacity")
+            .metric_aggregation_type("Maximum")
+            .step_adjustments(
+                StepAdjustment::builder()
+                    .metric_interval_lower_bound(0.0)
+                    .scaling_adjustment(1)
+                    .build(),
+            ),
+    };
+    let output = request.send().await.map_err(|e| {
+        AwsError::from_sdk("PutScalingPolicy", format!("scaling policy {reference}"), e)
+    })?;
+    Ok(output.policy_arn().map(Arn::new))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The ARN of one policy, for [`crate::plan::Op::DescribePolicies`].
+pub(super) async fn policy_arn(clients: &Clients, policy: &PolicyRef) -> Result<Arn, AwsError> {
+    let output = clients
+        .autoscaling
+        .describe_policies()
+        .auto_scaling_group_name(&policy.group)
+        .policy_names(&policy.name)
+        .send()
+        .await
+        .map_err(|e| {
+            AwsError::from_sdk("DescribePolicies", format!("scaling policy {policy}"), e)
+        })?;
+    output
+        .scaling_policies()
+        .iter()
+        .find(|p| p.policy_name() == Some(policy.name.as_str()))
+        .and_then(|p| p.policy_arn())
+        .map(Arn::new)
+        .ok_or_else(|| {
+            AwsError::local(
+                "DescribePolicies",
+                format!("scaling policy {policy}"),
+                "PolicyNotFound",
+                "the policy has no ARN yet",
+            )
+        })
+}
 
-    #[test]
-    fn redrive_policies_are_read_as_json() {
-        let policy = r#"{"deadLetterTargetArn": "arn:aws:sqs:us-east-1:123456789012:jobs-dlq", "maxReceiveCount": 5}"#;
-        assert_eq!(dead_letter_queue(policy).as_deref(), Some("jobs-dlq"));
-        assert_eq!(dead_letter_queue("{}"), None);
-        assert_eq!(dead_letter_queue("not json"), None);
-    }
+pub(super) async fn delete_policy(clients: &Clients, policy: &PolicyRef) -> Result<(), AwsError> {
+    clients
+        .autoscaling
+        .delete_policy()
+        .auto_scaling_group_name(&policy.group)
+        .policy_name(&policy.name)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("DeletePolicy", format!("scaling policy {policy}"), e))?;
+    Ok(())
 }

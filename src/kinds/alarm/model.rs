@@ -1,14 +1,14 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::{Arn, Tags, TopicName};
+use crate::model::{Arn, Tags, TopicName};
 
 /// A metric alarm (single metric, metric math or anomaly band), fully defaulted: every
 /// field AWS would fill in is explicit here, so that desired and live compare equal when
 /// nothing changed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Alarm {
-    pub name: super::AlarmName,
+    pub name: crate::model::AlarmName,
     pub description: Option<String>,
     pub metric: AlarmMetric,
     pub condition: Condition,
@@ -97,7 +97,7 @@ impl BandSide {
 /// A composite alarm: a rule over other alarms' states.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CompositeAlarm {
-    pub name: super::AlarmName,
+    pub name: crate::model::AlarmName,
     pub description: Option<String>,
     /// The rule with alarm keys rewritten to quoted AWS names, exactly as sent to AWS.
     pub rule: String,
@@ -236,7 +236,7 @@ impl TreatMissingData {
 pub enum Action {
     Topic(TopicName),
     /// A scaling policy of the same stack; its ARN exists only once the policy does.
-    Policy(super::PolicyRef),
+    Policy(crate::model::PolicyRef),
     Arn(Arn),
 }
 
@@ -289,4 +289,9 @@ impl CompositeAlarm {
         }
         names
     }
+}
+
+// TEMP-MERGE: replaced by the helper's definition.
+impl AlarmMetric {
+    pub const EXPRESSION_ID: &'static str = "expression";
 }

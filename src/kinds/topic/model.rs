@@ -1,7 +1,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use super::{Tags, TopicName};
+use crate::model::{Tags, TopicName};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Topic {

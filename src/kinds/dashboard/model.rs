@@ -1,4 +1,4 @@
-use super::{AlarmName, Metric};
+use crate::model::{AlarmName, Metric};
 
 /// A dashboard as declared; its JSON body is rendered by the planner, which knows the
 /// region, the account and the queues' dead-letter queues.

@@ -1,0 +1,87 @@
+//! The executor: one planned operation, one AWS call, paced at the operation's quota and
+//! retried when AWS throttles or the network fails. No decisions here: the plan already
+//! made them, and every value is final by the time an operation arrives.
+
+use std::time::Duration;
+
+use super::{alarm, dashboard, policy, tagging, topic, AwsError, Clients, Connections};
+use crate::apply::{Executed, Executor};
+use crate::plan::{Op, Output};
+
+/// Attempts per call when AWS throttles or the network fails.
+const MAX_ATTEMPTS: u32 = 6;
+/// First retry delay; doubles each time, capped at [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
+
+impl Executor for Connections {
+    async fn execute(&self, region: &str, op: &Op) -> Executed {
+        let Some(clients) = self.clients(region) else {
+            return Executed {
+                result: Err(AwsError::local(
+                    op.operation(),
+                    format!("region {region}"),
+                    "NoClient",
+                    format!("no AWS clients for region {region}"),
+                )),
+                retries: 0,
+            };
+        };
+        let mut backoff = FIRST_BACKOFF;
+        let mut retries = 0;
+        loop {
+            clients.pacer.wait(op.operation()).await;
+            match call(clients, op).await {
+                Err(error) if error.is_retryable() && retries + 1 < MAX_ATTEMPTS => {
+                    tracing::debug!(operation = op.operation(), code = %error.code, retries, "retrying");
+                    if error.is_throttling() {
+                        clients.pacer.throttled(op.operation());
+                    }
+                    retries += 1;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+                result => return Executed { result, retries },
+            }
+        }
+    }
+}
+
+/// The one SDK call of `op`.
+async fn call(clients: &Clients, op: &Op) -> Result<Option<Output>, AwsError> {
+    match op {
+        Op::CreateTopic(topic) => topic::create_topic(clients, topic).await?,
+        Op::SetTopicAttributes {
+            topic,
+            display_name,
+        } => topic::set_display_name(clients, topic, display_name.as_deref()).await?,
+        Op::DeleteTopic(topic) => topic::delete_topic(clients, topic).await?,
+        Op::Subscribe {
+            topic,
+            protocol,
+            endpoint,
+        } => topic::subscribe(clients, topic, *protocol, endpoint).await?,
+        Op::Unsubscribe(subscription) => topic::unsubscribe(clients, subscription).await?,
+        Op::PutMetricAlarm { alarm, with_tags } => {
+            alarm::put_alarm(clients, alarm, *with_tags).await?;
+        }
+        Op::PutCompositeAlarm { alarm, with_tags } => {
+            alarm::put_composite(clients, alarm, *with_tags).await?;
+        }
+        Op::DeleteAlarms(names) => alarm::delete_alarms(clients, names).await?,
+        Op::PutScalingPolicy(put) => {
+            let arn = policy::put_policy(clients, put).await?;
+            return Ok(arn.map(|arn| Output::PolicyArn(put.policy.clone(), arn)));
+        }
+        Op::DescribePolicies(reference) => {
+            let arn = policy::policy_arn(clients, reference).await?;
+            return Ok(Some(Output::PolicyArn(reference.clone(), arn)));
+        }
+        Op::DeletePolicy(reference) => policy::delete_policy(clients, reference).await?,
+        Op::PutDashboard { name, body } => dashboard::put_dashboard(clients, name, body).await?,
+        Op::DeleteDashboards(names) => dashboard::delete_dashboards(clients, names).await?,
+        Op::TagResource { arn, tags } => tagging::tag(clients, arn, tags).await?,
+        Op::UntagResource { arn, keys } => tagging::untag(clients, arn, keys).await?,
+    }
+    Ok(None)
+}

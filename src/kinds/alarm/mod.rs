@@ -1,0 +1,411 @@
+//! `CloudWatch` alarms, metric and composite: one name space, one ownership tag, one way
+//! to plan. Both kinds go through [`AlarmKind`], so that creating, updating in place
+//! (with tags through the tagging API, since AWS ignores tags on a put of an existing
+//! alarm), replacing one kind by the other and deleting are written once.
+
+pub mod model;
+
+use super::{changed, created, deleted, quote, tag_fields, tag_ops, Cx, Fields};
+use crate::model::duration;
+use crate::model::{
+    Action, Alarm, AlarmActions, AlarmMetric, AlarmName, CompositeAlarm, Condition, Declared,
+    LiveAlarmBody, LiveState, Metric, ResourceId, Tags,
+};
+use crate::plan::{ChangeAction, FieldDiff, Op};
+
+/// Alarms that AWS creates itself for target-tracking scaling; never ours to touch.
+const AWS_MANAGED_ALARM_PREFIX: &str = "TargetTracking-";
+
+/// What metric and composite alarms have in common, for planning.
+trait AlarmKind: Clone {
+    /// `metric alarm`, `composite alarm`: what a replacement says it was and becomes.
+    const LABEL: &'static str;
+    fn id(name: &AlarmName) -> ResourceId;
+    /// The live alarm, if it is of this kind.
+    fn of(body: &LiveAlarmBody) -> Option<&Self>;
+    /// Every field but the tags, which AWS updates through another API.
+    fn fields(&self) -> Fields;
+    fn tags(&self) -> &Tags;
+    /// Whether the put call would change anything (tags aside).
+    fn same_config(&self, live: &Self) -> bool;
+    fn put(self, with_tags: bool) -> Op;
+    /// The resources the alarm refers to.
+    fn refs(&self, live: &LiveState, composites: &dyn Fn(&str) -> bool) -> Vec<ResourceId>;
+}
+
+impl AlarmKind for Alarm {
+    const LABEL: &'static str = "metric alarm";
+
+    fn id(name: &AlarmName) -> ResourceId {
+        ResourceId::Alarm(name.clone())
+    }
+
+    fn of(body: &LiveAlarmBody) -> Option<&Self> {
+        match body {
+            LiveAlarmBody::Metric(alarm) => Some(alarm),
+            _ => None,
+        }
+    }
+
+    fn fields(&self) -> Fields {
+        let Alarm {
+            name: _,
+            description,
+            metric,
+            condition,
+            evaluation_periods,
+            datapoints_to_alarm,
+            treat_missing_data,
+            actions_enabled,
+            actions,
+            tags: _,
+        } = self;
+        let mut fields: Fields = Vec::new();
+        if let Some(description) = description {
+            fields.push(("description".into(), quote(description)));
+        }
+        match metric {
+            AlarmMetric::Single(metric) => metric_fields("metric", metric, &mut fields),
+            AlarmMetric::Math {
+                expression,
+                metrics,
+            } => {
+                fields.push(("expression".into(), expression.clone()));
+                for (id, metric) in metrics {
+                    metric_fields(&format!("metrics.{id}"), metric, &mut fields);
+                }
+            }
+        }
+        match condition {
+            Condition::Threshold { comparison, value } => {
+                fields.push((
+                    "threshold".into(),
+                    format!("{} {value}", comparison.keyword()),
+                ));
+            }
+            Condition::Band { side, deviations } => {
+                fields.push(("band".into(), format!("{} {deviations}", side.keyword())));
+            }
+        }
+        fields.push(("evaluation_periods".into(), evaluation_periods.to_string()));
+        fields.push((
+            "datapoints_to_alarm".into(),
+            datapoints_to_alarm.to_string(),
+        ));
+        fields.push((
+            "treat_missing_data".into(),
+            treat_missing_data.keyword().into(),
+        ));
+        fields.push(("actions_enabled".into(), actions_enabled.to_string()));
+        action_fields(actions, &mut fields);
+        fields
+    }
+
+    fn tags(&self) -> &Tags {
+        &self.tags
+    }
+
+    fn same_config(&self, live: &Self) -> bool {
+        let Alarm {
+            name,
+            description,
+            metric,
+            condition,
+            evaluation_periods,
+            datapoints_to_alarm,
+            treat_missing_data,
+            actions_enabled,
+            actions,
+            tags: _,
+        } = self;
+        *name == live.name
+            && *description == live.description
+            && *metric == live.metric
+            && *condition == live.condition
+            && *evaluation_periods == live.evaluation_periods
+            && *datapoints_to_alarm == live.datapoints_to_alarm
+            && *treat_missing_data == live.treat_missing_data
+            && *actions_enabled == live.actions_enabled
+            && *actions == live.actions
+    }
+
+    fn put(self, with_tags: bool) -> Op {
+        Op::PutMetricAlarm {
+            alarm: self,
+            with_tags,
+        }
+    }
+
+    fn refs(&self, live: &LiveState, _composites: &dyn Fn(&str) -> bool) -> Vec<ResourceId> {
+        action_refs(&self.actions, live)
+    }
+}
+
+impl AlarmKind for CompositeAlarm {
+    const LABEL: &'static str = "composite alarm";
+
+    fn id(name: &AlarmName) -> ResourceId {
+        ResourceId::CompositeAlarm(name.clone())
+    }
+
+    fn of(body: &LiveAlarmBody) -> Option<&Self> {
+        match body {
+            LiveAlarmBody::Composite(alarm) => Some(alarm),
+            _ => None,
+        }
+    }
+
+    fn fields(&self) -> Fields {
+        let CompositeAlarm {
+            name: _,
+            description,
+            rule,
+            actions_enabled,
+            actions,
+            tags: _,
+        } = self;
+        let mut fields: Fields = Vec::new();
+        if let Some(description) = description {
+            fields.push(("description".into(), quote(description)));
+        }
+        fields.push(("rule".into(), rule.clone()));
+        fields.push(("actions_enabled".into(), actions_enabled.to_string()));
+        action_fields(actions, &mut fields);
+        fields
+    }
+
+    fn tags(&self) -> &Tags {
+        &self.tags
+    }
+
+    fn same_config(&self, live: &Self) -> bool {
+        let CompositeAlarm {
+            name,
+            description,
+            rule,
+            actions_enabled,
+            actions,
+            tags: _,
+        } = self;
+        *name == live.name
+            && *description == live.description
+            && *rule == live.rule
+            && *actions_enabled == live.actions_enabled
+            && *actions == live.actions
+    }
+
+    fn put(self, with_tags: bool) -> Op {
+        Op::PutCompositeAlarm {
+            alarm: self,
+            with_tags,
+        }
+    }
+
+    fn refs(&self, live: &LiveState, composites: &dyn Fn(&str) -> bool) -> Vec<ResourceId> {
+        let mut refs = action_refs(&self.actions, live);
+        refs.extend(self.children().into_iter().map(|child| {
+            let name = AlarmName::new(child);
+            if composites(name.as_str()) {
+                ResourceId::CompositeAlarm(name)
+            } else {
+                ResourceId::Alarm(name)
+            }
+        }));
+        refs
+    }
+}
+
+/// The topics and scaling policies an alarm notifies.
+fn action_refs(actions: &AlarmActions, live: &LiveState) -> Vec<ResourceId> {
+    let AlarmActions {
+        alarm,
+        ok,
+        insufficient_data,
+    } = actions;
+    let mut refs: Vec<ResourceId> = alarm
+        .iter()
+        .chain(ok)
+        .chain(insufficient_data)
+        .filter_map(|action| match action {
+            Action::Topic(name) => Some(ResourceId::Topic(name.clone())),
+            Action::Policy(policy) => Some(ResourceId::ScalingPolicy(policy.clone())),
+            Action::Arn(arn) => arn.topic_name().map(ResourceId::Topic).or_else(|| {
+                live.policies
+                    .iter()
+                    .find(|(_, p)| p.arn.as_ref() == Some(arn))
+                    .map(|(policy, _)| ResourceId::ScalingPolicy(policy.clone()))
+            }),
+        })
+        .collect();
+    refs.sort();
+    refs.dedup();
+    refs
+}
+
+fn metric_fields(prefix: &str, metric: &Metric, fields: &mut Fields) {
+    let Metric {
+        namespace,
+        name,
+        dimensions,
+        stat,
+        period,
+        unit,
+    } = metric;
+    fields.push((format!("{prefix}.namespace"), namespace.clone()));
+    fields.push((format!("{prefix}.name"), name.clone()));
+    for (k, v) in dimensions {
+        fields.push((format!("{prefix}.dimensions.{k}"), v.clone()));
+    }
+    fields.push((format!("{prefix}.stat"), stat.clone()));
+    fields.push((
+        format!("{prefix}.period"),
+        duration::yaml(f64::from(*period)),
+    ));
+    if let Some(unit) = unit {
+        fields.push((format!("{prefix}.unit"), unit.clone()));
+    }
+}
+
+fn action_fields(actions: &AlarmActions, fields: &mut Fields) {
+    let AlarmActions {
+        alarm,
+        ok,
+        insufficient_data,
+    } = actions;
+    for (name, list) in [
+        ("notify", alarm),
+        ("notify_ok", ok),
+        ("notify_insufficient_data", insufficient_data),
+    ] {
+        if !list.is_empty() {
+            let items: Vec<String> = list.iter().map(ToString::to_string).collect();
+            fields.push((name.into(), format!("[{}]", items.join(", "))));
+        }
+    }
+}
+
+/// Every field, tags included: what a create or delete shows.
+fn all_fields<A: AlarmKind>(alarm: &A) -> Fields {
+    let mut fields = alarm.fields();
+    fields.extend(tag_fields(alarm.tags()));
+    fields
+}
+
+fn kind_of(body: &LiveAlarmBody) -> String {
+    match body {
+        LiveAlarmBody::Metric(_) => Alarm::LABEL.into(),
+        LiveAlarmBody::Composite(_) => CompositeAlarm::LABEL.into(),
+        LiveAlarmBody::Other(kind) => kind.clone(),
+    }
+}
+
+pub fn plan(cx: &mut Cx<'_, '_>) {
+    let stack = cx.stack;
+    let is_composite = |name: &str| {
+        let name = AlarmName::new(name);
+        stack.composites.contains_key(&name)
+            || stack
+                .live
+                .alarms
+                .get(&name)
+                .is_some_and(|a| matches!(a.body, LiveAlarmBody::Composite(_)))
+    };
+    for (name, declared) in &stack.alarms {
+        reconcile(cx, name, declared, &is_composite);
+    }
+    for (name, declared) in &stack.composites {
+        reconcile(cx, name, declared, &is_composite);
+    }
+    let desired = stack.desired;
+    for (name, live_alarm) in &stack.live.alarms {
+        let declared = desired.alarms.contains_key(name) || desired.composites.contains_key(name);
+        if !cx.owns(&live_alarm.owner)
+            || declared
+            || name.as_str().starts_with(AWS_MANAGED_ALARM_PREFIX)
+        {
+            continue;
+        }
+        let ops = vec![Op::DeleteAlarms(vec![name.clone()])];
+        let live = stack.live;
+        let (id, fields, refs) = match &live_alarm.body {
+            LiveAlarmBody::Metric(alarm) => (
+                Alarm::id(name),
+                all_fields(alarm),
+                alarm.refs(live, &is_composite),
+            ),
+            LiveAlarmBody::Composite(alarm) => (
+                CompositeAlarm::id(name),
+                all_fields(alarm),
+                alarm.refs(live, &is_composite),
+            ),
+            LiveAlarmBody::Other(kind) => (
+                Alarm::id(name),
+                vec![("kind".into(), kind.clone())],
+                Vec::new(),
+            ),
+        };
+        cx.change(id, ChangeAction::Delete, deleted(fields), refs, ops);
+    }
+}
+
+/// One declared alarm against what AWS holds under its name.
+fn reconcile<A: AlarmKind>(
+    cx: &mut Cx<'_, '_>,
+    name: &AlarmName,
+    declared: &Declared<A>,
+    is_composite: &dyn Fn(&str) -> bool,
+) {
+    let alarm = &declared.value;
+    let id = A::id(name);
+    let refs = alarm.refs(cx.stack.live, is_composite);
+    let Some(live_alarm) = cx.stack.live.alarms.get(name) else {
+        let fields = created(all_fields(alarm));
+        cx.change(
+            id,
+            ChangeAction::Create,
+            fields,
+            refs,
+            vec![alarm.clone().put(true)],
+        );
+        return;
+    };
+    if !cx.check_owner("alarm", name.as_str(), &live_alarm.owner, declared) {
+        return;
+    }
+    if let Some(current) = A::of(&live_alarm.body) {
+        let mut fields = Vec::new();
+        let mut ops = Vec::new();
+        if !alarm.same_config(current) {
+            fields = changed(&current.fields(), &alarm.fields());
+            ops.push(alarm.clone().put(false));
+        }
+        let tag_changes = tag_ops(&live_alarm.arn, alarm.tags(), current.tags());
+        if !tag_changes.is_empty() {
+            fields.extend(changed(
+                &tag_fields(current.tags()),
+                &tag_fields(alarm.tags()),
+            ));
+            ops.extend(tag_changes);
+        }
+        if !ops.is_empty() {
+            cx.change(id, ChangeAction::Update, fields, refs, ops);
+        }
+        return;
+    }
+    // Another alarm kind under our name: AWS cannot turn one into the other in place,
+    // so delete and create it again.
+    let mut fields = created(all_fields(alarm));
+    fields.insert(
+        0,
+        FieldDiff {
+            name: "kind".into(),
+            before: Some(kind_of(&live_alarm.body)),
+            after: Some(A::LABEL.into()),
+        },
+    );
+    let ops = vec![
+        Op::DeleteAlarms(vec![name.clone()]),
+        alarm.clone().put(true),
+    ];
+    cx.change(id, ChangeAction::Replace, fields, refs, ops);
+}

@@ -1,0 +1,371 @@
+//! Resolve: the desired state's final values, from the model and the live facts.
+//!
+//! Pure, like the planner: validated stacks, where they are planned ([`Scope`]) and what
+//! is live there in; for each stack a [`ResolvedStack`] out, whose values are exactly
+//! what AWS will be sent and will report back: topic keys become ARNs, dead-letter
+//! queues named by redrive policies fill their alarms' `QueueName` dimension, dashboard
+//! bodies are rendered, a policy's warmup left to AWS takes AWS's value. What exists
+//! only after an earlier operation of the same apply (the ARN of a scaling policy about
+//! to be created) stays a deferred value, [`Action::Policy`], shown as
+//! `(known after apply)` and filled in by apply from that operation's output.
+//!
+//! The checks that need live facts but are not diffs happen here too: the account
+//! guard, queues, dead-letter queues and groups that must exist. Other commands (lint,
+//! drill, import) read the resolved stacks as public data.
+
+use std::collections::BTreeMap;
+
+use crate::diag::{codes, Diagnostic, Diagnostics};
+use crate::kinds::dashboard;
+use crate::model::{
+    Action, Alarm, AlarmActions, AlarmMetric, AlarmName, CompositeAlarm, Declared, DesiredStack,
+    LiveState, PolicyKind, PolicyRef, ResourceId, ScalingPolicy, Scope, StackName, Widget,
+};
+
+/// One stack, where it is planned, and what is live there.
+pub struct StackInput<'a> {
+    pub desired: &'a DesiredStack,
+    pub scope: &'a Scope,
+    pub live: &'a LiveState,
+}
+
+/// Something the user should know that is not a change, e.g. a pending subscription.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub stack: StackName,
+    /// What it is about, e.g. `subscription "t" email:x` or `queue "jobs"`.
+    pub subject: String,
+    pub message: String,
+}
+
+/// A stack's desired state with every value final (or explicitly deferred).
+pub struct ResolvedStack<'a> {
+    pub desired: &'a DesiredStack,
+    pub scope: &'a Scope,
+    pub live: &'a LiveState,
+    /// Metric alarms with actions as ARNs (or deferred) and DLQ dimensions filled in.
+    /// An alarm whose DLQ could not be found is absent (a resolve error says why).
+    pub alarms: BTreeMap<AlarmName, Declared<Alarm>>,
+    pub composites: BTreeMap<AlarmName, Declared<CompositeAlarm>>,
+    /// Policies of groups that exist (a missing group is a resolve error).
+    pub policies: BTreeMap<PolicyRef, Declared<ScalingPolicy>>,
+    /// Dashboard bodies, exactly as put.
+    pub dashboards: BTreeMap<String, Declared<serde_json::Value>>,
+}
+
+impl ResolvedStack<'_> {
+    pub fn name(&self) -> &StackName {
+        &self.desired.name
+    }
+
+    /// The resources a dashboard's alarm widgets show.
+    pub fn dashboard_refs(&self, name: &str) -> Vec<ResourceId> {
+        let Some(board) = self.desired.dashboards.get(name) else {
+            return Vec::new();
+        };
+        board
+            .value
+            .widgets
+            .iter()
+            .filter_map(|w| match w {
+                Widget::Alarms { alarms } => Some(alarms),
+                _ => None,
+            })
+            .flatten()
+            .map(|alarm| {
+                if self.composites.contains_key(alarm) {
+                    ResourceId::CompositeAlarm(alarm.clone())
+                } else {
+                    ResourceId::Alarm(alarm.clone())
+                }
+            })
+            .collect()
+    }
+}
+
+/// What resolving every stack produced.
+#[derive(Default)]
+pub struct Resolution<'a> {
+    pub stacks: Vec<ResolvedStack<'a>>,
+    /// Problems only live facts reveal; a plan with errors is never applied.
+    pub errors: Diagnostics,
+    pub notices: Vec<Notice>,
+}
+
+pub fn resolve<'a>(inputs: &[StackInput<'a>]) -> Resolution<'a> {
+    let mut resolution = Resolution::default();
+    for input in inputs {
+        let mut resolver = Resolver {
+            input,
+            errors: &mut resolution.errors,
+            notices: &mut resolution.notices,
+        };
+        if let Some(stack) = resolver.stack() {
+            resolution.stacks.push(stack);
+        }
+    }
+    resolution
+}
+
+struct Resolver<'i, 'a, 'r> {
+    input: &'i StackInput<'a>,
+    errors: &'r mut Diagnostics,
+    notices: &'r mut Vec<Notice>,
+}
+
+impl<'a> Resolver<'_, 'a, '_> {
+    fn stack(&mut self) -> Option<ResolvedStack<'a>> {
+        if !self.account_matches() {
+            return None;
+        }
+        self.queues();
+        let desired = self.input.desired;
+        let alarms = desired
+            .alarms
+            .iter()
+            .filter_map(|(name, declared)| {
+                let value = self.alarm(&declared.value)?;
+                Some((name.clone(), with_value(declared, value)))
+            })
+            .collect();
+        let composites = desired
+            .composites
+            .iter()
+            .map(|(name, declared)| {
+                let mut value = declared.value.clone();
+                self.actions(&mut value.actions);
+                (name.clone(), with_value(declared, value))
+            })
+            .collect();
+        let policies = desired
+            .policies
+            .iter()
+            .filter(|(policy, _)| self.input.live.groups.contains(&policy.group))
+            .map(|(policy, declared)| {
+                (
+                    policy.clone(),
+                    with_value(declared, self.policy(policy, &declared.value)),
+                )
+            })
+            .collect();
+        let dashboards = desired
+            .dashboards
+            .iter()
+            .map(|(name, declared)| {
+                let live = self.input.live;
+                let dlq_of = |queue: &str| {
+                    live.queues
+                        .get(queue)
+                        .and_then(|q| q.dead_letter_queue.clone())
+                };
+                let body = dashboard::body::body(&declared.value, self.input.scope, &dlq_of);
+                (name.clone(), with_value(declared, body))
+            })
+            .collect();
+        Some(ResolvedStack {
+            desired,
+            scope: self.input.scope,
+            live: self.input.live,
+            alarms,
+            composites,
+            policies,
+            dashboards,
+        })
+    }
+
+    fn stack_name(&self) -> &StackName {
+        &self.input.desired.name
+    }
+
+    fn notice(&mut self, subject: impl std::fmt::Display, message: String) {
+        self.notices.push(Notice {
+            stack: self.stack_name().clone(),
+            subject: subject.to_string(),
+            message,
+        });
+    }
+
+    /// The stack's `account:` guard: a stack meant for another account plans nothing.
+    fn account_matches(&mut self) -> bool {
+        let Some(expected) = &self.input.desired.account else {
+            return true;
+        };
+        let actual = &self.input.scope.account;
+        if expected.value == *actual {
+            return true;
+        }
+        self.errors.push(
+            Diagnostic::error(
+                codes::WRONG_ACCOUNT,
+                format!(
+                    "stack `{}` is for account {}, but the credentials are for account {actual}",
+                    self.stack_name(),
+                    expected.value
+                ),
+            )
+            .at(expected.origin, format!("expects {}", expected.value))
+            .note("switch credentials (profile, role) to the stack's account, or fix `account:`"),
+        );
+        false
+    }
+
+    /// Queues, dead-letter queues and groups must exist: monplan never creates them.
+    fn queues(&mut self) {
+        let desired = self.input.desired;
+        let live = self.input.live;
+        let region = self.input.scope.region.clone();
+        for declared in desired.queues.values() {
+            let queue = &declared.value;
+            if !live.queues.contains_key(&queue.name) {
+                self.errors.push(
+                    Diagnostic::error(codes::MISSING_RESOURCE, format!("queue `{}` does not exist in {region}", queue.name))
+                        .at(declared.origin, "no such queue")
+                        .note("monplan watches existing queues and never creates them; create it, or fix the name"),
+                );
+            }
+            if let Some(dlq) = &queue.dead_letter_queue {
+                if !live.queues.contains_key(&dlq.value) {
+                    self.errors.push(
+                        Diagnostic::error(
+                            codes::MISSING_RESOURCE,
+                            format!(
+                                "dead-letter queue `{}` does not exist in {region}",
+                                dlq.value
+                            ),
+                        )
+                        .at(dlq.origin, "no such queue"),
+                    );
+                }
+                let redrive = live
+                    .queues
+                    .get(&queue.name)
+                    .and_then(|q| q.dead_letter_queue.as_ref());
+                if let Some(redrive) = redrive.filter(|r| **r != dlq.value) {
+                    self.notice(
+                        format!("queue \"{}\"", queue.name),
+                        format!("queue `{}` sends failed messages to `{redrive}` (redrive policy), but the stack names `{}` as its dead-letter queue", queue.name, dlq.value),
+                    );
+                }
+            }
+            for group in &queue.groups {
+                if !live.groups.contains(&group.value) {
+                    self.errors.push(
+                        Diagnostic::error(
+                            codes::MISSING_RESOURCE,
+                            format!(
+                                "Auto Scaling group `{}` does not exist in {region}",
+                                group.value
+                            ),
+                        )
+                        .at(group.origin, "no such group")
+                        .note("monplan scales existing groups and never creates them"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The DLQ of a queue from its redrive policy, or a resolve error.
+    fn redrive_dlq(&mut self, queue_name: &str) -> Option<String> {
+        let live = self.input.live;
+        let queue = live.queues.get(queue_name)?; // a missing queue is reported by `queues`
+        if let Some(dlq) = &queue.dead_letter_queue {
+            return Some(dlq.clone());
+        }
+        let declared = self
+            .input
+            .desired
+            .queues
+            .values()
+            .find(|q| q.value.name == queue_name)?;
+        self.errors.push(
+            Diagnostic::error(
+                codes::MISSING_RESOURCE,
+                format!("queue `{queue_name}` has no dead-letter queue"),
+            )
+            .at(
+                declared.origin,
+                "no redrive policy, and no `dead_letter_queue:` given",
+            )
+            .note("set `dead_letter_queue:` on the queue, or give the queue a redrive policy"),
+        );
+        None
+    }
+
+    /// Topic keys and policy keys become the ARNs AWS will report; a policy that does
+    /// not exist yet stays deferred.
+    fn actions(&self, actions: &mut AlarmActions) {
+        for list in [
+            &mut actions.alarm,
+            &mut actions.ok,
+            &mut actions.insufficient_data,
+        ] {
+            for action in list.iter_mut() {
+                match action {
+                    Action::Topic(name) => *action = Action::Arn(self.input.scope.topic_arn(name)),
+                    Action::Policy(policy) => {
+                        let arn = self
+                            .input
+                            .live
+                            .policies
+                            .get(policy)
+                            .and_then(|p| p.arn.clone());
+                        if let Some(arn) = arn {
+                            *action = Action::Arn(arn);
+                        }
+                    }
+                    Action::Arn(_) => {}
+                }
+            }
+        }
+        actions.normalize();
+    }
+
+    fn alarm(&mut self, declared: &Alarm) -> Option<Alarm> {
+        let mut alarm = declared.clone();
+        self.actions(&mut alarm.actions);
+        if let Some(queue) = self.input.desired.redrive_alarms.get(&alarm.name) {
+            let dlq = self.redrive_dlq(queue)?;
+            if let AlarmMetric::Single(metric) = &mut alarm.metric {
+                metric.dimensions.insert("QueueName".into(), dlq);
+            }
+        }
+        Some(alarm)
+    }
+
+    /// No warmup declared means "AWS's default": whatever AWS holds.
+    fn policy(&self, reference: &PolicyRef, declared: &ScalingPolicy) -> ScalingPolicy {
+        let mut policy = declared.clone();
+        let live = self
+            .input
+            .live
+            .policies
+            .get(reference)
+            .and_then(|p| p.body.as_ref());
+        if let (
+            PolicyKind::Backlog { warmup, .. },
+            Some(ScalingPolicy {
+                kind:
+                    PolicyKind::Backlog {
+                        warmup: live_warmup,
+                        ..
+                    },
+                ..
+            }),
+        ) = (&mut policy.kind, live)
+        {
+            if warmup.is_none() {
+                *warmup = *live_warmup;
+            }
+        }
+        policy
+    }
+}
+
+fn with_value<T, U>(declared: &Declared<T>, value: U) -> Declared<U> {
+    Declared {
+        value,
+        key: declared.key.clone(),
+        origin: declared.origin,
+    }
+}
