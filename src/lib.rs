@@ -10,12 +10,26 @@
 //!    *desired state*, collecting every problem as a located [`diag::Diagnostic`]. No AWS
 //!    call yet.
 //! 3. **read** ([`aws::read_world`]): fetch the *live state* of what the stacks declare or
-//!    own, batched and paginated, normalized into the same [`model`] types.
-//! 4. **plan** ([`plan::plan`]): a pure, deterministic diff of desired against live into a
-//!    [`plan::Plan`] of ordered changes, each carrying the exact AWS operations to run.
-//! 5. **render** ([`plan::render`]): the plan as text.
-//! 6. **apply** ([`apply::apply`]): run the plan's operations in order, then report.
-//!    Apply makes no decision the plan did not already make.
+//!    own, batched and paginated, normalized into the same [`model`] types. It returns
+//!    two separate things: [`aws::Observed`] (data) and [`aws::Connections`] (clients,
+//!    pacers, retry policy).
+//! 4. **resolve** ([`resolve::resolve`]): pure; the desired state's final values from the
+//!    model and the live facts (topic ARNs, dead-letter queues from redrive policies,
+//!    dashboard bodies). What exists only after an earlier operation (a new scaling
+//!    policy's ARN) is an explicit deferred value. Public data for every command.
+//! 5. **plan** ([`plan::diff`]): pure and deterministic; each kind of [`kinds`] diffs its
+//!    resolved model against the live one into [`plan::Change`]s, each carrying the exact
+//!    AWS operations ([`plan::Op`]) and the resources it refers to. [`plan::order`]
+//!    derives from those references the display order and the waves of the apply.
+//! 6. **render** ([`plan::render`], [`plan::render_json`], [`plan::render_markdown`]): the
+//!    plan as text, JSON or Markdown.
+//! 7. **apply** ([`apply::apply`]): run the plan's schedule through an
+//!    [`apply::Executor`] ([`aws::Connections`] in real runs), filling deferred values
+//!    from earlier operations' outputs, then report. Apply makes no decision the plan did
+//!    not already make.
+//!
+//! A resource kind is one module of [`kinds`] (model, fields, diff, changes) plus its AWS
+//! calls in one file of [`aws`]; `docs/adding-a-kind.md` says how to add one.
 //!
 //! The commands in [`commands`] only orchestrate these steps.
 

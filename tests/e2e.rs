@@ -522,6 +522,37 @@ fn a_saved_plan_applies_exactly_and_holds_no_secret() {
 }
 
 #[test]
+fn a_saved_plan_is_refused_when_a_secret_changed_since_planning() {
+    let emulator = Emulator::start();
+    let dir = stacks_dir();
+    write(&dir.path().join("stacks"), "hooks.yaml", SECRET_STACK);
+    monplan(&emulator, dir.path(), &["plan", "--out", "plan.json"]).assert_code(0);
+    // Same files, same live state, same redacted plan text; only the webhook differs.
+    let rotated = "https://hooks.example.com/services/T000/B000/rotated-token";
+    let refused = emulator.run(
+        &["apply", "plan.json"],
+        dir.path(),
+        &[("ONCALL_WEBHOOK", rotated)],
+    );
+    refused
+        .assert_code(1)
+        .assert_stderr_contains("refusing to apply plan.json: it is stale")
+        .assert_stderr_contains("its operations differ from the saved ones");
+    assert!(
+        !refused.stderr.contains("rotated-token") && !refused.stdout.contains("rotated-token"),
+        "{refused}"
+    );
+    assert_no_secret(&[&refused]);
+    assert!(
+        emulator.awsctl(&["dump"])["topics"]
+            .as_object()
+            .unwrap()
+            .is_empty(),
+        "nothing applied"
+    );
+}
+
+#[test]
 fn a_saved_plan_is_refused_when_the_live_state_or_the_files_changed() {
     let emulator = Emulator::start();
     let dir = stacks_dir();

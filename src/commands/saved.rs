@@ -3,10 +3,14 @@
 //! of a planned resource changed since.
 //!
 //! A saved plan holds the rendered plan (the JSON document of `--format json`, secrets
-//! redacted by construction) and the SHA-256 of every stack file. Applying re-plans from
-//! the same files and compares the new plan with the saved one, change by change: the
-//! `before` side of each change is the live state when the plan was made, so any edit
-//! behind monplan's back shows up as a difference. Nothing secret is ever written.
+//! redacted by construction), the SHA-256 of every stack file, and per change the
+//! SHA-256 of its operations' full payloads ([`Change::digest`], which hashes secret
+//! values without storing them). Applying re-plans from the same files and compares the
+//! new plan with the saved one, change by change: the `before` side of each change is
+//! the live state when the plan was made, so any edit behind monplan's back shows up as
+//! a difference, and the digests catch what the redacted text cannot show, such as an
+//! `${env:...}` value that changed between plan and apply. Nothing secret is ever
+//! written.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,11 +20,12 @@ use sha2::{Digest, Sha256};
 
 use crate::diag::SourceMap;
 use crate::plan::render_json;
-use crate::plan::Plan;
+use crate::plan::{Change, Plan};
 
 /// Marks a file as a saved plan, with its version.
 pub const SAVED_PLAN_KEY: &str = "monplan_saved_plan";
-const SAVED_PLAN_VERSION: u64 = 1;
+/// Version 2 added the per-change payload digests.
+const SAVED_PLAN_VERSION: u64 = 2;
 
 pub fn to_document(
     plan: &Plan,
@@ -37,6 +42,20 @@ pub fn to_document(
         "paths": paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "files": files,
         "plan": render_json::to_json(plan, estimate),
+        "digests": plan.changes.iter().map(|c| json!({
+            "stack": c.stack.as_str(),
+            "resource": c.resource.to_string(),
+            "sha256": c.digest(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The saved digest of the change to `resource` of `stack`.
+fn saved_digest<'a>(saved: &'a Value, change: &Change) -> Option<&'a str> {
+    saved["digests"].as_array()?.iter().find_map(|d| {
+        (d["stack"] == change.stack.as_str() && d["resource"] == change.resource.to_string())
+            .then(|| d["sha256"].as_str())
+            .flatten()
     })
 }
 
@@ -143,6 +162,15 @@ pub fn plan_changed(saved: &Value, now: &Plan, sources: &SourceMap) -> Vec<Strin
             Some(_) => {}
         }
     }
+    for change in &now.changes {
+        let differs = saved_digest(saved, change).is_some_and(|d| d != change.digest());
+        if differs {
+            problems.push(format!(
+                "{}: its operations differ from the saved ones although the plan reads the same (an `${{env:...}}` value changed?)",
+                change.resource
+            ));
+        }
+    }
     for change in now_changes {
         if !then.iter().any(|c| key(c) == key(change)) {
             problems.push(format!(
@@ -152,4 +180,64 @@ pub fn plan_changed(saved: &Value, now: &Plan, sources: &SourceMap) -> Vec<Strin
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Endpoint, Protocol, ResourceId, StackName, SubscriptionId, TopicName};
+    use crate::plan::{ChangeAction, Op};
+
+    fn plan_with_hook(value: &str) -> Plan {
+        let endpoint = Endpoint::sensitive("${env:HOOK}", value);
+        let id = SubscriptionId {
+            topic: TopicName::new("shop-oncall"),
+            protocol: Protocol::Https,
+            endpoint: endpoint.clone(),
+        };
+        Plan {
+            changes: vec![Change {
+                stack: StackName::new("shop"),
+                region: "us-east-1".into(),
+                resource: ResourceId::Subscription(id),
+                action: ChangeAction::Create,
+                fields: Vec::new(),
+                body_diff: None,
+                depends_on: Vec::new(),
+                ops: vec![Op::Subscribe {
+                    topic: crate::model::Arn::new("arn:aws:sns:us-east-1:1:shop-oncall"),
+                    protocol: Protocol::Https,
+                    endpoint,
+                }],
+            }],
+            ..Plan::default()
+        }
+    }
+
+    #[test]
+    fn a_changed_secret_makes_a_saved_plan_stale_and_is_never_saved() {
+        let sources = SourceMap::default();
+        let saved = to_document(
+            &plan_with_hook("https://h.example/old-secret"),
+            &[],
+            &sources,
+            None,
+        );
+        let text = saved.to_string();
+        assert!(!text.contains("old-secret"), "{text}");
+        assert!(plan_changed(
+            &saved,
+            &plan_with_hook("https://h.example/old-secret"),
+            &sources
+        )
+        .is_empty());
+        let problems = plan_changed(
+            &saved,
+            &plan_with_hook("https://h.example/new-secret"),
+            &sources,
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("operations differ"), "{problems:?}");
+        assert!(!problems[0].contains("secret"), "{problems:?}");
+    }
 }

@@ -45,6 +45,34 @@ impl ChangeAction {
     }
 }
 
+impl Change {
+    /// SHA-256 of every operation's full payload, secret values included: two changes
+    /// with the same digest send AWS exactly the same requests. The secrets only ever
+    /// enter the hash; the digest is safe to save and show.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for op in &self.ops {
+            // Debug output is deterministic (sorted maps) and complete, except that
+            // endpoints redact themselves: their real value is hashed beside it.
+            hasher.update(format!("{op:?}").as_bytes());
+            if let Op::Subscribe { endpoint, .. } = op {
+                hasher.update([0]);
+                hasher.update(endpoint.expose().as_bytes());
+            }
+            hasher.update([0xff]);
+        }
+        hasher
+            .finalize()
+            .iter()
+            .fold(String::new(), |mut hex, byte| {
+                use std::fmt::Write as _;
+                let _ = write!(hex, "{byte:02x}");
+                hex
+            })
+    }
+}
+
 /// One field of a resource, before and after. `None` means "not set".
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldDiff {

@@ -152,14 +152,16 @@ pub fn sort(changes: &mut Vec<Change>) {
         .drain(..)
         .enumerate()
         .map(|(i, change)| {
-            let delete = is_delete(&change);
-            // Deletions: deepest first.
-            let depth = if delete {
-                u32::MAX - depth[i]
-            } else {
-                depth[i]
-            };
-            (!delete, rank(&change), depth, key(&change), change)
+            // For deletions the prerequisites already point the other way (what refers
+            // to a resource goes first), so the same ascending depth puts the deepest
+            // composite first.
+            (
+                !is_delete(&change),
+                rank(&change),
+                depth[i],
+                key(&change),
+                change,
+            )
         })
         .collect();
     keyed.sort_by(|a, b| (a.0, a.1, a.2, &a.3).cmp(&(b.0, b.1, b.2, &b.3)));
@@ -305,12 +307,24 @@ mod tests {
             change(topic("t"), ChangeAction::Create, vec![]),
             change(topic("old"), ChangeAction::Delete, vec![]),
             change(alarm("old"), ChangeAction::Delete, vec![topic("old")]),
+            change(
+                composite("a-child"),
+                ChangeAction::Delete,
+                vec![alarm("old")],
+            ),
+            change(
+                composite("z-parent"),
+                ChangeAction::Delete,
+                vec![composite("a-child")],
+            ),
         ];
         sort(&mut changes);
         let shown: Vec<String> = changes.iter().map(|c| c.resource.to_string()).collect();
         assert_eq!(
             shown,
             [
+                "composite alarm \"z-parent\"",
+                "composite alarm \"a-child\"",
                 "alarm \"old\"",
                 "topic \"old\"",
                 "topic \"t\"",
@@ -338,6 +352,8 @@ mod tests {
         assert_eq!(
             waves,
             [
+                vec!["composite alarm \"z-parent\""],
+                vec!["composite alarm \"a-child\""],
                 vec!["alarm \"old\""],
                 vec!["topic \"old\""],
                 vec!["topic \"t\""],

@@ -9,9 +9,10 @@ use super::{changed, created, deleted, quote, tag_fields, tag_ops, Cx, Fields};
 use crate::model::duration;
 use crate::model::{
     Action, Alarm, AlarmActions, AlarmMetric, AlarmName, CompositeAlarm, Condition, Declared,
-    LiveAlarmBody, LiveState, Metric, ResourceId, Tags,
+    LiveAlarmBody, Metric, ResourceId, Tags, TopicName,
 };
 use crate::plan::{ChangeAction, FieldDiff, Op};
+use crate::resolve::ResolvedStack;
 
 /// Alarms that AWS creates itself for target-tracking scaling; never ours to touch.
 const AWS_MANAGED_ALARM_PREFIX: &str = "TargetTracking-";
@@ -29,8 +30,9 @@ trait AlarmKind: Clone {
     /// Whether the put call would change anything (tags aside).
     fn same_config(&self, live: &Self) -> bool;
     fn put(self, with_tags: bool) -> Op;
-    /// The resources the alarm refers to.
-    fn refs(&self, live: &LiveState, composites: &dyn Fn(&str) -> bool) -> Vec<ResourceId>;
+    /// The resources the alarm refers to; `declared`: as declared (with the declared
+    /// subscriptions of the topics it notifies), else as live.
+    fn refs(&self, stack: &ResolvedStack<'_>, declared: bool) -> Vec<ResourceId>;
 }
 
 impl AlarmKind for Alarm {
@@ -136,8 +138,8 @@ impl AlarmKind for Alarm {
         }
     }
 
-    fn refs(&self, live: &LiveState, _composites: &dyn Fn(&str) -> bool) -> Vec<ResourceId> {
-        action_refs(&self.actions, live)
+    fn refs(&self, stack: &ResolvedStack<'_>, declared: bool) -> Vec<ResourceId> {
+        action_refs(&self.actions, stack, declared)
     }
 }
 
@@ -201,11 +203,11 @@ impl AlarmKind for CompositeAlarm {
         }
     }
 
-    fn refs(&self, live: &LiveState, composites: &dyn Fn(&str) -> bool) -> Vec<ResourceId> {
-        let mut refs = action_refs(&self.actions, live);
+    fn refs(&self, stack: &ResolvedStack<'_>, declared: bool) -> Vec<ResourceId> {
+        let mut refs = action_refs(&self.actions, stack, declared);
         refs.extend(self.children().into_iter().map(|child| {
             let name = AlarmName::new(child);
-            if composites(name.as_str()) {
+            if is_composite(stack, &name) {
                 ResourceId::CompositeAlarm(name)
             } else {
                 ResourceId::Alarm(name)
@@ -215,8 +217,25 @@ impl AlarmKind for CompositeAlarm {
     }
 }
 
-/// The topics and scaling policies an alarm notifies.
-fn action_refs(actions: &AlarmActions, live: &LiveState) -> Vec<ResourceId> {
+/// Whether `name` is a composite alarm, desired or live.
+fn is_composite(stack: &ResolvedStack<'_>, name: &AlarmName) -> bool {
+    stack.composites.contains_key(name)
+        || stack
+            .live
+            .alarms
+            .get(name)
+            .is_some_and(|a| matches!(a.body, LiveAlarmBody::Composite(_)))
+}
+
+/// The topics and scaling policies an alarm notifies. A declared alarm also waits for
+/// the declared subscriptions of its topics: created before them, it could fire into a
+/// topic nobody listens to yet.
+fn action_refs(
+    actions: &AlarmActions,
+    stack: &ResolvedStack<'_>,
+    declared: bool,
+) -> Vec<ResourceId> {
+    let live = stack.live;
     let AlarmActions {
         alarm,
         ok,
@@ -237,6 +256,24 @@ fn action_refs(actions: &AlarmActions, live: &LiveState) -> Vec<ResourceId> {
             }),
         })
         .collect();
+    if declared {
+        let topics: Vec<TopicName> = refs
+            .iter()
+            .filter_map(|r| match r {
+                ResourceId::Topic(name) => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        refs.extend(
+            stack
+                .desired
+                .subscriptions
+                .keys()
+                .filter(|id| topics.contains(&id.topic))
+                .cloned()
+                .map(ResourceId::Subscription),
+        );
+    }
     refs.sort();
     refs.dedup();
     refs
@@ -301,20 +338,11 @@ fn kind_of(body: &LiveAlarmBody) -> String {
 
 pub fn plan(cx: &mut Cx<'_, '_>) {
     let stack = cx.stack;
-    let is_composite = |name: &str| {
-        let name = AlarmName::new(name);
-        stack.composites.contains_key(&name)
-            || stack
-                .live
-                .alarms
-                .get(&name)
-                .is_some_and(|a| matches!(a.body, LiveAlarmBody::Composite(_)))
-    };
     for (name, declared) in &stack.alarms {
-        reconcile(cx, name, declared, &is_composite);
+        reconcile(cx, name, declared);
     }
     for (name, declared) in &stack.composites {
-        reconcile(cx, name, declared, &is_composite);
+        reconcile(cx, name, declared);
     }
     let desired = stack.desired;
     for (name, live_alarm) in &stack.live.alarms {
@@ -326,17 +354,14 @@ pub fn plan(cx: &mut Cx<'_, '_>) {
             continue;
         }
         let ops = vec![Op::DeleteAlarms(vec![name.clone()])];
-        let live = stack.live;
         let (id, fields, refs) = match &live_alarm.body {
-            LiveAlarmBody::Metric(alarm) => (
-                Alarm::id(name),
-                all_fields(alarm),
-                alarm.refs(live, &is_composite),
-            ),
+            LiveAlarmBody::Metric(alarm) => {
+                (Alarm::id(name), all_fields(alarm), alarm.refs(stack, false))
+            }
             LiveAlarmBody::Composite(alarm) => (
                 CompositeAlarm::id(name),
                 all_fields(alarm),
-                alarm.refs(live, &is_composite),
+                alarm.refs(stack, false),
             ),
             LiveAlarmBody::Other(kind) => (
                 Alarm::id(name),
@@ -349,15 +374,10 @@ pub fn plan(cx: &mut Cx<'_, '_>) {
 }
 
 /// One declared alarm against what AWS holds under its name.
-fn reconcile<A: AlarmKind>(
-    cx: &mut Cx<'_, '_>,
-    name: &AlarmName,
-    declared: &Declared<A>,
-    is_composite: &dyn Fn(&str) -> bool,
-) {
+fn reconcile<A: AlarmKind>(cx: &mut Cx<'_, '_>, name: &AlarmName, declared: &Declared<A>) {
     let alarm = &declared.value;
     let id = A::id(name);
-    let refs = alarm.refs(cx.stack.live, is_composite);
+    let refs = alarm.refs(cx.stack, true);
     let Some(live_alarm) = cx.stack.live.alarms.get(name) else {
         let fields = created(all_fields(alarm));
         cx.change(
