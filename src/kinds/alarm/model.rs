@@ -290,8 +290,3 @@ impl CompositeAlarm {
         names
     }
 }
-
-// TEMP-MERGE: replaced by the helper's definition.
-impl AlarmMetric {
-    pub const EXPRESSION_ID: &'static str = "expression";
-}
