@@ -5,7 +5,7 @@ use super::{
     AlarmSpec, DashboardSpec, MetricEntry, MetricSpec, QueueSpec, ScalingSpec, StackSpec,
     SubscriptionSpec, ThresholdSpec, TopicSpec, WidgetSpec,
 };
-use crate::diag::{codes, suggest, Diagnostic, Diagnostics, FileId, Sp};
+use crate::diag::{codes, Diagnostic, Diagnostics, FileId, Sp};
 
 const STACK_KEYS: &[&str] = &[
     "stack",
@@ -199,16 +199,18 @@ fn subscription(node: &Node, d: &mut Diagnostics) -> Option<SubscriptionSpec> {
     let (key, value) = &pairs[0];
     let protocol = string(key, d)?;
     if !SUBSCRIPTION_PROTOCOLS.contains(&protocol.value.as_str()) {
-        let mut diag = Diagnostic::error(
-            codes::INVALID_VALUE,
-            format!("unknown subscription protocol `{}`", protocol.value),
-        )
-        .at(protocol.span, "not a protocol monplan knows");
-        diag = match suggest(&protocol.value, SUBSCRIPTION_PROTOCOLS.iter().copied()) {
-            Some(s) => diag.note(format!("did you mean `{s}`?")),
-            None => diag.note(format!("protocols: {}", SUBSCRIPTION_PROTOCOLS.join(", "))),
-        };
-        d.push(diag);
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                format!("unknown subscription protocol `{}`", protocol.value),
+            )
+            .at(protocol.span, "not a protocol monplan knows")
+            .suggest_or(
+                &protocol.value,
+                SUBSCRIPTION_PROTOCOLS.iter().copied(),
+                format!("protocols: {}", SUBSCRIPTION_PROTOCOLS.join(", ")),
+            ),
+        );
         return None;
     }
     let endpoint = string(value, d)?;
@@ -251,16 +253,18 @@ fn recipes(node: &Node, d: &mut Diagnostics) -> Vec<(Sp<String>, AlarmSpec)> {
         .filter_map(|(k, v)| {
             let key = string(k, d)?;
             if !RECIPES.contains(&key.value.as_str()) {
-                let mut diag = Diagnostic::error(
-                    codes::UNKNOWN_KEY,
-                    format!("unknown recipe `{}`", key.value),
-                )
-                .at(key.span, "not a queue alarm recipe");
-                diag = match suggest(&key.value, RECIPES.iter().copied()) {
-                    Some(s) => diag.note(format!("did you mean `{s}`?")),
-                    None => diag.note(format!("recipes: {}", RECIPES.join(", "))),
-                };
-                d.push(diag);
+                d.push(
+                    Diagnostic::error(
+                        codes::UNKNOWN_KEY,
+                        format!("unknown recipe `{}`", key.value),
+                    )
+                    .at(key.span, "not a queue alarm recipe")
+                    .suggest_or(
+                        &key.value,
+                        RECIPES.iter().copied(),
+                        format!("recipes: {}", RECIPES.join(", ")),
+                    ),
+                );
                 return None;
             }
             let durations = DURATION_RECIPES.contains(&key.value.as_str());
@@ -349,14 +353,15 @@ fn widget(node: &Node, d: &mut Diagnostics) -> Option<Sp<WidgetSpec>> {
             widget
         }
         other => {
-            let mut diag =
+            d.push(
                 Diagnostic::error(codes::INVALID_VALUE, format!("unknown widget `{other}`"))
-                    .at(kind.span, "not a widget kind");
-            diag = match suggest(other, WIDGET_KINDS.iter().copied()) {
-                Some(s) => diag.note(format!("did you mean `{s}`?")),
-                None => diag.note(format!("widgets: {}", WIDGET_KINDS.join(", "))),
-            };
-            d.push(diag);
+                    .at(kind.span, "not a widget kind")
+                    .suggest_or(
+                        other,
+                        WIDGET_KINDS.iter().copied(),
+                        format!("widgets: {}", WIDGET_KINDS.join(", ")),
+                    ),
+            );
             return None;
         }
     };
@@ -523,14 +528,15 @@ impl<'a> Fields<'a> {
             } else {
                 "unknown key"
             };
-            let mut diag = Diagnostic::error(codes::UNKNOWN_KEY, format!("unknown key `{text}`"))
-                .at(key.span, label);
-            if let Some(s) = suggest(&text, allowed.iter().copied()).filter(|s| *s != text) {
-                diag = diag.note(format!("did you mean `{s}`?"));
-            } else {
-                diag = diag.note(format!("expected one of: {}", allowed.join(", ")));
-            }
-            d.push(diag);
+            d.push(
+                Diagnostic::error(codes::UNKNOWN_KEY, format!("unknown key `{text}`"))
+                    .at(key.span, label)
+                    .suggest_or(
+                        &text,
+                        allowed.iter().copied(),
+                        format!("expected one of: {}", allowed.join(", ")),
+                    ),
+            );
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::rules;
-use crate::diag::{codes, suggest, Diagnostic, Diagnostics, Sp, Span};
+use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::{
     Action, Alarm, AlarmActions, AlarmMetric, AlarmName, Arn, BandSide, Comparison, CompositeAlarm,
     Condition, Metric, PolicyRef, TopicName, TreatMissingData,
@@ -419,16 +419,18 @@ fn math(
     for word in identifiers(&expression.value) {
         // Functions (SUM, IF, PERIOD, ...) are upper case; lower-case words are metric ids.
         if word.chars().next().is_some_and(|c| c.is_ascii_lowercase()) && !ids.contains(&word) {
-            let mut diag = Diagnostic::error(
-                codes::UNRESOLVED_REFERENCE,
-                format!("`{word}` is not one of this alarm's metrics"),
-            )
-            .at(expression.span, format!("uses `{word}`"));
-            diag = match suggest(word, ids.iter().copied()) {
-                Some(s) => diag.note(format!("did you mean `{s}`?")),
-                None => diag.note(format!("metrics: {}", ids.join(", "))),
-            };
-            d.push(diag);
+            d.push(
+                Diagnostic::error(
+                    codes::UNRESOLVED_REFERENCE,
+                    format!("`{word}` is not one of this alarm's metrics"),
+                )
+                .at(expression.span, format!("uses `{word}`"))
+                .suggest_or(
+                    word,
+                    ids.iter().copied(),
+                    format!("metrics: {}", ids.join(", ")),
+                ),
+            );
             ok = false;
         }
     }
@@ -568,16 +570,18 @@ fn treat_missing(t: &Inherited<String>, d: &mut Diagnostics) -> Option<TreatMiss
     let parsed = TreatMissingData::from_keyword(&t.value);
     if parsed.is_none() {
         let choices = TreatMissingData::ALL.map(TreatMissingData::keyword);
-        let mut diag = Diagnostic::error(
-            codes::INVALID_VALUE,
-            format!("`{}` is not a treat_missing_data value", t.value),
-        )
-        .at(t.span, label(t, "unknown value"));
-        diag = match suggest(&t.value, choices) {
-            Some(s) => diag.note(format!("did you mean `{s}`?")),
-            None => diag.note(format!("expected one of: {}", choices.join(", "))),
-        };
-        d.push(diag);
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                format!("`{}` is not a treat_missing_data value", t.value),
+            )
+            .at(t.span, label(t, "unknown value"))
+            .suggest_or(
+                &t.value,
+                choices,
+                format!("expected one of: {}", choices.join(", ")),
+            ),
+        );
     }
     parsed
 }
@@ -622,18 +626,18 @@ pub(super) fn metric(
 
     if let Some(stat) = &m.stat {
         if !rules::is_statistic(&stat.value) {
-            let mut diag = Diagnostic::error(
-                codes::INVALID_VALUE,
-                format!("`{}` is not a CloudWatch statistic", stat.value),
-            )
-            .at(stat.span, "unknown statistic");
-            diag = match suggest(&stat.value, Metric::STANDARD_STATS) {
-                Some(s) => diag.note(format!("did you mean `{s}`?")),
-                None => diag.note(
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    format!("`{}` is not a CloudWatch statistic", stat.value),
+                )
+                .at(stat.span, "unknown statistic")
+                .suggest_or(
+                    &stat.value,
+                    Metric::STANDARD_STATS,
                     "use Average, Sum, Minimum, Maximum, SampleCount, or a percentile such as p99",
                 ),
-            };
-            d.push(diag);
+            );
             ok = false;
         }
     }
@@ -648,15 +652,14 @@ pub(super) fn metric(
     }
     if let Some(unit) = &m.unit {
         if !rules::UNITS.contains(&unit.value.as_str()) {
-            let mut diag = Diagnostic::error(
-                codes::INVALID_VALUE,
-                format!("`{}` is not a CloudWatch unit", unit.value),
-            )
-            .at(unit.span, "unknown unit");
-            if let Some(s) = suggest(&unit.value, rules::UNITS.iter().copied()) {
-                diag = diag.note(format!("did you mean `{s}`?"));
-            }
-            d.push(diag);
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    format!("`{}` is not a CloudWatch unit", unit.value),
+                )
+                .at(unit.span, "unknown unit")
+                .suggest(&unit.value, rules::UNITS.iter().copied()),
+            );
             ok = false;
         }
     }
@@ -761,24 +764,22 @@ fn actions(
             );
             continue;
         }
-        let mut diag = Diagnostic::error(
-            codes::UNRESOLVED_REFERENCE,
-            format!(
-                "`{}` in `{field}` is not a topic of this stack",
-                entry.value
+        d.push(
+            Diagnostic::error(
+                codes::UNRESOLVED_REFERENCE,
+                format!(
+                    "`{}` in `{field}` is not a topic of this stack",
+                    entry.value
+                ),
+            )
+            .at(entry.span, label(&list, "unknown topic key"))
+            .suggest_defined(
+                &entry.value,
+                cx.topics.keys().map(String::as_str),
+                |s| cx.topics[s].1,
+                "name a key under `topics:`, a step scaling policy (`QUEUE.from_zero`), or write an ARN",
             ),
-        )
-        .at(entry.span, label(&list, "unknown topic key"));
-        match suggest(&entry.value, cx.topics.keys().map(String::as_str)) {
-            Some(s) => {
-                let (_, span) = &cx.topics[s];
-                diag = diag.also(*span, format!("did you mean `{s}`, defined here?"));
-            }
-            None => {
-                diag = diag.note("name a key under `topics:`, a step scaling policy (`QUEUE.from_zero`), or write an ARN");
-            }
-        }
-        d.push(diag);
+        );
     }
     let mut unique = resolved.clone();
     unique.sort();
