@@ -354,8 +354,6 @@ fn spec_metric(
 
 /// `CloudWatch` allows at most 10 metrics in an alarm's metric math.
 const MAX_MATH_METRICS: usize = 10;
-/// The id monplan gives the expression in the alarm's metric queries.
-pub const EXPRESSION_ID: &str = "expression";
 
 fn math(
     expression: &Sp<String>,
@@ -394,12 +392,12 @@ fn math(
                 .value
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && id.value != EXPRESSION_ID;
+            && id.value != AlarmMetric::EXPRESSION_ID;
         if !valid_id {
             d.push(
                 Diagnostic::error(codes::INVALID_VALUE, format!("`{}` is not a metric id", id.value))
                     .at(id.span, "invalid id")
-                    .note(format!("ids start with a lowercase letter, then letters, digits or `_`; `{EXPRESSION_ID}` is reserved")),
+                    .note(format!("ids start with a lowercase letter, then letters, digits or `_`; `{}` is reserved", AlarmMetric::EXPRESSION_ID)),
             );
             ok = false;
         }
