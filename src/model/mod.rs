@@ -6,6 +6,7 @@
 
 mod alarm;
 mod dashboard;
+pub mod duration;
 mod names;
 mod scaling;
 mod topic;

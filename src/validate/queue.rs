@@ -7,7 +7,8 @@ use super::alarm::Source;
 use super::rules;
 use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::{
-    AlarmMetric, Declared, Metric, PolicyKind, PolicyRef, QueueUse, ScalingPolicy, StackName,
+    duration, AlarmMetric, Declared, Metric, PolicyKind, PolicyRef, QueueUse, ScalingPolicy,
+    StackName,
 };
 use crate::spec::{AlarmSpec, QueueSpec, ScalingSpec, ThresholdSpec};
 
@@ -238,8 +239,8 @@ fn scaling(
             let target = latency.value / processing.value;
             let note = format!(
                 "latency {} / processing_time {}",
-                seconds_text(latency.value),
-                seconds_text(processing.value)
+                duration::yaml(latency.value),
+                duration::yaml(processing.value)
             );
             (Sp::new(target, latency.span), Some(note))
         }
@@ -335,18 +336,4 @@ fn scaling(
         },
         from_zero,
     ))
-}
-
-/// `600s`, `0.25s`, `10m`: how durations read in notes.
-fn seconds_text(seconds: f64) -> String {
-    if seconds >= 60.0 && seconds % 60.0 == 0.0 {
-        format!("{}m", number_text(seconds / 60.0))
-    } else {
-        format!("{}s", number_text(seconds))
-    }
-}
-
-fn number_text(value: f64) -> String {
-    let rounded = (value * 1000.0).round() / 1000.0;
-    format!("{rounded}")
 }
