@@ -63,8 +63,55 @@ pub enum Source {
     Spec,
     /// A queue recipe: the recipe defines the metrics (periods come from the alarm).
     Recipe(AlarmMetric),
-    /// An alarm monplan derives itself (the scale-from-zero alarm): nothing inherited.
-    Derived(AlarmMetric),
+}
+
+/// An alarm monplan derives itself rather than reads from the YAML (a queue's
+/// scale-from-zero alarm): everything about it is monplan's, nothing comes from
+/// `defaults`. See [`derived`] for the rest of its settings.
+pub struct Derived {
+    /// What it watches; periods are set by [`derived`].
+    pub metric: AlarmMetric,
+    pub condition: Condition,
+    pub treat_missing_data: TreatMissingData,
+    /// Located at what asks for the alarm (e.g. `from_zero: true`), which is where a
+    /// description too long for `CloudWatch` is reported.
+    pub description: Sp<String>,
+    /// What it notifies in ALARM state.
+    pub notify: Vec<Action>,
+}
+
+/// The model alarm for a [`Derived`] one, with the settings an alarm gets when nothing
+/// sets them (the stack's `defaults` do not apply): a one-minute period, one datapoint
+/// out of one evaluation period, actions enabled, no `notify_ok` or `notify_insufficient_data` actions,
+/// and the stack's tags. `None` (reported) when the description is too long.
+pub fn derived(
+    name: AlarmName,
+    alarm: Derived,
+    cx: &Context<'_>,
+    d: &mut Diagnostics,
+) -> Option<Alarm> {
+    if !description_fits(&alarm.description, d) {
+        return None;
+    }
+    let description = Some(alarm.description.value).filter(|s| !s.is_empty());
+    let mut actions = AlarmActions {
+        alarm: alarm.notify,
+        ok: Vec::new(),
+        insufficient_data: Vec::new(),
+    };
+    actions.normalize();
+    Some(Alarm {
+        name,
+        description,
+        metric: with_period(alarm.metric, u32::try_from(DEFAULT_PERIOD).ok()?),
+        condition: alarm.condition,
+        evaluation_periods: 1,
+        datapoints_to_alarm: 1,
+        treat_missing_data: alarm.treat_missing_data,
+        actions_enabled: true,
+        actions,
+        tags: cx.tags.clone(),
+    })
 }
 
 pub fn alarm(
@@ -76,10 +123,7 @@ pub fn alarm(
     d: &mut Diagnostics,
 ) -> Option<Alarm> {
     let empty = AlarmSpec::default();
-    let defaults = match source {
-        Source::Derived(_) => &empty,
-        _ => cx.defaults.unwrap_or(&empty),
-    };
+    let defaults = cx.defaults.unwrap_or(&empty);
     let errors_before = d.error_count();
 
     let alarm_period = inherit(spec.period.as_ref(), defaults.period.as_ref());
@@ -88,7 +132,7 @@ pub fn alarm(
     }
     let (metric, period_span) = match source {
         Source::Spec => spec_metric(key, spec, alarm_period.as_ref(), d)?,
-        Source::Recipe(metric) | Source::Derived(metric) => {
+        Source::Recipe(metric) => {
             let (seconds, span) = alarm_period
                 .as_ref()
                 .map_or((DEFAULT_PERIOD, key.span), |p| (p.value, p.span));
@@ -194,6 +238,12 @@ fn alarm_actions(
 /// The description, checked against `CloudWatch`'s 1024-character limit.
 fn description(spec: &AlarmSpec, d: &mut Diagnostics) -> Option<String> {
     let description = spec.description.as_ref()?;
+    description_fits(description, d);
+    Some(description.value.clone()).filter(|s| !s.is_empty())
+}
+
+/// Whether a description fits `CloudWatch`'s 1024-character limit; reported when not.
+fn description_fits(description: &Sp<String>, d: &mut Diagnostics) -> bool {
     let length = description.value.chars().count();
     if length > 1024 {
         d.push(
@@ -203,8 +253,9 @@ fn description(spec: &AlarmSpec, d: &mut Diagnostics) -> Option<String> {
             )
             .at(description.span, format!("{length} characters")),
         );
+        return false;
     }
-    Some(description.value.clone()).filter(|s| !s.is_empty())
+    true
 }
 
 fn actions_enabled(spec: &AlarmSpec, defaults: &AlarmSpec) -> bool {

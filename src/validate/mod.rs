@@ -7,8 +7,6 @@ mod dashboard;
 mod queue;
 mod rules;
 
-use std::borrow::Cow;
-
 use std::collections::BTreeMap;
 
 use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
@@ -182,7 +180,13 @@ struct StackQueues<'a> {
     policies: BTreeMap<PolicyRef, Declared<ScalingPolicy>>,
     /// Policy key (`{queue}.from_zero`) -> (the policy, where declared).
     policy_keys: BTreeMap<String, (PolicyRef, Span)>,
-    alarms: Vec<queue::RecipeAlarm<'a>>,
+    alarms: Vec<QueueAlarm<'a>>,
+}
+
+/// An alarm a queue asks for, in the order the stack's alarms are named.
+enum QueueAlarm<'a> {
+    Recipe(queue::RecipeAlarm<'a>),
+    FromZero(queue::FromZeroAlarm),
 }
 
 /// Validates `queues:` (which needs the stack's name: recipe alarms and policies are
@@ -200,8 +204,10 @@ fn queues<'a>(spec: &'a StackSpec, stack: &StackName, d: &mut Diagnostics) -> St
         for (policy_key, policy, span) in parts.policy_keys {
             out.policy_keys.insert(policy_key, (policy, span));
         }
-        out.alarms.extend(parts.recipes);
-        out.alarms.extend(parts.from_zero_alarm);
+        out.alarms
+            .extend(parts.recipes.into_iter().map(QueueAlarm::Recipe));
+        out.alarms
+            .extend(parts.from_zero_alarm.map(QueueAlarm::FromZero));
     }
     out
 }
@@ -211,11 +217,21 @@ struct Candidate<'a> {
     /// `job-failures`, or `jobs.oldest_message_age` for a queue's alarm; located.
     key: Sp<String>,
     name: AlarmName,
-    spec: Cow<'a, AlarmSpec>,
-    /// Where its metric comes from; `None` for a composite alarm.
-    source: Option<alarm::Source>,
-    /// The queue whose redrive policy gives its DLQ dimension, if it needs one.
-    redrive_of: Option<String>,
+    kind: CandidateKind<'a>,
+}
+
+enum CandidateKind<'a> {
+    /// A metric alarm, from its fields and its metric's source.
+    Metric {
+        spec: &'a AlarmSpec,
+        source: alarm::Source,
+        /// The queue whose redrive policy gives its DLQ dimension, if it needs one.
+        redrive_of: Option<String>,
+    },
+    /// A metric alarm monplan derives (a queue's scale-from-zero alarm).
+    Derived(alarm::Derived),
+    /// A composite alarm: `rule` over the stack's alarms.
+    Composite(&'a AlarmSpec),
 }
 
 /// Names every alarm of the stack, the queues' first and then `alarms:`, before any is
@@ -224,23 +240,40 @@ struct Candidate<'a> {
 fn alarm_candidates<'a>(
     spec: &'a StackSpec,
     stack: Option<&StackName>,
-    queue_alarms: Vec<queue::RecipeAlarm<'a>>,
+    queue_alarms: Vec<QueueAlarm<'a>>,
     d: &mut Diagnostics,
 ) -> Vec<Candidate<'a>> {
     let mut candidates = Vec::new();
-    for recipe in queue_alarms {
-        let explicit = recipe.spec.name.clone();
-        let generated = Sp::new(recipe.default_name.clone(), recipe.key.span);
-        let Some(alarm_name) = rules::alarm_name(explicit.as_ref().unwrap_or(&generated), d) else {
-            continue;
-        };
-        candidates.push(Candidate {
-            key: recipe.key,
-            name: alarm_name,
-            spec: recipe.spec,
-            source: Some(recipe.source),
-            redrive_of: recipe.redrive_of,
-        });
+    for queue_alarm in queue_alarms {
+        match queue_alarm {
+            QueueAlarm::Recipe(recipe) => {
+                let generated = Sp::new(recipe.default_name, recipe.key.span);
+                let written = recipe.spec.name.as_ref().unwrap_or(&generated);
+                let Some(alarm_name) = rules::alarm_name(written, d) else {
+                    continue;
+                };
+                candidates.push(Candidate {
+                    key: recipe.key,
+                    name: alarm_name,
+                    kind: CandidateKind::Metric {
+                        spec: recipe.spec,
+                        source: alarm::Source::Recipe(recipe.metric),
+                        redrive_of: recipe.redrive_of,
+                    },
+                });
+            }
+            QueueAlarm::FromZero(from_zero) => {
+                let generated = Sp::new(from_zero.default_name, from_zero.key.span);
+                let Some(alarm_name) = rules::alarm_name(&generated, d) else {
+                    continue;
+                };
+                candidates.push(Candidate {
+                    key: from_zero.key,
+                    name: alarm_name,
+                    kind: CandidateKind::Derived(from_zero.alarm),
+                });
+            }
+        }
     }
     for (key, alarm_spec) in &spec.alarms {
         rules::resource_key(key, "alarm", d);
@@ -248,12 +281,19 @@ fn alarm_candidates<'a>(
         else {
             continue;
         };
+        let kind = if alarm_spec.rule.is_some() {
+            CandidateKind::Composite(alarm_spec)
+        } else {
+            CandidateKind::Metric {
+                spec: alarm_spec,
+                source: alarm::Source::Spec,
+                redrive_of: None,
+            }
+        };
         candidates.push(Candidate {
             key: key.clone(),
             name: alarm_name,
-            spec: Cow::Borrowed(alarm_spec),
-            source: alarm_spec.rule.is_none().then_some(alarm::Source::Spec),
-            redrive_of: None,
+            kind,
         });
     }
     candidates
@@ -308,47 +348,57 @@ fn alarms(
     for Candidate {
         key,
         name: alarm_name,
-        spec: alarm_spec,
-        source,
-        redrive_of,
+        kind,
     } in candidates
     {
         let (key_text, origin) = (key.value.clone(), key.span);
-        if let Some(source) = source {
-            let Some(alarm) =
-                alarm::alarm(alarm_name.clone(), &key, &alarm_spec, source, context, d)
-            else {
+        let (alarm, redrive_of) = match kind {
+            CandidateKind::Metric {
+                spec,
+                source,
+                redrive_of,
+            } => (
+                alarm::alarm(alarm_name.clone(), &key, spec, source, context, d),
+                redrive_of,
+            ),
+            CandidateKind::Derived(derived) => (
+                alarm::derived(alarm_name.clone(), derived, context, d),
+                None,
+            ),
+            CandidateKind::Composite(spec) => {
+                let Some((composite, children)) =
+                    alarm::composite(alarm_name.clone(), spec, &key_map, context, d)
+                else {
+                    continue;
+                };
+                out.composite_graph
+                    .insert(key.value.clone(), (children, key.span));
+                out.composites.insert(
+                    alarm_name,
+                    Declared {
+                        value: composite,
+                        key: key_text,
+                        origin,
+                    },
+                );
                 continue;
-            };
-            out.metrics.insert(key.value.clone(), alarm.metric.clone());
-            if let Some(queue) = redrive_of {
-                out.redrive_alarms.insert(alarm_name.clone(), queue);
             }
-            out.alarms.insert(
-                alarm_name,
-                Declared {
-                    value: alarm,
-                    key: key_text,
-                    origin,
-                },
-            );
-        } else {
-            let Some((composite, children)) =
-                alarm::composite(alarm_name.clone(), &alarm_spec, &key_map, context, d)
-            else {
-                continue;
-            };
-            out.composite_graph
-                .insert(key.value.clone(), (children, key.span));
-            out.composites.insert(
-                alarm_name,
-                Declared {
-                    value: composite,
-                    key: key_text,
-                    origin,
-                },
-            );
+        };
+        let Some(alarm) = alarm else {
+            continue;
+        };
+        out.metrics.insert(key.value.clone(), alarm.metric.clone());
+        if let Some(queue) = redrive_of {
+            out.redrive_alarms.insert(alarm_name.clone(), queue);
         }
+        out.alarms.insert(
+            alarm_name,
+            Declared {
+                value: alarm,
+                key: key_text,
+                origin,
+            },
+        );
     }
     out
 }
@@ -574,5 +624,91 @@ fn across_stacks(specs: &[StackSpec], stacks: &[DesiredStack], d: &mut Diagnosti
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::FileId;
+    use crate::model::{Action, Comparison, Condition, TreatMissingData};
+    use crate::spec::read_stack;
+
+    struct NoEnv;
+
+    impl Env for NoEnv {
+        fn var(&self, _: &str) -> Option<String> {
+            None
+        }
+    }
+
+    fn desired(yaml: &str) -> (Option<DesiredStack>, Diagnostics) {
+        let mut d = Diagnostics::default();
+        let root = crate::spec::node::parse(FileId(0), yaml).expect("valid YAML");
+        let spec = read_stack(FileId(0), &root, &mut d).expect("a stack");
+        (stack(&spec, &NoEnv, &mut d), d)
+    }
+
+    /// The scale-from-zero alarm is monplan's: the stack's `defaults` do not reach it.
+    #[test]
+    fn the_from_zero_alarm_ignores_the_stack_defaults() {
+        let (stack, d) = desired(
+            "stack: s\ntags: { team: a }\n\
+             defaults: { period: 5m, evaluation_periods: 4, datapoints_to_alarm: 2, \
+             treat_missing_data: breaching, actions_enabled: false, notify: [t], notify_ok: [t] }\n\
+             topics: { t: {} }\n\
+             queues:\n  q:\n    scaling: { group: g, backlog_per_instance: 5, from_zero: true }\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let stack = stack.expect("a stack");
+        let alarm = &stack.alarms[&AlarmName::new("s-q-from-zero")];
+        assert_eq!(alarm.key, "q.from_zero_alarm");
+        let alarm = &alarm.value;
+        assert_eq!(
+            alarm.description.as_deref(),
+            Some("Messages wait in q and g has no instance in service: start one")
+        );
+        let AlarmMetric::Math {
+            expression,
+            metrics,
+        } = &alarm.metric
+        else {
+            panic!("metric math");
+        };
+        let AlarmMetric::Math {
+            expression: expected,
+            metrics: expected_metrics,
+        } = queue::from_zero_metric("q", "g")
+        else {
+            panic!("metric math");
+        };
+        assert_eq!(*expression, expected);
+        for (id, mut m) in expected_metrics {
+            m.period = 60;
+            assert_eq!(metrics.get(&id), Some(&m), "{id}");
+        }
+        assert_eq!(
+            alarm.condition,
+            Condition::Threshold {
+                comparison: Comparison::Above,
+                value: 0.0
+            }
+        );
+        assert_eq!(
+            (alarm.evaluation_periods, alarm.datapoints_to_alarm),
+            (1, 1)
+        );
+        assert_eq!(alarm.treat_missing_data, TreatMissingData::NotBreaching);
+        assert!(alarm.actions_enabled);
+        assert_eq!(
+            alarm.actions.alarm,
+            vec![Action::Policy(PolicyRef {
+                group: "g".into(),
+                name: "s_q-from-zero".into()
+            })]
+        );
+        assert!(alarm.actions.ok.is_empty() && alarm.actions.insufficient_data.is_empty());
+        assert_eq!(alarm.tags.get("team").map(String::as_str), Some("a"));
+        assert_eq!(alarm.tags.get(OWNER_TAG).map(String::as_str), Some("s"));
     }
 }
