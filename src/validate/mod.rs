@@ -387,7 +387,10 @@ fn alarms(
         let Some(alarm) = alarm else {
             continue;
         };
-        out.metrics.insert(key.value.clone(), alarm.metric.clone());
+        out.metrics.insert(
+            key.value.clone(),
+            dashboard_metric(&alarm, redrive_of.is_some()),
+        );
         if let Some(queue) = redrive_of {
             out.redrive_alarms.insert(alarm_name.clone(), queue);
         }
@@ -401,6 +404,19 @@ fn alarms(
         );
     }
     out
+}
+
+/// What a dashboard's metric widget shows for a metric alarm. The planner gives an alarm
+/// whose DLQ comes from the redrive policy its `QueueName`, but not a dashboard line
+/// naming that alarm: such a line keeps the empty `QueueName` it has always had.
+// TODO: resolve it from the redrive policy in the dashboard body, as `Dlq::FromRedrive`
+// does for queue widgets.
+fn dashboard_metric(alarm: &Alarm, dlq_from_redrive: bool) -> AlarmMetric {
+    let mut metric = alarm.metric.clone();
+    if let (AlarmMetric::Single(m), true) = (&mut metric, dlq_from_redrive) {
+        m.dimensions.insert("QueueName".into(), String::new());
+    }
+    metric
 }
 
 /// Validates `dashboards:` against the stack's queues and alarms, and marks the queues
@@ -710,5 +726,25 @@ mod tests {
         assert!(alarm.actions.ok.is_empty() && alarm.actions.insufficient_data.is_empty());
         assert_eq!(alarm.tags.get("team").map(String::as_str), Some("a"));
         assert_eq!(alarm.tags.get(OWNER_TAG).map(String::as_str), Some("s"));
+    }
+
+    /// `dlq_visible_messages` without `dead_letter_queue:` watches no queue until the
+    /// plan takes the DLQ from the redrive policy.
+    #[test]
+    fn a_dlq_from_the_redrive_policy_is_left_to_the_plan() {
+        let (stack, d) = desired(
+            "stack: s\nqueues:\n  q:\n    alarms:\n      dlq_visible_messages: { above: 0 }\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let stack = stack.expect("a stack");
+        let name = AlarmName::new("s-q-dlq-visible-messages");
+        let AlarmMetric::Single(metric) = &stack.alarms[&name].value.metric else {
+            panic!("a single metric");
+        };
+        assert!(metric.dimensions.is_empty(), "{:?}", metric.dimensions);
+        assert_eq!(
+            stack.redrive_alarms.get(&name).map(String::as_str),
+            Some("q")
+        );
     }
 }

@@ -53,14 +53,21 @@ fn sqs(name: &str, queue: &str, stat: &str) -> Metric {
     Metric::sqs(name, queue, stat, 0)
 }
 
-/// The recipe's metric. `dlq` is `None` when it must come from the redrive policy; the
-/// planner fills the dimension in then.
+/// The recipe's metric. `dlq` is `None` when it must come from the redrive policy: the
+/// DLQ metric then has no `QueueName` dimension until the planner adds it (the stack's
+/// `redrive_alarms` say which queue's redrive policy gives it).
 pub fn recipe_metric(recipe: &str, queue: &str, dlq: Option<&str>) -> Option<AlarmMetric> {
     Some(match recipe {
         "oldest_message_age" => AlarmMetric::Single(sqs("ApproximateAgeOfOldestMessage", queue, "Maximum")),
         "visible_messages" => AlarmMetric::Single(sqs("ApproximateNumberOfMessagesVisible", queue, "Maximum")),
         "in_flight_messages" => AlarmMetric::Single(sqs("ApproximateNumberOfMessagesNotVisible", queue, "Maximum")),
-        "dlq_visible_messages" => AlarmMetric::Single(sqs("ApproximateNumberOfMessagesVisible", dlq.unwrap_or(""), "Maximum")),
+        "dlq_visible_messages" => AlarmMetric::Single(match dlq {
+            Some(dlq) => sqs("ApproximateNumberOfMessagesVisible", dlq, "Maximum"),
+            None => Metric {
+                dimensions: BTreeMap::new(),
+                ..sqs("ApproximateNumberOfMessagesVisible", queue, "Maximum")
+            },
+        }),
         // Seconds until the backlog is gone at the current net drain rate:
         // visible / ((deleted - sent) / period). An empty queue drains in 0 s; a backlog
         // that is not shrinking never drains (a year stands for "never").
