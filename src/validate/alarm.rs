@@ -82,7 +82,7 @@ pub struct Derived {
 
 /// The model alarm for a [`Derived`] one, with the settings an alarm gets when nothing
 /// sets them (the stack's `defaults` do not apply): a one-minute period, one datapoint
-/// out of one evaluation period, actions enabled, no `notify_ok` or `notify_insufficient_data` actions,
+/// out of one evaluation period, actions enabled, no OK or insufficient-data actions,
 /// and the stack's tags. `None` (reported) when the description is too long.
 pub fn derived(
     name: AlarmName,
