@@ -147,6 +147,51 @@ impl Diagnostic {
         self
     }
 
+    /// Adds the note "did you mean `X`?" when `input` is close to one of `candidates`
+    /// (see [`suggest`]); nothing otherwise. The input itself is never suggested.
+    #[must_use]
+    pub fn suggest<'a>(self, input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Self {
+        match closest(input, candidates) {
+            Some(s) => self.note(format!("did you mean `{s}`?")),
+            None => self,
+        }
+    }
+
+    /// Like [`Diagnostic::suggest`], but adds the note `otherwise` when nothing is close
+    /// (typically the list of what is allowed).
+    #[must_use]
+    pub fn suggest_or<'a>(
+        self,
+        input: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+        otherwise: impl Into<String>,
+    ) -> Self {
+        match closest(input, candidates) {
+            Some(s) => self.note(format!("did you mean `{s}`?")),
+            None => self.note(otherwise),
+        }
+    }
+
+    /// For a reference to something declared in the YAML: when `input` is close to one of
+    /// `candidates`, labels its definition (`defined_at` gives the span of a candidate)
+    /// with "did you mean `X`, defined here?"; otherwise adds the note `otherwise`.
+    #[must_use]
+    pub fn suggest_defined<'a>(
+        self,
+        input: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+        defined_at: impl FnOnce(&'a str) -> Span,
+        otherwise: impl Into<String>,
+    ) -> Self {
+        match closest(input, candidates) {
+            Some(s) => {
+                let span = defined_at(s);
+                self.also(span, format!("did you mean `{s}`, defined here?"))
+            }
+            None => self.note(otherwise),
+        }
+    }
+
     fn to_codespan(&self) -> CsDiagnostic<usize> {
         let severity = match self.severity {
             Severity::Error => CsSeverity::Error,
@@ -264,6 +309,11 @@ pub fn suggest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -
         .filter(|(d, c)| *d <= (c.len().max(input.len()) / 3).max(1))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
+}
+
+/// [`suggest`], except that the input itself is never the suggestion.
+fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    suggest(input, candidates).filter(|s| *s != input)
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

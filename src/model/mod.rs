@@ -4,6 +4,7 @@
 //! No serde-from-YAML and no SDK types here; `validate` builds these from specs and
 //! `aws` builds them from API responses, normalizing AWS's defaults on the way in.
 
+pub mod duration;
 mod names;
 
 // Each kind's canonical model lives with the kind (`crate::kinds`); re-exported here so

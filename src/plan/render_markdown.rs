@@ -125,7 +125,7 @@ fn head(plan: &Plan, estimate_seconds: Option<f64>) -> String {
             summary.add, summary.change, summary.destroy
         );
     }
-    if let Some(estimate) = estimate_seconds.and_then(duration) {
+    if let Some(estimate) = estimate_seconds.and_then(crate::model::duration::approximate) {
         let _ = writeln!(out, "Estimated apply time: {estimate}.\n");
     }
 
@@ -305,20 +305,6 @@ fn note(changes: usize, rows_omitted: usize, details_omitted: usize) -> String {
 /// `1 error`, `2 errors`.
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// `about 12 seconds`, `about 3 minutes`; `None` for what is not a duration.
-fn duration(seconds: f64) -> Option<String> {
-    if !seconds.is_finite() || seconds < 0.0 {
-        return None;
-    }
-    Some(if seconds < 1.0 {
-        "under a second".to_string()
-    } else if seconds < 90.0 {
-        format!("about {seconds:.0} seconds")
-    } else {
-        format!("about {:.0} minutes", seconds / 60.0)
-    })
 }
 
 /// At most `max` bytes of `text`, cut at a character boundary, with `...` when cut.

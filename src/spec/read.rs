@@ -5,7 +5,8 @@ use super::{
     AlarmSpec, DashboardSpec, MetricEntry, MetricSpec, QueueSpec, ScalingSpec, StackSpec,
     SubscriptionSpec, ThresholdSpec, TopicSpec, WidgetSpec,
 };
-use crate::diag::{codes, suggest, Diagnostic, Diagnostics, FileId, Sp};
+use crate::diag::{codes, Diagnostic, Diagnostics, FileId, Sp};
+use crate::model::{BandSide, Comparison, Protocol};
 
 const STACK_KEYS: &[&str] = &[
     "stack",
@@ -19,15 +20,6 @@ const STACK_KEYS: &[&str] = &[
     "dashboards",
 ];
 const TOPIC_KEYS: &[&str] = &["name", "display_name", "subscriptions"];
-const SUBSCRIPTION_PROTOCOLS: &[&str] = &[
-    "email",
-    "email-json",
-    "http",
-    "https",
-    "sqs",
-    "lambda",
-    "sms",
-];
 const ALARM_KEYS: &[&str] = &[
     "name",
     "description",
@@ -88,7 +80,6 @@ pub(crate) const RECIPES: &[&str] = &[
 ];
 /// Recipes whose threshold is a duration (`above: 30m`).
 const DURATION_RECIPES: &[&str] = &["oldest_message_age", "time_to_drain"];
-const BAND_KEYS: &[&str] = &["outside_band", "above_band", "below_band"];
 const WIDGET_KINDS: &[&str] = &["queue", "alarms", "metric", "text"];
 /// The alarm fields `defaults` may set: everything that is not about one alarm's metric.
 pub(super) const DEFAULTS_KEYS: &[&str] = &[
@@ -102,7 +93,6 @@ pub(super) const DEFAULTS_KEYS: &[&str] = &[
     "notify_insufficient_data",
 ];
 const METRIC_KEYS: &[&str] = &["namespace", "name", "dimensions", "stat", "period", "unit"];
-const THRESHOLD_KEYS: &[&str] = &["above", "at_least", "below", "at_most"];
 
 /// Reads one document. Returns `None` only when the root is not a mapping at all.
 pub fn read_stack(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<StackSpec> {
@@ -198,17 +188,20 @@ fn subscription(node: &Node, d: &mut Diagnostics) -> Option<SubscriptionSpec> {
     }
     let (key, value) = &pairs[0];
     let protocol = string(key, d)?;
-    if !SUBSCRIPTION_PROTOCOLS.contains(&protocol.value.as_str()) {
-        let mut diag = Diagnostic::error(
-            codes::INVALID_VALUE,
-            format!("unknown subscription protocol `{}`", protocol.value),
-        )
-        .at(protocol.span, "not a protocol monplan knows");
-        diag = match suggest(&protocol.value, SUBSCRIPTION_PROTOCOLS.iter().copied()) {
-            Some(s) => diag.note(format!("did you mean `{s}`?")),
-            None => diag.note(format!("protocols: {}", SUBSCRIPTION_PROTOCOLS.join(", "))),
-        };
-        d.push(diag);
+    if Protocol::parse(&protocol.value).is_none() {
+        let protocols = Protocol::ALL.map(Protocol::as_str);
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                format!("unknown subscription protocol `{}`", protocol.value),
+            )
+            .at(protocol.span, "not a protocol monplan knows")
+            .suggest_or(
+                &protocol.value,
+                protocols,
+                format!("protocols: {}", protocols.join(", ")),
+            ),
+        );
         return None;
     }
     let endpoint = string(value, d)?;
@@ -251,16 +244,18 @@ fn recipes(node: &Node, d: &mut Diagnostics) -> Vec<(Sp<String>, AlarmSpec)> {
         .filter_map(|(k, v)| {
             let key = string(k, d)?;
             if !RECIPES.contains(&key.value.as_str()) {
-                let mut diag = Diagnostic::error(
-                    codes::UNKNOWN_KEY,
-                    format!("unknown recipe `{}`", key.value),
-                )
-                .at(key.span, "not a queue alarm recipe");
-                diag = match suggest(&key.value, RECIPES.iter().copied()) {
-                    Some(s) => diag.note(format!("did you mean `{s}`?")),
-                    None => diag.note(format!("recipes: {}", RECIPES.join(", "))),
-                };
-                d.push(diag);
+                d.push(
+                    Diagnostic::error(
+                        codes::UNKNOWN_KEY,
+                        format!("unknown recipe `{}`", key.value),
+                    )
+                    .at(key.span, "not a queue alarm recipe")
+                    .suggest_or(
+                        &key.value,
+                        RECIPES.iter().copied(),
+                        format!("recipes: {}", RECIPES.join(", ")),
+                    ),
+                );
                 return None;
             }
             let durations = DURATION_RECIPES.contains(&key.value.as_str());
@@ -349,14 +344,15 @@ fn widget(node: &Node, d: &mut Diagnostics) -> Option<Sp<WidgetSpec>> {
             widget
         }
         other => {
-            let mut diag =
+            d.push(
                 Diagnostic::error(codes::INVALID_VALUE, format!("unknown widget `{other}`"))
-                    .at(kind.span, "not a widget kind");
-            diag = match suggest(other, WIDGET_KINDS.iter().copied()) {
-                Some(s) => diag.note(format!("did you mean `{s}`?")),
-                None => diag.note(format!("widgets: {}", WIDGET_KINDS.join(", "))),
-            };
-            d.push(diag);
+                    .at(kind.span, "not a widget kind")
+                    .suggest_or(
+                        other,
+                        WIDGET_KINDS.iter().copied(),
+                        format!("widgets: {}", WIDGET_KINDS.join(", ")),
+                    ),
+            );
             return None;
         }
     };
@@ -389,21 +385,21 @@ fn alarm(node: &Node, allowed: &[&str], durations: bool, d: &mut Diagnostics) ->
     if let Some(node) = map.take("metrics") {
         spec.metrics = keyed(node, d, metric);
     }
-    for keyword in THRESHOLD_KEYS {
+    for keyword in Comparison::ALL.map(Comparison::keyword) {
         if let Some((key, value)) = map.take_pair(keyword) {
             let value = if durations {
                 threshold_duration(value, d)
             } else {
                 number(value, d)
             };
-            let keyword = Sp::new((*keyword).to_string(), key.span);
+            let keyword = Sp::new(keyword.to_string(), key.span);
             spec.thresholds.push(ThresholdSpec { keyword, value });
         }
     }
-    for keyword in BAND_KEYS {
+    for keyword in BandSide::ALL.map(BandSide::keyword) {
         if let Some((key, value)) = map.take_pair(keyword) {
             let value = number(value, d);
-            let keyword = Sp::new((*keyword).to_string(), key.span);
+            let keyword = Sp::new(keyword.to_string(), key.span);
             spec.bands.push(ThresholdSpec { keyword, value });
         }
     }
@@ -523,14 +519,15 @@ impl<'a> Fields<'a> {
             } else {
                 "unknown key"
             };
-            let mut diag = Diagnostic::error(codes::UNKNOWN_KEY, format!("unknown key `{text}`"))
-                .at(key.span, label);
-            if let Some(s) = suggest(&text, allowed.iter().copied()).filter(|s| *s != text) {
-                diag = diag.note(format!("did you mean `{s}`?"));
-            } else {
-                diag = diag.note(format!("expected one of: {}", allowed.join(", ")));
-            }
-            d.push(diag);
+            d.push(
+                Diagnostic::error(codes::UNKNOWN_KEY, format!("unknown key `{text}`"))
+                    .at(key.span, label)
+                    .suggest_or(
+                        &text,
+                        allowed.iter().copied(),
+                        format!("expected one of: {}", allowed.join(", ")),
+                    ),
+            );
         }
     }
 }
@@ -750,5 +747,18 @@ mod tests {
         assert_eq!(parse_fine_duration("1.5h"), Some(5400.0));
         assert_eq!(parse_fine_duration("fast"), None);
         assert_eq!(parse_fine_duration("1.2.3s"), None);
+    }
+
+    /// The threshold and band keys are read from the model's keywords; the key lists that
+    /// `finish` checks (and quotes in "expected one of") must allow every one of them.
+    #[test]
+    fn key_lists_allow_every_model_keyword() {
+        for keyword in Comparison::ALL.map(Comparison::keyword) {
+            assert!(ALARM_KEYS.contains(&keyword), "{keyword}");
+            assert!(RECIPE_KEYS.contains(&keyword), "{keyword}");
+        }
+        for keyword in BandSide::ALL.map(BandSide::keyword) {
+            assert!(ALARM_KEYS.contains(&keyword), "{keyword}");
+        }
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::rules;
-use crate::diag::{codes, suggest, Diagnostic, Diagnostics, Sp, Span};
+use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::{
     Action, Alarm, AlarmActions, AlarmMetric, AlarmName, Arn, BandSide, Comparison, CompositeAlarm,
     Condition, Metric, PolicyRef, TopicName, TreatMissingData,
@@ -63,8 +63,55 @@ pub enum Source {
     Spec,
     /// A queue recipe: the recipe defines the metrics (periods come from the alarm).
     Recipe(AlarmMetric),
-    /// An alarm monplan derives itself (the scale-from-zero alarm): nothing inherited.
-    Derived(AlarmMetric),
+}
+
+/// An alarm monplan derives itself rather than reads from the YAML (a queue's
+/// scale-from-zero alarm): everything about it is monplan's, nothing comes from
+/// `defaults`. See [`derived`] for the rest of its settings.
+pub struct Derived {
+    /// What it watches; periods are set by [`derived`].
+    pub metric: AlarmMetric,
+    pub condition: Condition,
+    pub treat_missing_data: TreatMissingData,
+    /// Located at what asks for the alarm (e.g. `from_zero: true`), which is where a
+    /// description too long for `CloudWatch` is reported.
+    pub description: Sp<String>,
+    /// What it notifies in ALARM state.
+    pub notify: Vec<Action>,
+}
+
+/// The model alarm for a [`Derived`] one, with the settings an alarm gets when nothing
+/// sets them (the stack's `defaults` do not apply): a one-minute period, one datapoint
+/// out of one evaluation period, actions enabled, no OK or insufficient-data actions,
+/// and the stack's tags. `None` (reported) when the description is too long.
+pub fn derived(
+    name: AlarmName,
+    alarm: Derived,
+    cx: &Context<'_>,
+    d: &mut Diagnostics,
+) -> Option<Alarm> {
+    if !description_fits(&alarm.description, d) {
+        return None;
+    }
+    let description = Some(alarm.description.value).filter(|s| !s.is_empty());
+    let mut actions = AlarmActions {
+        alarm: alarm.notify,
+        ok: Vec::new(),
+        insufficient_data: Vec::new(),
+    };
+    actions.normalize();
+    Some(Alarm {
+        name,
+        description,
+        metric: with_period(alarm.metric, u32::try_from(DEFAULT_PERIOD).ok()?),
+        condition: alarm.condition,
+        evaluation_periods: 1,
+        datapoints_to_alarm: 1,
+        treat_missing_data: alarm.treat_missing_data,
+        actions_enabled: true,
+        actions,
+        tags: cx.tags.clone(),
+    })
 }
 
 pub fn alarm(
@@ -76,10 +123,7 @@ pub fn alarm(
     d: &mut Diagnostics,
 ) -> Option<Alarm> {
     let empty = AlarmSpec::default();
-    let defaults = match source {
-        Source::Derived(_) => &empty,
-        _ => cx.defaults.unwrap_or(&empty),
-    };
+    let defaults = cx.defaults.unwrap_or(&empty);
     let errors_before = d.error_count();
 
     let alarm_period = inherit(spec.period.as_ref(), defaults.period.as_ref());
@@ -88,7 +132,7 @@ pub fn alarm(
     }
     let (metric, period_span) = match source {
         Source::Spec => spec_metric(key, spec, alarm_period.as_ref(), d)?,
-        Source::Recipe(metric) | Source::Derived(metric) => {
+        Source::Recipe(metric) => {
             let (seconds, span) = alarm_period
                 .as_ref()
                 .map_or((DEFAULT_PERIOD, key.span), |p| (p.value, p.span));
@@ -194,6 +238,12 @@ fn alarm_actions(
 /// The description, checked against `CloudWatch`'s 1024-character limit.
 fn description(spec: &AlarmSpec, d: &mut Diagnostics) -> Option<String> {
     let description = spec.description.as_ref()?;
+    description_fits(description, d);
+    Some(description.value.clone()).filter(|s| !s.is_empty())
+}
+
+/// Whether a description fits `CloudWatch`'s 1024-character limit; reported when not.
+fn description_fits(description: &Sp<String>, d: &mut Diagnostics) -> bool {
     let length = description.value.chars().count();
     if length > 1024 {
         d.push(
@@ -203,8 +253,9 @@ fn description(spec: &AlarmSpec, d: &mut Diagnostics) -> Option<String> {
             )
             .at(description.span, format!("{length} characters")),
         );
+        return false;
     }
-    Some(description.value.clone()).filter(|s| !s.is_empty())
+    true
 }
 
 fn actions_enabled(spec: &AlarmSpec, defaults: &AlarmSpec) -> bool {
@@ -354,8 +405,6 @@ fn spec_metric(
 
 /// `CloudWatch` allows at most 10 metrics in an alarm's metric math.
 const MAX_MATH_METRICS: usize = 10;
-/// The id monplan gives the expression in the alarm's metric queries.
-pub const EXPRESSION_ID: &str = "expression";
 
 fn math(
     expression: &Sp<String>,
@@ -394,12 +443,12 @@ fn math(
                 .value
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && id.value != EXPRESSION_ID;
+            && id.value != AlarmMetric::EXPRESSION_ID;
         if !valid_id {
             d.push(
                 Diagnostic::error(codes::INVALID_VALUE, format!("`{}` is not a metric id", id.value))
                     .at(id.span, "invalid id")
-                    .note(format!("ids start with a lowercase letter, then letters, digits or `_`; `{EXPRESSION_ID}` is reserved")),
+                    .note(format!("ids start with a lowercase letter, then letters, digits or `_`; `{}` is reserved", AlarmMetric::EXPRESSION_ID)),
             );
             ok = false;
         }
@@ -419,16 +468,18 @@ fn math(
     for word in identifiers(&expression.value) {
         // Functions (SUM, IF, PERIOD, ...) are upper case; lower-case words are metric ids.
         if word.chars().next().is_some_and(|c| c.is_ascii_lowercase()) && !ids.contains(&word) {
-            let mut diag = Diagnostic::error(
-                codes::UNRESOLVED_REFERENCE,
-                format!("`{word}` is not one of this alarm's metrics"),
-            )
-            .at(expression.span, format!("uses `{word}`"));
-            diag = match suggest(word, ids.iter().copied()) {
-                Some(s) => diag.note(format!("did you mean `{s}`?")),
-                None => diag.note(format!("metrics: {}", ids.join(", "))),
-            };
-            d.push(diag);
+            d.push(
+                Diagnostic::error(
+                    codes::UNRESOLVED_REFERENCE,
+                    format!("`{word}` is not one of this alarm's metrics"),
+                )
+                .at(expression.span, format!("uses `{word}`"))
+                .suggest_or(
+                    word,
+                    ids.iter().copied(),
+                    format!("metrics: {}", ids.join(", ")),
+                ),
+            );
             ok = false;
         }
     }
@@ -568,16 +619,18 @@ fn treat_missing(t: &Inherited<String>, d: &mut Diagnostics) -> Option<TreatMiss
     let parsed = TreatMissingData::from_keyword(&t.value);
     if parsed.is_none() {
         let choices = TreatMissingData::ALL.map(TreatMissingData::keyword);
-        let mut diag = Diagnostic::error(
-            codes::INVALID_VALUE,
-            format!("`{}` is not a treat_missing_data value", t.value),
-        )
-        .at(t.span, label(t, "unknown value"));
-        diag = match suggest(&t.value, choices) {
-            Some(s) => diag.note(format!("did you mean `{s}`?")),
-            None => diag.note(format!("expected one of: {}", choices.join(", "))),
-        };
-        d.push(diag);
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                format!("`{}` is not a treat_missing_data value", t.value),
+            )
+            .at(t.span, label(t, "unknown value"))
+            .suggest_or(
+                &t.value,
+                choices,
+                format!("expected one of: {}", choices.join(", ")),
+            ),
+        );
     }
     parsed
 }
@@ -622,18 +675,18 @@ pub(super) fn metric(
 
     if let Some(stat) = &m.stat {
         if !rules::is_statistic(&stat.value) {
-            let mut diag = Diagnostic::error(
-                codes::INVALID_VALUE,
-                format!("`{}` is not a CloudWatch statistic", stat.value),
-            )
-            .at(stat.span, "unknown statistic");
-            diag = match suggest(&stat.value, Metric::STANDARD_STATS) {
-                Some(s) => diag.note(format!("did you mean `{s}`?")),
-                None => diag.note(
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    format!("`{}` is not a CloudWatch statistic", stat.value),
+                )
+                .at(stat.span, "unknown statistic")
+                .suggest_or(
+                    &stat.value,
+                    Metric::STANDARD_STATS,
                     "use Average, Sum, Minimum, Maximum, SampleCount, or a percentile such as p99",
                 ),
-            };
-            d.push(diag);
+            );
             ok = false;
         }
     }
@@ -648,15 +701,14 @@ pub(super) fn metric(
     }
     if let Some(unit) = &m.unit {
         if !rules::UNITS.contains(&unit.value.as_str()) {
-            let mut diag = Diagnostic::error(
-                codes::INVALID_VALUE,
-                format!("`{}` is not a CloudWatch unit", unit.value),
-            )
-            .at(unit.span, "unknown unit");
-            if let Some(s) = suggest(&unit.value, rules::UNITS.iter().copied()) {
-                diag = diag.note(format!("did you mean `{s}`?"));
-            }
-            d.push(diag);
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    format!("`{}` is not a CloudWatch unit", unit.value),
+                )
+                .at(unit.span, "unknown unit")
+                .suggest(&unit.value, rules::UNITS.iter().copied()),
+            );
             ok = false;
         }
     }
@@ -761,24 +813,22 @@ fn actions(
             );
             continue;
         }
-        let mut diag = Diagnostic::error(
-            codes::UNRESOLVED_REFERENCE,
-            format!(
-                "`{}` in `{field}` is not a topic of this stack",
-                entry.value
+        d.push(
+            Diagnostic::error(
+                codes::UNRESOLVED_REFERENCE,
+                format!(
+                    "`{}` in `{field}` is not a topic of this stack",
+                    entry.value
+                ),
+            )
+            .at(entry.span, label(&list, "unknown topic key"))
+            .suggest_defined(
+                &entry.value,
+                cx.topics.keys().map(String::as_str),
+                |s| cx.topics[s].1,
+                "name a key under `topics:`, a step scaling policy (`QUEUE.from_zero`), or write an ARN",
             ),
-        )
-        .at(entry.span, label(&list, "unknown topic key"));
-        match suggest(&entry.value, cx.topics.keys().map(String::as_str)) {
-            Some(s) => {
-                let (_, span) = &cx.topics[s];
-                diag = diag.also(*span, format!("did you mean `{s}`, defined here?"));
-            }
-            None => {
-                diag = diag.note("name a key under `topics:`, a step scaling policy (`QUEUE.from_zero`), or write an ARN");
-            }
-        }
-        d.push(diag);
+        );
     }
     let mut unique = resolved.clone();
     unique.sort();

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diag::{codes, suggest, Diagnostic, Diagnostics, Sp, Span};
+use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::AlarmName;
 
 const STATE_FUNCTIONS: &[&str] = &["ALARM", "OK", "INSUFFICIENT_DATA"];
@@ -80,16 +80,19 @@ pub fn rewrite(
                     out.push(format!("{word}(\"{name}\")"));
                     keys.push(key.to_string());
                 } else {
-                    let mut diag = Diagnostic::error(
-                        codes::UNRESOLVED_REFERENCE,
-                        format!("`{key}` in the rule is not an alarm of this stack"),
-                    )
-                    .at(rule.span, format!("unknown alarm key `{key}`"));
-                    match suggest(key, alarms.keys().map(String::as_str)) {
-                        Some(s) => diag = diag.also(alarms[s].1, format!("did you mean `{s}`, defined here?")),
-                        None => diag = diag.note("rules name alarm keys: `job-failures`, or `jobs.oldest_message_age` for a queue recipe"),
-                    }
-                    d.push(diag);
+                    d.push(
+                        Diagnostic::error(
+                            codes::UNRESOLVED_REFERENCE,
+                            format!("`{key}` in the rule is not an alarm of this stack"),
+                        )
+                        .at(rule.span, format!("unknown alarm key `{key}`"))
+                        .suggest_defined(
+                            key,
+                            alarms.keys().map(String::as_str),
+                            |s| alarms[s].1,
+                            "rules name alarm keys: `job-failures`, or `jobs.oldest_message_age` for a queue recipe",
+                        ),
+                    );
                     ok = false;
                 }
                 rest = after;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::alarm::{metric, Inherited};
-use crate::diag::{codes, suggest, Diagnostic, Diagnostics, Sp, Span};
+use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::{
     AlarmMetric, AlarmName, Dashboard, Declared, Dlq, Metric, QueueUse, StackName, Widget,
 };
@@ -179,17 +179,16 @@ fn unresolved<'a>(
     kind: &str,
     candidates: impl Iterator<Item = &'a str>,
 ) {
-    let mut diag = Diagnostic::error(
-        codes::UNRESOLVED_REFERENCE,
-        format!(
-            "`{}` is not {} {kind} of this stack",
-            reference.value,
-            if kind.starts_with('a') { "an" } else { "a" }
-        ),
-    )
-    .at(reference.span, format!("unknown {kind} key"));
-    if let Some(s) = suggest(&reference.value, candidates) {
-        diag = diag.note(format!("did you mean `{s}`?"));
-    }
-    d.push(diag);
+    d.push(
+        Diagnostic::error(
+            codes::UNRESOLVED_REFERENCE,
+            format!(
+                "`{}` is not {} {kind} of this stack",
+                reference.value,
+                if kind.starts_with('a') { "an" } else { "a" }
+            ),
+        )
+        .at(reference.span, format!("unknown {kind} key"))
+        .suggest(&reference.value, candidates),
+    );
 }

@@ -7,14 +7,13 @@ mod dashboard;
 mod queue;
 mod rules;
 
-use std::borrow::Cow;
-
 use std::collections::BTreeMap;
 
 use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::{
-    AlarmMetric, AlarmName, Declared, DesiredStack, Endpoint, PolicyRef, Protocol, StackName,
-    Subscription, SubscriptionId, Topic, TopicName, OWNER_TAG,
+    Alarm, AlarmMetric, AlarmName, CompositeAlarm, Dashboard, Declared, DesiredStack, Endpoint,
+    PolicyRef, Protocol, QueueUse, ScalingPolicy, StackName, Subscription, SubscriptionId, Topic,
+    TopicName, OWNER_TAG,
 };
 use crate::spec::{AlarmSpec, StackSpec, SubscriptionSpec, TopicSpec};
 
@@ -51,18 +50,78 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
     let account = spec.account.as_ref().and_then(|a| rules::account(a, d));
     let tags = stack_tags(spec, d);
 
+    let topics = topics(spec, name.as_ref(), &tags, env, d);
+    // Queues before alarms: their recipes, scaling policies and policy keys join the
+    // stack's alarms and what `notify` may name.
+    let StackQueues {
+        mut queues,
+        policies,
+        policy_keys,
+        alarms: queue_alarms,
+    } = name
+        .as_ref()
+        .map(|stack_name| queues(spec, stack_name, d))
+        .unwrap_or_default();
+
+    let context = alarm::Context {
+        defaults: spec.defaults.as_ref(),
+        topics: &topics.keys,
+        policies: &policy_keys,
+        tags: &tags,
+    };
+    if let Some(defaults) = &spec.defaults {
+        alarm::defaults(defaults, &context, d);
+    }
+
+    let candidates = alarm_candidates(spec, name.as_ref(), queue_alarms, d);
+    let alarm_keys = alarm_keys(&candidates, d);
+    let alarms = alarms(candidates, &alarm_keys, &context, d);
+    composite::check_cycles(&alarms.composite_graph, d);
+
+    let dashboards = name.as_ref().map_or_else(BTreeMap::new, |stack_name| {
+        dashboards(spec, stack_name, &mut queues, &alarm_keys, &alarms, d)
+    });
+
+    Some(DesiredStack {
+        name: name?,
+        origin: spec.stack.as_ref().map_or(spec.span, |s| s.span),
+        region: region.map(|r| r.value),
+        account,
+        topics: topics.topics,
+        subscriptions: topics.subscriptions,
+        alarms: alarms.alarms,
+        composites: alarms.composites,
+        queues,
+        redrive_alarms: alarms.redrive_alarms,
+        policies,
+        dashboards,
+    })
+}
+
+/// A stack's validated topics and subscriptions, and the topic keys `notify` may name.
+struct StackTopics {
+    topics: BTreeMap<TopicName, Declared<Topic>>,
+    subscriptions: BTreeMap<SubscriptionId, Declared<Subscription>>,
+    /// Topic key -> (AWS name, where declared).
+    keys: BTreeMap<String, (TopicName, Span)>,
+}
+
+/// Validates `topics:`: keys, AWS names (unique in the stack), display names and each
+/// topic's subscriptions (endpoints expanded from the environment, none listed twice).
+fn topics(
+    spec: &StackSpec,
+    stack: Option<&StackName>,
+    tags: &BTreeMap<String, String>,
+    env: &dyn Env,
+    d: &mut Diagnostics,
+) -> StackTopics {
     let mut topics = BTreeMap::new();
     let mut subscriptions = BTreeMap::new();
-    let mut topic_keys: BTreeMap<String, (TopicName, Span)> = BTreeMap::new();
+    let mut keys: BTreeMap<String, (TopicName, Span)> = BTreeMap::new();
     for (key, topic_spec) in &spec.topics {
         rules::resource_key(key, "topic", d);
-        let Some(topic_name) = aws_name(
-            key,
-            topic_spec.name.as_ref(),
-            name.as_ref(),
-            rules::topic_name,
-            d,
-        ) else {
+        let Some(topic_name) = aws_name(key, topic_spec.name.as_ref(), stack, rules::topic_name, d)
+        else {
             continue;
         };
         if let Some(first) = topics.get(&topic_name).map(|t: &Declared<Topic>| t.origin) {
@@ -95,8 +154,8 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
                 },
             );
         }
-        topic_keys.insert(key.value.clone(), (topic_name.clone(), key.span));
-        let value = topic(&topic_name, topic_spec, &tags, d);
+        keys.insert(key.value.clone(), (topic_name.clone(), key.span));
+        let value = topic(&topic_name, topic_spec, tags, d);
         topics.insert(
             topic_name,
             Declared {
@@ -106,188 +165,293 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
             },
         );
     }
-
-    // Queues first: their recipes, scaling policies and policy keys join the stack's
-    // alarms and what `notify` may name.
-    let mut queues = BTreeMap::new();
-    let mut policies = BTreeMap::new();
-    let mut policy_keys: BTreeMap<String, (PolicyRef, Span)> = BTreeMap::new();
-    let mut recipe_alarms = Vec::new();
-    if let Some(stack_name) = &name {
-        for (key, queue_spec) in &spec.queues {
-            let Some(parts) = queue::queue(stack_name, key, queue_spec, d) else {
-                continue;
-            };
-            queues.insert(key.value.clone(), parts.queue);
-            for policy in parts.policies {
-                policies.insert(policy.value.policy.clone(), policy);
-            }
-            for (policy_key, policy, span) in parts.policy_keys {
-                policy_keys.insert(policy_key, (policy, span));
-            }
-            recipe_alarms.extend(parts.recipes);
-            recipe_alarms.extend(parts.from_zero_alarm);
-        }
+    StackTopics {
+        topics,
+        subscriptions,
+        keys,
     }
+}
 
-    let context = alarm::Context {
-        defaults: spec.defaults.as_ref(),
-        topics: &topic_keys,
-        policies: &policy_keys,
-        tags: &tags,
-    };
-    if let Some(defaults) = &spec.defaults {
-        alarm::defaults(defaults, &context, d);
-    }
+/// What a stack's queues contribute: the queues, their scaling policies, the policy keys
+/// `notify` may name and the alarms they ask for (recipes, scale-from-zero).
+#[derive(Default)]
+struct StackQueues<'a> {
+    queues: BTreeMap<String, Declared<QueueUse>>,
+    policies: BTreeMap<PolicyRef, Declared<ScalingPolicy>>,
+    /// Policy key (`{queue}.from_zero`) -> (the policy, where declared).
+    policy_keys: BTreeMap<String, (PolicyRef, Span)>,
+    alarms: Vec<QueueAlarm<'a>>,
+}
 
-    // Every alarm's key and AWS name, before any is validated: composite rules and
-    // dashboards refer to them.
-    let mut alarm_keys: Vec<(String, AlarmName, Span)> = Vec::new();
-    let mut candidates: Vec<Candidate<'_>> = Vec::new();
-    for recipe in recipe_alarms {
-        let explicit = recipe.spec.name.clone();
-        let generated = Sp::new(recipe.default_name.clone(), recipe.key.span);
-        let Some(alarm_name) = rules::alarm_name(explicit.as_ref().unwrap_or(&generated), d) else {
+/// An alarm a queue asks for, in the order the stack's alarms are named.
+enum QueueAlarm<'a> {
+    Recipe(queue::RecipeAlarm<'a>),
+    FromZero(queue::FromZeroAlarm),
+}
+
+/// Validates `queues:` (which needs the stack's name: recipe alarms and policies are
+/// named after it), each queue's alarms in the order written, then its scaling.
+fn queues<'a>(spec: &'a StackSpec, stack: &StackName, d: &mut Diagnostics) -> StackQueues<'a> {
+    let mut out = StackQueues::default();
+    for (key, queue_spec) in &spec.queues {
+        let Some(parts) = queue::queue(stack, key, queue_spec, d) else {
             continue;
         };
-        candidates.push((
-            recipe.key,
-            alarm_name,
-            recipe.spec,
-            Some(recipe.source),
-            recipe.redrive_of,
-        ));
+        out.queues.insert(key.value.clone(), parts.queue);
+        for policy in parts.policies {
+            out.policies.insert(policy.value.policy.clone(), policy);
+        }
+        for (policy_key, policy, span) in parts.policy_keys {
+            out.policy_keys.insert(policy_key, (policy, span));
+        }
+        out.alarms
+            .extend(parts.recipes.into_iter().map(QueueAlarm::Recipe));
+        out.alarms
+            .extend(parts.from_zero_alarm.map(QueueAlarm::FromZero));
+    }
+    out
+}
+
+/// An alarm to validate, once its key and AWS name are known.
+struct Candidate<'a> {
+    /// `job-failures`, or `jobs.oldest_message_age` for a queue's alarm; located.
+    key: Sp<String>,
+    name: AlarmName,
+    kind: CandidateKind<'a>,
+}
+
+enum CandidateKind<'a> {
+    /// A metric alarm, from its fields and its metric's source.
+    Metric {
+        spec: &'a AlarmSpec,
+        source: alarm::Source,
+        /// The queue whose redrive policy gives its DLQ dimension, if it needs one.
+        redrive_of: Option<String>,
+    },
+    /// A metric alarm monplan derives (a queue's scale-from-zero alarm).
+    Derived(alarm::Derived),
+    /// A composite alarm: `rule` over the stack's alarms.
+    Composite(&'a AlarmSpec),
+}
+
+/// Names every alarm of the stack, the queues' first and then `alarms:`, before any is
+/// validated: composite rules and dashboards refer to them. An alarm whose AWS name is
+/// invalid is reported here and left out.
+fn alarm_candidates<'a>(
+    spec: &'a StackSpec,
+    stack: Option<&StackName>,
+    queue_alarms: Vec<QueueAlarm<'a>>,
+    d: &mut Diagnostics,
+) -> Vec<Candidate<'a>> {
+    let mut candidates = Vec::new();
+    for queue_alarm in queue_alarms {
+        match queue_alarm {
+            QueueAlarm::Recipe(recipe) => {
+                let generated = Sp::new(recipe.default_name, recipe.key.span);
+                let written = recipe.spec.name.as_ref().unwrap_or(&generated);
+                let Some(alarm_name) = rules::alarm_name(written, d) else {
+                    continue;
+                };
+                candidates.push(Candidate {
+                    key: recipe.key,
+                    name: alarm_name,
+                    kind: CandidateKind::Metric {
+                        spec: recipe.spec,
+                        source: alarm::Source::Recipe(recipe.metric),
+                        redrive_of: recipe.redrive_of,
+                    },
+                });
+            }
+            QueueAlarm::FromZero(from_zero) => {
+                let generated = Sp::new(from_zero.default_name, from_zero.key.span);
+                let Some(alarm_name) = rules::alarm_name(&generated, d) else {
+                    continue;
+                };
+                candidates.push(Candidate {
+                    key: from_zero.key,
+                    name: alarm_name,
+                    kind: CandidateKind::Derived(from_zero.alarm),
+                });
+            }
+        }
     }
     for (key, alarm_spec) in &spec.alarms {
         rules::resource_key(key, "alarm", d);
-        let Some(alarm_name) = aws_name(
-            key,
-            alarm_spec.name.as_ref(),
-            name.as_ref(),
-            rules::alarm_name,
-            d,
-        ) else {
+        let Some(alarm_name) = aws_name(key, alarm_spec.name.as_ref(), stack, rules::alarm_name, d)
+        else {
             continue;
         };
-        let source = alarm_spec.rule.is_none().then_some(alarm::Source::Spec);
-        candidates.push((
-            key.clone(),
-            alarm_name,
-            Cow::Borrowed(alarm_spec),
-            source,
-            None,
-        ));
+        let kind = if alarm_spec.rule.is_some() {
+            CandidateKind::Composite(alarm_spec)
+        } else {
+            CandidateKind::Metric {
+                spec: alarm_spec,
+                source: alarm::Source::Spec,
+                redrive_of: None,
+            }
+        };
+        candidates.push(Candidate {
+            key: key.clone(),
+            name: alarm_name,
+            kind,
+        });
     }
+    candidates
+}
+
+/// Every alarm's key, AWS name and where it is declared, in candidate order; two alarms
+/// with one AWS name are reported (both are kept here, so that references to either resolve).
+fn alarm_keys(candidates: &[Candidate<'_>], d: &mut Diagnostics) -> Vec<(String, AlarmName, Span)> {
     let mut seen_names: BTreeMap<AlarmName, Span> = BTreeMap::new();
-    for (key, alarm_name, _, _, _) in &candidates {
+    let mut keys = Vec::new();
+    for candidate in candidates {
+        let (key, alarm_name) = (&candidate.key, &candidate.name);
         if let Some(first) = seen_names.insert(alarm_name.clone(), key.span) {
             duplicate_name(d, "alarm", alarm_name.as_str(), key.span, first);
         }
-        alarm_keys.push((key.value.clone(), alarm_name.clone(), key.span));
+        keys.push((key.value.clone(), alarm_name.clone(), key.span));
     }
+    keys
+}
+
+/// The validated metric and composite alarms, with what later steps need of them.
+struct StackAlarms {
+    alarms: BTreeMap<AlarmName, Declared<Alarm>>,
+    composites: BTreeMap<AlarmName, Declared<CompositeAlarm>>,
+    /// Alarm -> the queue whose redrive policy gives its DLQ dimension.
+    redrive_alarms: BTreeMap<AlarmName, String>,
+    /// Composite key -> (the alarm keys its rule names, where declared).
+    composite_graph: BTreeMap<String, (Vec<String>, Span)>,
+    /// Metric alarm key -> what it watches, for dashboards.
+    metrics: BTreeMap<String, AlarmMetric>,
+}
+
+/// Validates every candidate in order: a metric alarm (own metric, recipe or derived) or
+/// a composite, whose rule may name any alarm key of the stack.
+fn alarms(
+    candidates: Vec<Candidate<'_>>,
+    alarm_keys: &[(String, AlarmName, Span)],
+    context: &alarm::Context<'_>,
+    d: &mut Diagnostics,
+) -> StackAlarms {
     let key_map: BTreeMap<String, (AlarmName, Span)> = alarm_keys
         .iter()
         .map(|(k, n, s)| (k.clone(), (n.clone(), *s)))
         .collect();
-
-    let mut alarms = BTreeMap::new();
-    let mut composites = BTreeMap::new();
-    let mut redrive_alarms = BTreeMap::new();
-    let mut composite_graph: BTreeMap<String, (Vec<String>, Span)> = BTreeMap::new();
-    let mut alarm_metrics: BTreeMap<String, AlarmMetric> = BTreeMap::new();
-    for (key, alarm_name, alarm_spec, source, redrive_of) in candidates {
+    let mut out = StackAlarms {
+        alarms: BTreeMap::new(),
+        composites: BTreeMap::new(),
+        redrive_alarms: BTreeMap::new(),
+        composite_graph: BTreeMap::new(),
+        metrics: BTreeMap::new(),
+    };
+    for Candidate {
+        key,
+        name: alarm_name,
+        kind,
+    } in candidates
+    {
         let (key_text, origin) = (key.value.clone(), key.span);
-        if let Some(source) = source {
-            let Some(alarm) =
-                alarm::alarm(alarm_name.clone(), &key, &alarm_spec, source, &context, d)
-            else {
+        let (alarm, redrive_of) = match kind {
+            CandidateKind::Metric {
+                spec,
+                source,
+                redrive_of,
+            } => (
+                alarm::alarm(alarm_name.clone(), &key, spec, source, context, d),
+                redrive_of,
+            ),
+            CandidateKind::Derived(derived) => (
+                alarm::derived(alarm_name.clone(), derived, context, d),
+                None,
+            ),
+            CandidateKind::Composite(spec) => {
+                let Some((composite, children)) =
+                    alarm::composite(alarm_name.clone(), spec, &key_map, context, d)
+                else {
+                    continue;
+                };
+                out.composite_graph
+                    .insert(key.value.clone(), (children, key.span));
+                out.composites.insert(
+                    alarm_name,
+                    Declared {
+                        value: composite,
+                        key: key_text,
+                        origin,
+                    },
+                );
                 continue;
-            };
-            alarm_metrics.insert(key.value.clone(), alarm.metric.clone());
-            if let Some(queue) = redrive_of {
-                redrive_alarms.insert(alarm_name.clone(), queue);
             }
-            alarms.insert(
-                alarm_name,
-                Declared {
-                    value: alarm,
-                    key: key_text,
-                    origin,
-                },
-            );
-        } else {
-            let Some((composite, children)) =
-                alarm::composite(alarm_name.clone(), &alarm_spec, &key_map, &context, d)
-            else {
-                continue;
-            };
-            composite_graph.insert(key.value.clone(), (children, key.span));
-            composites.insert(
-                alarm_name,
-                Declared {
-                    value: composite,
-                    key: key_text,
-                    origin,
-                },
-            );
-        }
-    }
-    composite::check_cycles(&composite_graph, d);
-
-    let mut dashboards = BTreeMap::new();
-    if let Some(stack_name) = &name {
-        let composite_keys = composite_graph.keys().cloned().collect();
-        let names = dashboard::Names {
-            queues: &queues,
-            alarms: &alarm_keys,
-            metrics: &alarm_metrics,
-            composites: &composite_keys,
         };
-        let mut redrive_queues = Vec::new();
-        for (key, dashboard_spec) in &spec.dashboards {
-            if let Some(board) = dashboard::dashboard(
-                stack_name,
-                key,
-                dashboard_spec,
-                &names,
-                &mut redrive_queues,
-                d,
-            ) {
-                dashboards.insert(board.value.name.clone(), board);
-            }
+        let Some(alarm) = alarm else {
+            continue;
+        };
+        out.metrics.insert(
+            key.value.clone(),
+            dashboard_metric(&alarm, redrive_of.is_some()),
+        );
+        if let Some(queue) = redrive_of {
+            out.redrive_alarms.insert(alarm_name.clone(), queue);
         }
-        for queue_key in redrive_queues {
-            if let Some(queue) = queues.get_mut(&queue_key) {
-                queue.value.needs_redrive = true;
-            }
-        }
+        out.alarms.insert(
+            alarm_name,
+            Declared {
+                value: alarm,
+                key: key_text,
+                origin,
+            },
+        );
     }
-
-    Some(DesiredStack {
-        name: name?,
-        origin: spec.stack.as_ref().map_or(spec.span, |s| s.span),
-        region: region.map(|r| r.value),
-        account,
-        topics,
-        subscriptions,
-        alarms,
-        composites,
-        queues,
-        redrive_alarms,
-        policies,
-        dashboards,
-    })
+    out
 }
 
-/// An alarm to validate: key, AWS name, fields, where its metric comes from (`None`:
-/// a composite), and the queue whose redrive policy gives its DLQ dimension.
-type Candidate<'a> = (
-    Sp<String>,
-    AlarmName,
-    Cow<'a, AlarmSpec>,
-    Option<alarm::Source>,
-    Option<String>,
-);
+/// What a dashboard's metric widget shows for a metric alarm. The planner gives an alarm
+/// whose DLQ comes from the redrive policy its `QueueName`, but not a dashboard line
+/// naming that alarm: such a line keeps the empty `QueueName` it has always had.
+// TODO: resolve it from the redrive policy in the dashboard body, as `Dlq::FromRedrive`
+// does for queue widgets.
+fn dashboard_metric(alarm: &Alarm, dlq_from_redrive: bool) -> AlarmMetric {
+    let mut metric = alarm.metric.clone();
+    if let (AlarmMetric::Single(m), true) = (&mut metric, dlq_from_redrive) {
+        m.dimensions.insert("QueueName".into(), String::new());
+    }
+    metric
+}
+
+/// Validates `dashboards:` against the stack's queues and alarms, and marks the queues
+/// whose DLQ a dashboard takes from the redrive policy.
+fn dashboards(
+    spec: &StackSpec,
+    stack: &StackName,
+    queues: &mut BTreeMap<String, Declared<QueueUse>>,
+    alarm_keys: &[(String, AlarmName, Span)],
+    alarms: &StackAlarms,
+    d: &mut Diagnostics,
+) -> BTreeMap<String, Declared<Dashboard>> {
+    let mut dashboards = BTreeMap::new();
+    let composite_keys = alarms.composite_graph.keys().cloned().collect();
+    let names = dashboard::Names {
+        queues,
+        alarms: alarm_keys,
+        metrics: &alarms.metrics,
+        composites: &composite_keys,
+    };
+    let mut redrive_queues = Vec::new();
+    for (key, dashboard_spec) in &spec.dashboards {
+        if let Some(board) =
+            dashboard::dashboard(stack, key, dashboard_spec, &names, &mut redrive_queues, d)
+        {
+            dashboards.insert(board.value.name.clone(), board);
+        }
+    }
+    for queue_key in redrive_queues {
+        if let Some(queue) = queues.get_mut(&queue_key) {
+            queue.value.needs_redrive = true;
+        }
+    }
+    dashboards
+}
 
 /// The AWS name of a resource: `name:` if given, else `{stack}-{key}`.
 fn aws_name<N>(
@@ -476,5 +640,111 @@ fn across_stacks(specs: &[StackSpec], stacks: &[DesiredStack], d: &mut Diagnosti
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::FileId;
+    use crate::model::{Action, Comparison, Condition, TreatMissingData};
+    use crate::spec::read_stack;
+
+    struct NoEnv;
+
+    impl Env for NoEnv {
+        fn var(&self, _: &str) -> Option<String> {
+            None
+        }
+    }
+
+    fn desired(yaml: &str) -> (Option<DesiredStack>, Diagnostics) {
+        let mut d = Diagnostics::default();
+        let root = crate::spec::node::parse(FileId(0), yaml).expect("valid YAML");
+        let spec = read_stack(FileId(0), &root, &mut d).expect("a stack");
+        (stack(&spec, &NoEnv, &mut d), d)
+    }
+
+    /// The scale-from-zero alarm is monplan's: the stack's `defaults` do not reach it.
+    #[test]
+    fn the_from_zero_alarm_ignores_the_stack_defaults() {
+        let (stack, d) = desired(
+            "stack: s\ntags: { team: a }\n\
+             defaults: { period: 5m, evaluation_periods: 4, datapoints_to_alarm: 2, \
+             treat_missing_data: breaching, actions_enabled: false, notify: [t], notify_ok: [t] }\n\
+             topics: { t: {} }\n\
+             queues:\n  q:\n    scaling: { group: g, backlog_per_instance: 5, from_zero: true }\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let stack = stack.expect("a stack");
+        let alarm = &stack.alarms[&AlarmName::new("s-q-from-zero")];
+        assert_eq!(alarm.key, "q.from_zero_alarm");
+        let alarm = &alarm.value;
+        assert_eq!(
+            alarm.description.as_deref(),
+            Some("Messages wait in q and g has no instance in service: start one")
+        );
+        let AlarmMetric::Math {
+            expression,
+            metrics,
+        } = &alarm.metric
+        else {
+            panic!("metric math");
+        };
+        let AlarmMetric::Math {
+            expression: expected,
+            metrics: expected_metrics,
+        } = queue::from_zero_metric("q", "g")
+        else {
+            panic!("metric math");
+        };
+        assert_eq!(*expression, expected);
+        for (id, mut m) in expected_metrics {
+            m.period = 60;
+            assert_eq!(metrics.get(&id), Some(&m), "{id}");
+        }
+        assert_eq!(
+            alarm.condition,
+            Condition::Threshold {
+                comparison: Comparison::Above,
+                value: 0.0
+            }
+        );
+        assert_eq!(
+            (alarm.evaluation_periods, alarm.datapoints_to_alarm),
+            (1, 1)
+        );
+        assert_eq!(alarm.treat_missing_data, TreatMissingData::NotBreaching);
+        assert!(alarm.actions_enabled);
+        assert_eq!(
+            alarm.actions.alarm,
+            vec![Action::Policy(PolicyRef {
+                group: "g".into(),
+                name: "s_q-from-zero".into()
+            })]
+        );
+        assert!(alarm.actions.ok.is_empty() && alarm.actions.insufficient_data.is_empty());
+        assert_eq!(alarm.tags.get("team").map(String::as_str), Some("a"));
+        assert_eq!(alarm.tags.get(OWNER_TAG).map(String::as_str), Some("s"));
+    }
+
+    /// `dlq_visible_messages` without `dead_letter_queue:` watches no queue until the
+    /// plan takes the DLQ from the redrive policy.
+    #[test]
+    fn a_dlq_from_the_redrive_policy_is_left_to_the_plan() {
+        let (stack, d) = desired(
+            "stack: s\nqueues:\n  q:\n    alarms:\n      dlq_visible_messages: { above: 0 }\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let stack = stack.expect("a stack");
+        let name = AlarmName::new("s-q-dlq-visible-messages");
+        let AlarmMetric::Single(metric) = &stack.alarms[&name].value.metric else {
+            panic!("a single metric");
+        };
+        assert!(metric.dimensions.is_empty(), "{:?}", metric.dimensions);
+        assert_eq!(
+            stack.redrive_alarms.get(&name).map(String::as_str),
+            Some("q")
+        );
     }
 }

@@ -1,15 +1,15 @@
 //! Queues, their alarm recipes and queue-depth scaling.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::alarm::Source;
+use super::alarm::Derived;
 use super::rules;
 use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::{
-    AlarmMetric, Declared, Metric, PolicyKind, PolicyRef, QueueUse, ScalingPolicy, StackName,
+    duration, Action, AlarmMetric, Comparison, Condition, Declared, Metric, PolicyKind, PolicyRef,
+    QueueUse, ScalingPolicy, StackName, TreatMissingData,
 };
-use crate::spec::{AlarmSpec, QueueSpec, ScalingSpec, ThresholdSpec};
+use crate::spec::{AlarmSpec, QueueSpec, ScalingSpec};
 
 /// `time_to_drain` when the queue has a backlog but is not draining: a year, in seconds,
 /// which exceeds any threshold one would set.
@@ -21,10 +21,20 @@ pub struct RecipeAlarm<'a> {
     pub key: Sp<String>,
     /// `{stack}-{queue}-{recipe}` with `-` for `_`, unless `name:` is set.
     pub default_name: String,
-    pub spec: Cow<'a, AlarmSpec>,
-    pub source: Source,
+    pub spec: &'a AlarmSpec,
+    /// The recipe's metric (periods come from the alarm).
+    pub metric: AlarmMetric,
     /// The queue whose redrive policy supplies the DLQ dimension, if needed.
     pub redrive_of: Option<String>,
+}
+
+/// The alarm that starts an empty group, which monplan derives from a queue's scaling.
+pub struct FromZeroAlarm {
+    /// `{queue}.from_zero_alarm`, located at `from_zero: true`.
+    pub key: Sp<String>,
+    /// `{stack}-{queue}-from-zero`.
+    pub default_name: String,
+    pub alarm: Derived,
 }
 
 /// A validated queue with what it contributes to the stack.
@@ -34,8 +44,8 @@ pub struct QueueParts<'a> {
     pub policies: Vec<Declared<ScalingPolicy>>,
     /// Policy keys (`{queue}.from_zero`) alarms may notify.
     pub policy_keys: Vec<(String, PolicyRef, Span)>,
-    /// The scale-from-zero alarm, if any, with its key.
-    pub from_zero_alarm: Option<RecipeAlarm<'a>>,
+    /// The scale-from-zero alarm, if any.
+    pub from_zero_alarm: Option<FromZeroAlarm>,
 }
 
 /// The period is set from the alarm.
@@ -43,14 +53,21 @@ fn sqs(name: &str, queue: &str, stat: &str) -> Metric {
     Metric::sqs(name, queue, stat, 0)
 }
 
-/// The recipe's metric. `dlq` is `None` when it must come from the redrive policy; the
-/// planner fills the dimension in then.
+/// The recipe's metric. `dlq` is `None` when it must come from the redrive policy: the
+/// DLQ metric then has no `QueueName` dimension until the planner adds it (the stack's
+/// `redrive_alarms` say which queue's redrive policy gives it).
 pub fn recipe_metric(recipe: &str, queue: &str, dlq: Option<&str>) -> Option<AlarmMetric> {
     Some(match recipe {
         "oldest_message_age" => AlarmMetric::Single(sqs("ApproximateAgeOfOldestMessage", queue, "Maximum")),
         "visible_messages" => AlarmMetric::Single(sqs("ApproximateNumberOfMessagesVisible", queue, "Maximum")),
         "in_flight_messages" => AlarmMetric::Single(sqs("ApproximateNumberOfMessagesNotVisible", queue, "Maximum")),
-        "dlq_visible_messages" => AlarmMetric::Single(sqs("ApproximateNumberOfMessagesVisible", dlq.unwrap_or(""), "Maximum")),
+        "dlq_visible_messages" => AlarmMetric::Single(match dlq {
+            Some(dlq) => sqs("ApproximateNumberOfMessagesVisible", dlq, "Maximum"),
+            None => Metric {
+                dimensions: BTreeMap::new(),
+                ..sqs("ApproximateNumberOfMessagesVisible", queue, "Maximum")
+            },
+        }),
         // Seconds until the backlog is gone at the current net drain rate:
         // visible / ((deleted - sent) / period). An empty queue drains in 0 s; a backlog
         // that is not shrinking never drains (a year stands for "never").
@@ -77,6 +94,24 @@ pub fn from_zero_metric(queue: &str, group: &str) -> AlarmMetric {
             ),
             ("inservice".to_string(), group_metric(group)),
         ]),
+    }
+}
+
+/// The scale-from-zero alarm of `queue`: it fires (and runs the step policy `step`) when
+/// messages are waiting and `group` has no instance in service. No data is not breaching.
+fn from_zero_alarm_of(queue: &str, group: &str, step: &Declared<ScalingPolicy>) -> Derived {
+    Derived {
+        metric: from_zero_metric(queue, group),
+        condition: Condition::Threshold {
+            comparison: Comparison::Above,
+            value: 0.0,
+        },
+        treat_missing_data: TreatMissingData::NotBreaching,
+        description: Sp::new(
+            format!("Messages wait in {queue} and {group} has no instance in service: start one"),
+            step.origin,
+        ),
+        notify: vec![Action::Policy(step.value.policy.clone())],
     }
 }
 
@@ -112,8 +147,8 @@ pub fn queue<'a>(
         recipes.push(RecipeAlarm {
             key: Sp::new(format!("{}.{}", key.value, recipe.value), recipe.span),
             default_name: format!("{stack}-{}-{}", key.value, recipe.value.replace('_', "-")),
-            spec: Cow::Borrowed(alarm_spec),
-            source: Source::Recipe(recipe_metric(&recipe.value, &name.value, dlq)?),
+            spec: alarm_spec,
+            metric: recipe_metric(&recipe.value, &name.value, dlq)?,
             redrive_of: from_redrive.then(|| name.value.clone()),
         });
     }
@@ -134,29 +169,10 @@ pub fn queue<'a>(
                     step.value.policy.clone(),
                     step.origin,
                 ));
-                let at = |text: String| Sp::new(text, step.origin);
-                let alarm_spec = AlarmSpec {
-                    description: Some(at(format!(
-                        "Messages wait in {} and {} has no instance in service: start one",
-                        name.value, group.value
-                    ))),
-                    thresholds: vec![ThresholdSpec {
-                        keyword: at("above".into()),
-                        value: Some(Sp::new(0.0, step.origin)),
-                    }],
-                    treat_missing_data: Some(at("not_breaching".into())),
-                    notify: Some(Sp::new(
-                        vec![at(format!("{}.from_zero", key.value))],
-                        step.origin,
-                    )),
-                    ..AlarmSpec::default()
-                };
-                from_zero_alarm = Some(RecipeAlarm {
-                    key: at(format!("{}.from_zero_alarm", key.value)),
+                from_zero_alarm = Some(FromZeroAlarm {
+                    key: Sp::new(format!("{}.from_zero_alarm", key.value), step.origin),
                     default_name: format!("{stack}-{}-from-zero", key.value),
-                    spec: Cow::Owned(alarm_spec),
-                    source: Source::Derived(from_zero_metric(&name.value, &group.value)),
-                    redrive_of: None,
+                    alarm: from_zero_alarm_of(&name.value, &group.value, &step),
                 });
                 policies.push(step);
             }
@@ -238,8 +254,8 @@ fn scaling(
             let target = latency.value / processing.value;
             let note = format!(
                 "latency {} / processing_time {}",
-                seconds_text(latency.value),
-                seconds_text(processing.value)
+                duration::yaml(latency.value),
+                duration::yaml(processing.value)
             );
             (Sp::new(target, latency.span), Some(note))
         }
@@ -335,18 +351,4 @@ fn scaling(
         },
         from_zero,
     ))
-}
-
-/// `600s`, `0.25s`, `10m`: how durations read in notes.
-fn seconds_text(seconds: f64) -> String {
-    if seconds >= 60.0 && seconds % 60.0 == 0.0 {
-        format!("{}m", number_text(seconds / 60.0))
-    } else {
-        format!("{}s", number_text(seconds))
-    }
-}
-
-fn number_text(value: f64) -> String {
-    let rounded = (value * 1000.0).round() / 1000.0;
-    format!("{rounded}")
 }

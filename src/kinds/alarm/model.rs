@@ -44,6 +44,13 @@ pub enum AlarmMetric {
     },
 }
 
+impl AlarmMetric {
+    /// The id monplan gives the expression itself among a metric-math alarm's metric
+    /// queries (the writer sends it with `ReturnData`). It is reserved: a metric of the
+    /// alarm may not use it as its id, or the queries would have two entries with one id.
+    pub const EXPRESSION_ID: &'static str = "expression";
+}
+
 /// When an alarm fires.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Condition {
