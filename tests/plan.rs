@@ -394,3 +394,105 @@ fn the_account_guard_refuses_other_accounts() {
     let right = desired(&format!("account: \"123456789012\"\n{STACK}"));
     assert!(run(&right, &LiveState::default()).errors.is_empty());
 }
+
+const SCALED: &str = r"
+stack: fleet
+queues:
+  jobs:
+    name: transcription-jobs
+    alarms:
+      dlq_visible_messages: { above: 0 }
+    scaling:
+      group: workers
+      backlog_per_instance: 10
+      from_zero: true
+";
+
+/// A live world holding the queue (with a redrive policy) and the group.
+fn fleet_world() -> LiveState {
+    let mut live = LiveState::default();
+    for (name, dlq) in [
+        ("transcription-jobs", Some("transcription-dlq")),
+        ("transcription-dlq", None),
+    ] {
+        live.queues.insert(
+            name.to_string(),
+            monplan::model::LiveQueue {
+                url: format!("https://sqs.us-east-1.amazonaws.com/123456789012/{name}"),
+                dead_letter_queue: dlq.map(ToString::to_string),
+            },
+        );
+    }
+    live.groups.insert("workers".to_string());
+    live
+}
+
+#[test]
+fn a_new_policy_arn_is_known_after_apply_and_read_back_by_a_planned_call() {
+    let stack = desired(SCALED);
+    let live = fleet_world();
+    let plan = run(&stack, &live);
+    assert!(!plan.errors.has_errors(), "{:?}", plan.errors);
+    let step = plan
+        .changes
+        .iter()
+        .find(|c| matches!(&c.resource, ResourceId::ScalingPolicy(p) if p.name == "fleet_jobs-from-zero"))
+        .unwrap();
+    let operations: Vec<&str> = step.ops.iter().map(Op::operation).collect();
+    assert_eq!(operations, ["PutScalingPolicy", "DescribePolicies"]);
+    let alarm = plan
+        .changes
+        .iter()
+        .find(|c| c.resource == ResourceId::Alarm(AlarmName::new("fleet-jobs-from-zero")))
+        .unwrap();
+    assert!(
+        alarm.depends_on.contains(&step.resource),
+        "the alarm waits for its policy: {:?}",
+        alarm.depends_on
+    );
+    let notify = alarm.fields.iter().find(|f| f.name == "notify").unwrap();
+    assert_eq!(
+        notify.after.as_deref(),
+        Some("[(known after apply: scaling policy workers/fleet_jobs-from-zero)]")
+    );
+    // The DLQ alarm's queue comes from the redrive policy, resolved before planning.
+    let dlq = plan
+        .changes
+        .iter()
+        .find(|c| {
+            c.resource == ResourceId::Alarm(AlarmName::new("fleet-jobs-dlq-visible-messages"))
+        })
+        .unwrap();
+    assert!(dlq
+        .fields
+        .iter()
+        .any(|f| f.name == "metric.dimensions.QueueName"
+            && f.after.as_deref() == Some("transcription-dlq")));
+
+    // Once the policy exists, its ARN is known at plan time: no deferred value, no read.
+    let mut live = live;
+    let arn = Arn::new("arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:u:autoScalingGroupName/workers:policyName/fleet_jobs-from-zero");
+    for change in &plan.changes {
+        if let [Op::PutScalingPolicy(policy), ..] = change.ops.as_slice() {
+            live.policies.insert(
+                policy.policy.clone(),
+                monplan::model::LivePolicy {
+                    arn: Some(arn.clone()),
+                    body: Some(policy.clone()),
+                },
+            );
+        }
+    }
+    let plan = run(&stack, &live);
+    let alarm = plan
+        .changes
+        .iter()
+        .find(|c| c.resource == ResourceId::Alarm(AlarmName::new("fleet-jobs-from-zero")))
+        .unwrap();
+    let notify = alarm.fields.iter().find(|f| f.name == "notify").unwrap();
+    assert_eq!(notify.after, Some(format!("[{arn}]")));
+    assert!(plan
+        .changes
+        .iter()
+        .all(|c| c.ops.iter().all(|op| op.operation() != "DescribePolicies")));
+}

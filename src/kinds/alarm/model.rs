@@ -243,6 +243,8 @@ impl TreatMissingData {
 pub enum Action {
     Topic(TopicName),
     /// A scaling policy of the same stack; its ARN exists only once the policy does.
+    /// After resolve, this is a deferred value: the policy is about to be created, and
+    /// apply fills the ARN in from that operation's output.
     Policy(crate::model::PolicyRef),
     Arn(Arn),
 }
@@ -251,7 +253,9 @@ impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Action::Topic(name) => write!(f, "topic {name}"),
-            Action::Policy(policy) => write!(f, "scaling policy {policy}"),
+            // Shown where a plan would show the ARN, the way Terraform shows values that
+            // exist only once an earlier change is made.
+            Action::Policy(policy) => write!(f, "(known after apply: scaling policy {policy})"),
             Action::Arn(arn) => write!(f, "{arn}"),
         }
     }
