@@ -406,7 +406,7 @@ fn alarms(
     out
 }
 
-/// What a dashboard's metric widget shows for a metric alarm. The planner gives an alarm
+/// What a dashboard's metric widget shows for a metric alarm. Resolve gives an alarm
 /// whose DLQ comes from the redrive policy its `QueueName`, but not a dashboard line
 /// naming that alarm: such a line keeps the empty `QueueName` it has always had.
 // TODO: resolve it from the redrive policy in the dashboard body, as `Dlq::FromRedrive`

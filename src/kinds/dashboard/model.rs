@@ -1,6 +1,6 @@
 use crate::model::{AlarmName, Metric};
 
-/// A dashboard as declared; its JSON body is rendered by the planner, which knows the
+/// A dashboard as declared; its JSON body is rendered by `crate::resolve`, which knows the
 /// region, the account and the queues' dead-letter queues.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dashboard {
