@@ -39,6 +39,7 @@ pub mod cli;
 pub mod commands;
 pub mod diag;
 pub mod kinds;
+pub mod logs;
 pub mod model;
 pub mod pace;
 pub mod plan;
