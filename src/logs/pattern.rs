@@ -642,7 +642,7 @@ fn tokenize(text: &str, delimited: bool) -> Result<Vec<Token>, PatternError> {
                         j += 1;
                         continue;
                     }
-                    if d == b'\'' && !delimited {
+                    if d == b'\'' && !delimited && b[i] == b'$' {
                         quote = Some(j);
                         j += 1;
                         continue;
@@ -2428,6 +2428,8 @@ mod tests {
             ("ERROR %x%", 6, "whole pattern"),
             ("{ $.a = %a% || $.b = %b% || $.c = %c% }", 34, "at most 2"),
             ("{ $.a = user@example.com }", 12, "double quotes"),
+            ("{ $.a = it's }", 10, "double quotes"),
+            ("{ $.['a = 1 }", 5, "unterminated `'`"),
             ("{ }", 2, "expected a condition"),
             ("{ $.a }", 6, "expected an operator"),
         ];
