@@ -21,7 +21,8 @@ prepare_emulator() {
     echo "==> creating the queue and Auto Scaling group the stack monitors"
     "${awsctl[@]}" create-queue transcription-jobs --dlq transcription-jobs-dlq >/dev/null
     "${awsctl[@]}" create-group transcription-workers --min 0 --max 10 --desired 0 >/dev/null
-    echo "    queue transcription-jobs (DLQ transcription-jobs-dlq), group transcription-workers"
+    "${awsctl[@]}" create-log-group /aws/ec2/transcription >/dev/null
+    echo "    queue transcription-jobs (DLQ transcription-jobs-dlq), group transcription-workers, log group /aws/ec2/transcription"
 }
 # ===================================================================================
 
@@ -88,6 +89,7 @@ done < <(compgen -e | grep '^AWS_' || true)
 export AWS_ENDPOINT_URL="$LOCALSTACK_ENDPOINT"
 export AWS_ENDPOINT_URL_SQS="$MOTO_ENDPOINT"
 export AWS_ENDPOINT_URL_AUTO_SCALING="$MOTO_ENDPOINT"
+export AWS_ENDPOINT_URL_CLOUDWATCH_LOGS="$MOTO_ENDPOINT"
 # LocalStack takes the account from a 12-digit access key id, else uses 000000000000.
 export AWS_ACCESS_KEY_ID=testing
 export AWS_SECRET_ACCESS_KEY=testing
@@ -97,7 +99,7 @@ export AWS_CONFIG_FILE=/dev/null
 export AWS_SHARED_CREDENTIALS_FILE=/dev/null
 export AWS_MAX_ATTEMPTS=1
 echo "    LocalStack $LOCALSTACK_ENDPOINT serves CloudWatch, SNS, STS and tagging (AWS_ENDPOINT_URL);" \
-    "moto $MOTO_ENDPOINT serves SQS and Auto Scaling (AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_AUTO_SCALING)"
+    "moto $MOTO_ENDPOINT serves SQS, Auto Scaling and CloudWatch Logs (AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_AUTO_SCALING, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS)"
 # stacks/example.yaml reads the webhook via ${env:ONCALL_WEBHOOK}.
 export ONCALL_WEBHOOK=https://hooks.example.com/services/T000/B000/demo-secret
 

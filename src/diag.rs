@@ -363,6 +363,8 @@ pub mod codes {
     pub const NOT_SUPPORTED: &str = "E0010";
     pub const MISSING_ENV: &str = "E0011";
     pub const FILE: &str = "E0012";
+    /// A metric filter's sample line goes the wrong way (matches, or does not).
+    pub const SAMPLE: &str = "E0013";
     /// A declared name exists in AWS but monplan cannot prove it owns it.
     pub const EXISTS_OUTSIDE: &str = "E0101";
     /// A declared name exists and belongs to another monplan stack.

@@ -19,7 +19,8 @@ use crate::diag::{codes, Diagnostic, Diagnostics};
 use crate::kinds::dashboard;
 use crate::model::{
     Action, Alarm, AlarmActions, AlarmMetric, AlarmName, CompositeAlarm, Declared, DesiredStack,
-    LiveState, PolicyKind, PolicyRef, ResourceId, ScalingPolicy, Scope, StackName, Widget,
+    FilterRef, LiveState, MetricFilter, PolicyKind, PolicyRef, ResourceId, ScalingPolicy, Scope,
+    StackName, Widget,
 };
 
 /// One stack, where it is planned, and what is live there.
@@ -49,6 +50,8 @@ pub struct ResolvedStack<'a> {
     pub composites: BTreeMap<AlarmName, Declared<CompositeAlarm>>,
     /// Policies of groups that exist (a missing group is a resolve error).
     pub policies: BTreeMap<PolicyRef, Declared<ScalingPolicy>>,
+    /// Metric filters on log groups that exist (a missing group is a resolve error).
+    pub metric_filters: BTreeMap<FilterRef, Declared<MetricFilter>>,
     /// Dashboard bodies, exactly as put.
     pub dashboards: BTreeMap<String, Declared<serde_json::Value>>,
 }
@@ -119,6 +122,7 @@ impl<'a> Resolver<'_, 'a, '_> {
             return None;
         }
         self.queues();
+        self.log_groups();
         let desired = self.input.desired;
         let alarms = desired
             .alarms
@@ -148,6 +152,12 @@ impl<'a> Resolver<'_, 'a, '_> {
                 )
             })
             .collect();
+        let metric_filters = desired
+            .log_metrics
+            .iter()
+            .filter(|(filter, _)| self.input.live.log_groups.contains(&filter.log_group))
+            .map(|(filter, declared)| (filter.clone(), declared.clone()))
+            .collect();
         let dashboards = desired
             .dashboards
             .iter()
@@ -169,6 +179,7 @@ impl<'a> Resolver<'_, 'a, '_> {
             alarms,
             composites,
             policies,
+            metric_filters,
             dashboards,
         })
     }
@@ -207,6 +218,24 @@ impl<'a> Resolver<'_, 'a, '_> {
             .note("switch credentials (profile, role) to the stack's account, or fix `account:`"),
         );
         false
+    }
+
+    /// Log groups must exist: monplan reads them and never creates them.
+    fn log_groups(&mut self) {
+        let region = self.input.scope.region.clone();
+        for declared in self.input.desired.log_groups.values() {
+            let name = &declared.value.name;
+            if !self.input.live.log_groups.contains(name) {
+                self.errors.push(
+                    Diagnostic::error(
+                        codes::MISSING_RESOURCE,
+                        format!("log group `{name}` does not exist in {region}"),
+                    )
+                    .at(declared.origin, "no such log group")
+                    .note("monplan reads existing log groups and never creates them; create it (your workers' logging does), or fix the name"),
+                );
+            }
+        }
     }
 
     /// Queues, dead-letter queues and groups must exist: monplan never creates them.

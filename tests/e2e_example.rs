@@ -16,6 +16,7 @@ fn run(localstack: &LocalStack, moto: &Emulator, dir: &std::path::Path, args: &[
         ("ONCALL_WEBHOOK", WEBHOOK),
         ("AWS_ENDPOINT_URL_SQS", moto.endpoint.as_str()),
         ("AWS_ENDPOINT_URL_AUTO_SCALING", moto.endpoint.as_str()),
+        ("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", moto.endpoint.as_str()),
     ];
     let output = localstack.run(args, dir, &envs);
     assert!(
@@ -44,6 +45,7 @@ fn the_example_applies_converges_and_reads_back_as_declared() {
         "--max",
         "10",
     ]);
+    moto.awsctl(&["create-log-group", "/aws/ec2/transcription"]);
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy("stacks/example.yaml", dir.path().join("example.yaml")).unwrap();
 
@@ -54,7 +56,7 @@ fn the_example_applies_converges_and_reads_back_as_declared() {
         &["plan", "--detailed-exitcode", "example.yaml"],
     );
     plan.assert_code(2)
-        .assert_stdout_contains("Plan: 16 to add, 0 to change, 0 to destroy.");
+        .assert_stdout_contains("Plan: 17 to add, 0 to change, 0 to destroy.");
     let apply = run(
         &localstack,
         &moto,
@@ -63,7 +65,7 @@ fn the_example_applies_converges_and_reads_back_as_declared() {
     );
     apply
         .assert_code(0)
-        .assert_stdout_contains("Apply complete! Resources: 16 added, 0 changed, 0 destroyed.");
+        .assert_stdout_contains("Apply complete! Resources: 17 added, 0 changed, 0 destroyed.");
     run(
         &localstack,
         &moto,
@@ -140,6 +142,22 @@ fn the_example_applies_converges_and_reads_back_as_declared() {
         alarms["example-slow-transcriptions"]["ExtendedStatistic"],
         "p99"
     );
+    // The alarm names the log metric by key; the filter publishes it.
+    assert_eq!(
+        alarms["example-slow-transcriptions"]["MetricName"],
+        "JobDuration"
+    );
+    assert_eq!(alarms["example-slow-transcriptions"]["Unit"], "Seconds");
+    let moto_dump = moto.awsctl(&["dump"]);
+    let filter = &moto_dump["metric_filters"]["/aws/ec2/transcription"]["example_job-duration"];
+    assert_eq!(
+        filter["filterPattern"],
+        "{ $.event = \"JOB_COMPLETE\" && $.duration >= 0 }"
+    );
+    assert_eq!(
+        filter["metricTransformations"],
+        json!([{"metricName": "JobDuration", "metricNamespace": "Transcription", "metricValue": "$.duration", "unit": "Seconds"}])
+    );
 
     let composite = &dump["composite_alarms"]["example-transcription-down"];
     assert_eq!(
@@ -155,7 +173,7 @@ fn the_example_applies_converges_and_reads_back_as_declared() {
         "queue row of 4, alarms, 2 metrics, text"
     );
 
-    let policies = &moto.awsctl(&["dump"])["policies"]["transcription-workers"];
+    let policies = &moto_dump["policies"]["transcription-workers"];
     let tracking = &policies["example_jobs"]["TargetTrackingConfiguration"];
     assert_eq!(
         tracking["TargetValue"], 40.0,

@@ -185,6 +185,15 @@ fn the_example_stack_is_valid_and_complete() {
     assert_eq!(stack.composites.len(), 1);
     assert_eq!(stack.policies.len(), 2);
     assert_eq!(stack.dashboards.len(), 1);
+    assert_eq!(stack.log_groups.len(), 1);
+    assert_eq!(stack.log_metrics.len(), 1);
+    assert_eq!(
+        stack.samples.len(),
+        1,
+        "the filter's `match` sample matched: {:?}",
+        stack.samples
+    );
+    assert_eq!(stack.samples[0].publishes, "1200");
     let down =
         &stack.composites[&monplan::model::AlarmName::new("example-transcription-down")].value;
     assert_eq!(
@@ -280,4 +289,30 @@ fn no_input_panics() {
         }
     }
     assert!(checked > 3_000, "{checked}");
+}
+
+#[test]
+fn log_metrics_are_checked_offline_where_aws_would_refuse_them() {
+    let (diags, rendered) = fixture("log-metrics.yaml");
+    for expected in [
+        "`no spaces allowed` is not a CloudWatch Logs group name",
+        "a metric filter has at most 3 dimensions",
+        "a metric filter cannot have both `default_value` and `dimensions`",
+        "value `$.duration` needs a JSON or space-delimited pattern",
+        "invalid filter pattern",
+        "value `$bytes` is not a field of the pattern",
+        "no log group `worker` in this stack",
+        "did you mean `workers`?",
+        "`AWS/` namespaces belong to AWS services",
+        "this sample does not match the pattern",
+        "this sample matches the pattern",
+        "no log metric `job-duraton` in this stack",
+    ] {
+        assert!(
+            rendered.contains(expected),
+            "missing {expected:?}:\n{rendered}"
+        );
+    }
+    assert!(codes(&diags).contains(&"E0013"));
+    insta::assert_snapshot!(rendered);
 }

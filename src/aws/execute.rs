@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{alarm, dashboard, policy, tagging, topic, AwsError, Clients, Connections};
+use super::{alarm, dashboard, log_metric, policy, tagging, topic, AwsError, Clients, Connections};
 use crate::apply::{Executed, Executor};
 use crate::plan::{Op, Output};
 
@@ -78,6 +78,10 @@ async fn call(clients: &Clients, op: &Op) -> Result<Option<Output>, AwsError> {
             return Ok(Some(Output::PolicyArn(reference.clone(), arn)));
         }
         Op::DeletePolicy(reference) => policy::delete_policy(clients, reference).await?,
+        Op::PutMetricFilter(filter) => log_metric::put_metric_filter(clients, filter).await?,
+        Op::DeleteMetricFilter(reference) => {
+            log_metric::delete_metric_filter(clients, reference).await?;
+        }
         Op::PutDashboard { name, body } => dashboard::put_dashboard(clients, name, body).await?,
         Op::DeleteDashboards(names) => dashboard::delete_dashboards(clients, names).await?,
         Op::TagResource { arn, tags } => tagging::tag(clients, arn, tags).await?,

@@ -14,6 +14,7 @@ mod alarm;
 mod dashboard;
 mod error;
 mod execute;
+mod log_metric;
 mod policy;
 mod queue;
 mod read;
@@ -102,6 +103,7 @@ pub struct Clients {
     sts: aws_sdk_sts::Client,
     sqs: aws_sdk_sqs::Client,
     autoscaling: aws_sdk_autoscaling::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
     /// Quotas are per account and region: one pacer per region's clients.
     pacer: Arc<Pacer>,
 }
@@ -150,6 +152,9 @@ async fn connect(
     let autoscaling = aws_sdk_autoscaling::config::Builder::from(&config)
         .interceptor(counter.clone())
         .build();
+    let logs = aws_sdk_cloudwatchlogs::config::Builder::from(&config)
+        .interceptor(counter.clone())
+        .build();
     Ok(Clients {
         region,
         cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch),
@@ -158,6 +163,7 @@ async fn connect(
         sts: aws_sdk_sts::Client::from_conf(sts),
         sqs: aws_sdk_sqs::Client::from_conf(sqs),
         autoscaling: aws_sdk_autoscaling::Client::from_conf(autoscaling),
+        logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
         pacer: Arc::new(Pacer::new(&options.rates)),
     })
 }
@@ -304,6 +310,9 @@ fn read_request<'a>(
                 .groups
                 .extend(queue.value.groups.iter().map(|g| g.value.clone()));
         }
+        request
+            .log_groups
+            .extend(stack.log_groups.values().map(|g| g.value.name.clone()));
     }
     request
 }
@@ -316,6 +325,8 @@ fn merge(into: &mut LiveState, from: LiveState) {
         groups,
         policies,
         dashboards,
+        log_groups,
+        metric_filters,
         warnings,
     } = from;
     into.topics.extend(topics);
@@ -324,5 +335,7 @@ fn merge(into: &mut LiveState, from: LiveState) {
     into.groups.extend(groups);
     into.policies.extend(policies);
     into.dashboards.extend(dashboards);
+    into.log_groups.extend(log_groups);
+    into.metric_filters.extend(metric_filters);
     into.warnings.extend(warnings);
 }

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::{stream, StreamExt, TryStreamExt};
 
-use super::{alarm, dashboard, policy, queue, tagging, topic, AwsError, Clients, CONCURRENCY};
+use super::{
+    alarm, dashboard, log_metric, policy, queue, tagging, topic, AwsError, Clients, CONCURRENCY,
+};
 use crate::model::{
     AlarmName, Arn, LiveAlarm, LiveAlarmBody, LiveState, Owner, ReadRequest, Scope, StackName,
     Tags, TopicName, OWNER_TAG,
@@ -21,13 +23,15 @@ pub async fn read_live(
     // Everything that does not depend on the tag query runs alongside it: the declared
     // alarms (the bulk of a plan's calls) and what stacks watch or own by name prefix.
     let declared: Vec<AlarmName> = request.alarms.iter().cloned().collect();
-    let (owned, declared_found, queues, groups, policies, dashboards) = futures_util::try_join!(
+    let (owned, declared_found, queues, groups, policies, dashboards, log_groups, filters) = futures_util::try_join!(
         tagging::owned_resources(clients, &request.stacks),
         alarm::describe_all(clients, declared),
         queue::queues(clients, &request.queues, &request.redrive),
         policy::groups(clients, &request.groups),
         policy::policies(clients, &request.stacks, !request.groups.is_empty()),
         dashboard::dashboards(clients, &request.stacks),
+        log_metric::log_groups(clients, &request.log_groups),
+        log_metric::owned_filters(clients, &request.stacks, !request.log_groups.is_empty()),
     )?;
     let owned_alarms: BTreeMap<AlarmName, &Tags> = owned
         .iter()
@@ -91,7 +95,9 @@ pub async fn read_live(
     };
 
     let (alarms, topics) = futures_util::try_join!(alarms, topics)?;
-    let (policies, warnings) = policies;
+    let (policies, mut warnings) = policies;
+    let (metric_filters, filter_warnings) = filters;
+    warnings.extend(filter_warnings);
     Ok(LiveState {
         topics,
         alarms,
@@ -99,6 +105,8 @@ pub async fn read_live(
         groups,
         policies,
         dashboards,
+        log_groups,
+        metric_filters,
         warnings,
     })
 }

@@ -8,6 +8,14 @@ pub fn validate(args: &PathsArgs, global: &GlobalArgs) -> ExitStatus {
     let mut sources = SourceMap::default();
     match desired_state(args, &mut sources, &printer) {
         Ok(stacks) => {
+            for stack in &stacks {
+                for run in &stack.samples {
+                    printer.info(&format!(
+                        "stack {}: log metric `{}` matches sample {:?} and publishes {}\n",
+                        stack.name, run.log_metric, run.line, run.publishes
+                    ));
+                }
+            }
             let names: Vec<String> = stacks.iter().map(|s| s.name.to_string()).collect();
             printer.info(&format!(
                 "{} stack(s) valid: {}\n",

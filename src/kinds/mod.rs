@@ -9,6 +9,7 @@
 
 pub mod alarm;
 pub mod dashboard;
+pub mod log_metric;
 pub mod policy;
 pub mod subscription;
 pub mod topic;
@@ -26,6 +27,7 @@ pub const KINDS: &[fn(&mut Cx<'_, '_>)] = &[
     topic::plan,
     subscription::plan,
     policy::plan,
+    log_metric::plan,
     alarm::plan,
     dashboard::plan,
 ];

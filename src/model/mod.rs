@@ -14,6 +14,7 @@ pub use crate::kinds::alarm::model::{
     Metric, TreatMissingData,
 };
 pub use crate::kinds::dashboard::model::{Dashboard, Dlq, Widget};
+pub use crate::kinds::log_metric::model::{FilterRef, LogGroupUse, MetricFilter};
 pub use crate::kinds::policy::model::{PolicyKind, PolicyRef, ScalingPolicy};
 pub use crate::kinds::topic::model::{Endpoint, Protocol, Subscription, SubscriptionId, Topic};
 pub use names::{AlarmName, Arn, StackName, TopicName};
@@ -36,16 +37,18 @@ pub enum ResourceKind {
     Topic,
     Subscription,
     ScalingPolicy,
+    MetricFilter,
     Alarm,
     CompositeAlarm,
     Dashboard,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 6] = [
+    pub const ALL: [ResourceKind; 7] = [
         ResourceKind::Topic,
         ResourceKind::Subscription,
         ResourceKind::ScalingPolicy,
+        ResourceKind::MetricFilter,
         ResourceKind::Alarm,
         ResourceKind::CompositeAlarm,
         ResourceKind::Dashboard,
@@ -60,6 +63,7 @@ impl fmt::Display for ResourceKind {
             ResourceKind::Alarm => "alarm",
             ResourceKind::CompositeAlarm => "composite alarm",
             ResourceKind::ScalingPolicy => "scaling policy",
+            ResourceKind::MetricFilter => "metric filter",
             ResourceKind::Dashboard => "dashboard",
         })
     }
@@ -71,6 +75,7 @@ pub enum ResourceId {
     Topic(TopicName),
     Subscription(SubscriptionId),
     ScalingPolicy(PolicyRef),
+    MetricFilter(FilterRef),
     Alarm(AlarmName),
     CompositeAlarm(AlarmName),
     Dashboard(String),
@@ -84,6 +89,7 @@ impl ResourceId {
             ResourceId::Alarm(_) => ResourceKind::Alarm,
             ResourceId::CompositeAlarm(_) => ResourceKind::CompositeAlarm,
             ResourceId::ScalingPolicy(_) => ResourceKind::ScalingPolicy,
+            ResourceId::MetricFilter(_) => ResourceKind::MetricFilter,
             ResourceId::Dashboard(_) => ResourceKind::Dashboard,
         }
     }
@@ -97,6 +103,11 @@ impl fmt::Display for ResourceId {
             ResourceId::Alarm(name) => write!(f, "alarm \"{name}\""),
             ResourceId::CompositeAlarm(name) => write!(f, "composite alarm \"{name}\""),
             ResourceId::ScalingPolicy(policy) => write!(f, "scaling policy \"{policy}\""),
+            ResourceId::MetricFilter(filter) => write!(
+                f,
+                "metric filter \"{}\" on {}",
+                filter.name, filter.log_group
+            ),
             ResourceId::Dashboard(name) => write!(f, "dashboard \"{name}\""),
             ResourceId::Subscription(id) => write!(
                 f,
@@ -159,7 +170,22 @@ pub struct DesiredStack {
     /// its redrive policy at plan time.
     pub redrive_alarms: BTreeMap<AlarmName, String>,
     pub policies: BTreeMap<PolicyRef, Declared<ScalingPolicy>>,
+    /// Existing log groups the stack reads, by key.
+    pub log_groups: BTreeMap<String, Declared<LogGroupUse>>,
+    pub log_metrics: BTreeMap<FilterRef, Declared<MetricFilter>>,
     pub dashboards: BTreeMap<String, Declared<Dashboard>>,
+    /// What each matching `samples` line of a log metric publishes, as monplan's matcher
+    /// reads it (for `monplan validate` to show).
+    pub samples: Vec<SampleRun>,
+}
+
+/// One `match` sample of a log metric and what it publishes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SampleRun {
+    pub log_metric: String,
+    pub line: String,
+    /// `1200 (Worker=w-1)`.
+    pub publishes: String,
 }
 
 impl DesiredStack {
@@ -182,7 +208,10 @@ impl DesiredStack {
             queues: BTreeMap::new(),
             redrive_alarms: BTreeMap::new(),
             policies: BTreeMap::new(),
+            log_groups: BTreeMap::new(),
+            log_metrics: BTreeMap::new(),
             dashboards: BTreeMap::new(),
+            samples: Vec::new(),
         }
     }
 }
@@ -270,6 +299,10 @@ pub struct LiveState {
     pub policies: BTreeMap<PolicyRef, LivePolicy>,
     /// Dashboards named with a loaded stack's prefix `{stack}_`, with parsed bodies.
     pub dashboards: BTreeMap<String, serde_json::Value>,
+    /// The log groups asked for that exist.
+    pub log_groups: BTreeSet<String>,
+    /// Metric filters named with a loaded stack's prefix `{stack}_`, on any log group.
+    pub metric_filters: BTreeMap<FilterRef, MetricFilter>,
     /// What could not be read but did not stop the plan, for the user to know.
     pub warnings: Vec<String>,
 }
@@ -285,4 +318,5 @@ pub struct ReadRequest {
     /// Queues whose redrive policy is needed.
     pub redrive: BTreeSet<String>,
     pub groups: BTreeSet<String>,
+    pub log_groups: BTreeSet<String>,
 }

@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 
 use crate::diag::Diagnostics;
 use crate::model::{
-    Action, Alarm, AlarmName, Arn, CompositeAlarm, Endpoint, PolicyRef, Protocol, ResourceId,
-    ScalingPolicy, StackName, Tags, Topic,
+    Action, Alarm, AlarmName, Arn, CompositeAlarm, Endpoint, FilterRef, MetricFilter, PolicyRef,
+    Protocol, ResourceId, ScalingPolicy, StackName, Tags, Topic,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -118,6 +118,8 @@ pub enum Op {
     /// of lookups.
     DescribePolicies(PolicyRef),
     DeletePolicy(PolicyRef),
+    PutMetricFilter(MetricFilter),
+    DeleteMetricFilter(FilterRef),
     PutDashboard {
         name: String,
         body: String,
@@ -174,6 +176,8 @@ impl Op {
             Op::PutScalingPolicy(_) => "PutScalingPolicy",
             Op::DescribePolicies(_) => "DescribePolicies",
             Op::DeletePolicy(_) => "DeletePolicy",
+            Op::PutMetricFilter(_) => "PutMetricFilter",
+            Op::DeleteMetricFilter(_) => "DeleteMetricFilter",
             Op::PutDashboard { .. } => "PutDashboard",
             Op::DeleteDashboards(_) => "DeleteDashboards",
             Op::TagResource { .. } => "TagResource",

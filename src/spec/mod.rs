@@ -26,8 +26,54 @@ pub struct StackSpec {
     pub defaults: Option<AlarmSpec>,
     pub topics: Vec<(Sp<String>, TopicSpec)>,
     pub queues: Vec<(Sp<String>, QueueSpec)>,
+    pub log_groups: Vec<(Sp<String>, LogGroupSpec)>,
+    pub log_metrics: Vec<(Sp<String>, LogMetricSpec)>,
     pub alarms: Vec<(Sp<String>, AlarmSpec)>,
     pub dashboards: Vec<(Sp<String>, DashboardSpec)>,
+}
+
+/// An existing `CloudWatch` Logs group the stack reads.
+#[derive(Debug, Clone, Default)]
+pub struct LogGroupSpec {
+    pub name: Option<Sp<String>>,
+}
+
+/// A metric filter as written.
+#[derive(Debug, Clone, Default)]
+pub struct LogMetricSpec {
+    /// A `log_groups` key.
+    pub log_group: Option<Sp<String>>,
+    pub pattern: Option<Located<String>>,
+    /// Namespace, name and unit of the metric it publishes.
+    pub metric: Option<Sp<MetricSpec>>,
+    pub value: Option<Sp<MetricValueSpec>>,
+    pub default_value: Option<Sp<f64>>,
+    pub dimensions: Vec<(Sp<String>, Sp<String>)>,
+    pub samples: Option<SamplesSpec>,
+}
+
+/// A string value and, when the YAML writes it verbatim, where its first character is,
+/// so that a problem inside it can be pointed at exactly.
+#[derive(Debug, Clone)]
+pub struct Located<T> {
+    pub value: Sp<T>,
+    /// Byte offset of the value's first character in the source.
+    pub inner: Option<usize>,
+}
+
+/// What a metric filter publishes per matching event: a selector (`$.duration`,
+/// `$size`) or a number.
+#[derive(Debug, Clone)]
+pub enum MetricValueSpec {
+    Selector(String),
+    Number(f64),
+}
+
+/// Log lines a filter must match, and lines it must not.
+#[derive(Debug, Clone, Default)]
+pub struct SamplesSpec {
+    pub matching: Vec<Sp<String>>,
+    pub not_matching: Vec<Sp<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -124,6 +170,9 @@ pub struct AlarmSpec {
 
 #[derive(Debug, Clone, Default)]
 pub struct MetricSpec {
+    /// A `log_metrics` key whose metric this is (`metric: job-duration`): namespace, name
+    /// and unit come from the filter.
+    pub log_metric: Option<Sp<String>>,
     pub namespace: Option<Sp<String>>,
     pub name: Option<Sp<String>>,
     pub dimensions: Vec<(Sp<String>, Sp<String>)>,

@@ -18,6 +18,10 @@ use crate::diag::{codes, Diagnostic, FileId, Span};
 pub struct Node {
     pub value: Value,
     pub span: Span,
+    /// For a string written verbatim (plain, or quoted without escapes), the byte offset
+    /// of its first character in the source, so that a problem inside the string (a
+    /// filter pattern's bad character) can be pointed at exactly. `None` otherwise.
+    pub inner: Option<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -110,6 +114,18 @@ impl<'a> CharIndex<'a> {
         }
     }
 
+    /// Where `text` starts inside `span` if the source writes it there verbatim.
+    fn verbatim(&self, span: Span, text: &str) -> Option<usize> {
+        let written = self.source.get(span.start..span.end)?;
+        if written == text {
+            return Some(span.start);
+        }
+        let quoted = written.len() == text.len() + 2
+            && (written.starts_with('\'') || written.starts_with('"'))
+            && written.get(1..written.len() - 1) == Some(text);
+        quoted.then_some(span.start + 1)
+    }
+
     fn span(&self, file: FileId, location: Location, char_len: usize) -> Span {
         let line = usize::try_from(location.line()).unwrap_or(1).max(1);
         let column = usize::try_from(location.column()).unwrap_or(1).max(1);
@@ -153,6 +169,10 @@ impl IntoNode for Spanned<Raw> {
     fn into_node(self, file: FileId, index: &CharIndex) -> Node {
         // Containers come with an empty span; point at their first character instead.
         let span = index.span(file, self.referenced, self.referenced.span().len().max(1));
+        let inner = match &self.value {
+            Raw::Str(text) => index.verbatim(span, text),
+            _ => None,
+        };
         let value = match self.value {
             Raw::Null => Value::Null,
             Raw::Bool(b) => Value::Bool(b),
@@ -172,7 +192,7 @@ impl IntoNode for Spanned<Raw> {
                     .collect(),
             ),
         };
-        Node { value, span }
+        Node { value, span, inner }
     }
 }
 

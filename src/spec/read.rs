@@ -2,8 +2,9 @@
 
 use super::node::{Node, Value};
 use super::{
-    AlarmSpec, DashboardSpec, MetricEntry, MetricSpec, QueueSpec, ScalingSpec, StackSpec,
-    SubscriptionSpec, ThresholdSpec, TopicSpec, WidgetSpec,
+    AlarmSpec, DashboardSpec, Located, LogGroupSpec, LogMetricSpec, MetricEntry, MetricSpec,
+    MetricValueSpec, QueueSpec, SamplesSpec, ScalingSpec, StackSpec, SubscriptionSpec,
+    ThresholdSpec, TopicSpec, WidgetSpec,
 };
 use crate::diag::{codes, Diagnostic, Diagnostics, FileId, Sp};
 use crate::model::{BandSide, Comparison, Protocol};
@@ -16,9 +17,24 @@ const STACK_KEYS: &[&str] = &[
     "defaults",
     "topics",
     "queues",
+    "log_groups",
+    "log_metrics",
     "alarms",
     "dashboards",
 ];
+const LOG_GROUP_KEYS: &[&str] = &["name"];
+const LOG_METRIC_KEYS: &[&str] = &[
+    "log_group",
+    "pattern",
+    "metric",
+    "value",
+    "default_value",
+    "dimensions",
+    "samples",
+];
+/// What a metric filter publishes: the metric's identity, not how an alarm reads it.
+const LOG_METRIC_TARGET_KEYS: &[&str] = &["namespace", "name", "unit"];
+const SAMPLES_KEYS: &[&str] = &["match", "no_match"];
 const TOPIC_KEYS: &[&str] = &["name", "display_name", "subscriptions"];
 const ALARM_KEYS: &[&str] = &[
     "name",
@@ -92,7 +108,15 @@ pub(super) const DEFAULTS_KEYS: &[&str] = &[
     "notify_ok",
     "notify_insufficient_data",
 ];
-const METRIC_KEYS: &[&str] = &["namespace", "name", "dimensions", "stat", "period", "unit"];
+const METRIC_KEYS: &[&str] = &[
+    "log_metric",
+    "namespace",
+    "name",
+    "dimensions",
+    "stat",
+    "period",
+    "unit",
+];
 
 /// Reads one document. Returns `None` only when the root is not a mapping at all.
 pub fn read_stack(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<StackSpec> {
@@ -112,6 +136,8 @@ pub fn read_stack(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<Stac
             .and_then(|n| alarm(n, DEFAULTS_KEYS, false, d)),
         topics: Vec::new(),
         queues: Vec::new(),
+        log_groups: Vec::new(),
+        log_metrics: Vec::new(),
         alarms: Vec::new(),
         dashboards: Vec::new(),
     };
@@ -120,6 +146,12 @@ pub fn read_stack(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<Stac
     }
     if let Some(node) = map.take("queues") {
         stack.queues = keyed(node, d, queue);
+    }
+    if let Some(node) = map.take("log_groups") {
+        stack.log_groups = keyed(node, d, log_group);
+    }
+    if let Some(node) = map.take("log_metrics") {
+        stack.log_metrics = keyed(node, d, log_metric);
     }
     if let Some(node) = map.take("alarms") {
         stack.alarms = keyed(node, d, |n, d| alarm(n, ALARM_KEYS, false, d));
@@ -407,9 +439,91 @@ fn alarm(node: &Node, allowed: &[&str], durations: bool, d: &mut Diagnostics) ->
     Some(spec)
 }
 
+fn log_group(node: &Node, d: &mut Diagnostics) -> Option<LogGroupSpec> {
+    if matches!(node.value, Value::Null) {
+        return Some(LogGroupSpec::default());
+    }
+    let mut map = Fields::new(node, "a log group (a mapping)", d)?;
+    let spec = LogGroupSpec {
+        name: map.take("name").and_then(|n| string(n, d)),
+    };
+    map.finish(LOG_GROUP_KEYS, d);
+    Some(spec)
+}
+
+fn log_metric(node: &Node, d: &mut Diagnostics) -> Option<LogMetricSpec> {
+    let mut map = Fields::new(node, "a metric filter (a mapping)", d)?;
+    let spec = LogMetricSpec {
+        log_group: map.take("log_group").and_then(|n| string(n, d)),
+        pattern: map.take("pattern").and_then(|n| {
+            let value = string(n, d)?;
+            Some(Located {
+                value,
+                inner: n.inner,
+            })
+        }),
+        metric: map.take("metric").and_then(|n| {
+            let mut fields = Fields::new(n, "a metric (a mapping with namespace, name)", d)?;
+            let spec = MetricSpec {
+                namespace: fields.take("namespace").and_then(|n| string(n, d)),
+                name: fields.take("name").and_then(|n| string(n, d)),
+                unit: fields.take("unit").and_then(|n| string(n, d)),
+                ..MetricSpec::default()
+            };
+            fields.finish(LOG_METRIC_TARGET_KEYS, d);
+            Some(Sp::new(spec, n.span))
+        }),
+        value: map.take("value").and_then(|n| match &n.value {
+            Value::Str(text) => Some(Sp::new(MetricValueSpec::Selector(text.clone()), n.span)),
+            _ => number(n, d).map(|v| Sp::new(MetricValueSpec::Number(v.value), v.span)),
+        }),
+        default_value: map.take("default_value").and_then(|n| number(n, d)),
+        dimensions: map
+            .take("dimensions")
+            .map(|n| string_map(n, d))
+            .unwrap_or_default(),
+        samples: map.take("samples").and_then(|n| samples(n, d)),
+    };
+    map.finish(LOG_METRIC_KEYS, d);
+    Some(spec)
+}
+
+fn samples(node: &Node, d: &mut Diagnostics) -> Option<SamplesSpec> {
+    let mut map = Fields::new(
+        node,
+        "samples (a mapping with `match` and `no_match` lists)",
+        d,
+    )?;
+    let spec = SamplesSpec {
+        matching: map
+            .take("match")
+            .map(|n| list(n, d, string))
+            .unwrap_or_default(),
+        not_matching: map
+            .take("no_match")
+            .map(|n| list(n, d, string))
+            .unwrap_or_default(),
+    };
+    map.finish(SAMPLES_KEYS, d);
+    Some(spec)
+}
+
 fn metric(node: &Node, d: &mut Diagnostics) -> Option<Sp<MetricSpec>> {
-    let mut map = Fields::new(node, "a metric (a mapping with namespace, name, stat)", d)?;
+    // `metric: job-duration`: a log metric by its key.
+    if let Value::Str(key) = &node.value {
+        let spec = MetricSpec {
+            log_metric: Some(Sp::new(key.clone(), node.span)),
+            ..MetricSpec::default()
+        };
+        return Some(Sp::new(spec, node.span));
+    }
+    let mut map = Fields::new(
+        node,
+        "a metric (a mapping with namespace, name, stat, or a log metric's key)",
+        d,
+    )?;
     let spec = MetricSpec {
+        log_metric: map.take("log_metric").and_then(|n| string(n, d)),
         namespace: map.take("namespace").and_then(|n| string(n, d)),
         name: map.take("name").and_then(|n| string(n, d)),
         dimensions: map

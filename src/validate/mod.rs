@@ -4,6 +4,7 @@
 mod alarm;
 mod composite;
 mod dashboard;
+mod logs;
 mod queue;
 mod rules;
 
@@ -46,6 +47,19 @@ pub fn validate(specs: &[StackSpec], env: &dyn Env, d: &mut Diagnostics) -> Vec<
 
 fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<DesiredStack> {
     let name = spec.stack.as_ref().and_then(|n| rules::stack_name(n, d));
+    // Log metrics first: alarms and dashboards may name them by key, and those
+    // references are spelled out before anything else reads the spec.
+    let log_groups = logs::log_groups(spec, d);
+    let logs::StackLogMetrics {
+        filters: log_metrics,
+        refs,
+        samples,
+    } = name
+        .as_ref()
+        .map(|stack_name| logs::log_metrics(spec, stack_name, &log_groups, d))
+        .unwrap_or_default();
+    let expanded = logs::expand_log_metric_refs(spec, &refs, d);
+    let spec = &expanded;
     let region = spec.region.as_ref().and_then(|r| rules::region(r, d));
     let account = spec.account.as_ref().and_then(|a| rules::account(a, d));
     let tags = stack_tags(spec, d);
@@ -94,7 +108,10 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
         queues,
         redrive_alarms: alarms.redrive_alarms,
         policies,
+        log_groups,
+        log_metrics,
         dashboards,
+        samples,
     })
 }
 

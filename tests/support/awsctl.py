@@ -16,6 +16,8 @@ Commands (each prints JSON to stdout; on an AWS/boto error prints it to stderr, 
          "dashboards": {name: <the dashboard body, parsed JSON>},
          "policies": {group_name: {policy_name: <the DescribePolicies entry as returned,
                                                  always with "Alarms": [...]>}},
+         "metric_filters": {log_group: {filter_name: <the DescribeMetricFilters entry as
+                            returned, without creationTime>}},
          "composite_alarms": {name: {"AlarmRule", "ActionsEnabled", "AlarmActions",
                                      "OKActions", "InsufficientDataActions",
                                      "AlarmDescription" (those returned),
@@ -49,6 +51,9 @@ Commands (each prints JSON to stdout; on an AWS/boto error prints it to stderr, 
     put-policy GROUP NAME                              -> the policy, as in dump
         A foreign target-tracking policy on GROUP: ASGAverageCPUUtilization, target 50.
         Fails if the group does not exist (moto would accept it).
+    create-log-group NAME                              -> {"logGroupName": NAME}
+    put-metric-filter GROUP NAME PATTERN               -> the filter, as in dump
+        A foreign filter: namespace Foreign, metric M, value 1.
     put-dashboard NAME BODY_JSON
         -> {"DashboardName", "DashboardArn", "DashboardBody": <as stored, a string>,
             "DashboardValidationMessages": [...]}
@@ -127,6 +132,7 @@ class Clients:
         "sqs": "sqs",
         "autoscaling": "autoscaling",
         "ec2": "ec2",
+        "logs": "logs",
     }
 
     def __init__(self, endpoint):
@@ -371,6 +377,43 @@ def all_policies(autoscaling, prefix):
         raise
 
 
+# ---- logs ---------------------------------------------------------------------------
+
+
+def metric_filters(logs, prefix):
+    """Every metric filter by log group and name; {} if the emulator lacks the API."""
+    out = {}
+    try:
+        for page in logs.get_paginator("describe_metric_filters").paginate():
+            for entry in page.get("metricFilters", []):
+                if not entry["filterName"].startswith(prefix):
+                    continue
+                entry = {k: v for k, v in entry.items() if k != "creationTime"}
+                out.setdefault(entry["logGroupName"], {})[entry["filterName"]] = entry
+    except botocore.exceptions.ClientError as e:
+        if unimplemented(e):
+            return {}
+        raise
+    return {group: dict(sorted(filters.items())) for group, filters in sorted(out.items())}
+
+
+def cmd_create_log_group(aws, args):
+    aws.logs.create_log_group(logGroupName=args.name)
+    return {"logGroupName": args.name}
+
+
+def cmd_put_metric_filter(aws, args):
+    aws.logs.put_metric_filter(
+        logGroupName=args.group,
+        filterName=args.name,
+        filterPattern=args.pattern,
+        metricTransformations=[
+            {"metricName": "M", "metricNamespace": "Foreign", "metricValue": "1"}
+        ],
+    )
+    return metric_filters(aws.logs, args.name)[args.group][args.name]
+
+
 # ---- commands -----------------------------------------------------------------------
 
 
@@ -393,6 +436,7 @@ def cmd_dump(aws, args):
         "alarms": dict(sorted(alarms.items())),
         "dashboards": dict(sorted(dashboards.items())),
         "policies": all_policies(aws.autoscaling, prefix),
+        "metric_filters": metric_filters(aws.logs, prefix),
         "composite_alarms": composite_alarms(cw, prefix),
     }
 
@@ -579,6 +623,16 @@ def main(argv=None):
     p.add_argument("group", metavar="GROUP")
     p.add_argument("name", metavar="NAME")
     p.set_defaults(func=cmd_put_policy)
+
+    p = sub.add_parser("create-log-group")
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(func=cmd_create_log_group)
+
+    p = sub.add_parser("put-metric-filter")
+    p.add_argument("group", metavar="GROUP")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("pattern", metavar="PATTERN")
+    p.set_defaults(func=cmd_put_metric_filter)
 
     p = sub.add_parser("put-dashboard")
     p.add_argument("name", metavar="NAME")

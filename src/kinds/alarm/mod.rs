@@ -139,7 +139,25 @@ impl AlarmKind for Alarm {
     }
 
     fn refs(&self, stack: &ResolvedStack<'_>, declared: bool) -> Vec<ResourceId> {
-        action_refs(&self.actions, stack, declared)
+        let mut refs = action_refs(&self.actions, stack, declared);
+        // An alarm on a log metric comes after the filter that publishes it.
+        let metrics: Vec<&Metric> = match &self.metric {
+            AlarmMetric::Single(metric) => vec![metric],
+            AlarmMetric::Math { metrics, .. } => metrics.values().collect(),
+        };
+        for metric in metrics {
+            let filters: Vec<&crate::model::MetricFilter> = if declared {
+                stack.metric_filters.values().map(|f| &f.value).collect()
+            } else {
+                stack.live.metric_filters.values().collect()
+            };
+            if let Some(filter) =
+                crate::kinds::log_metric::publishing(filters, &metric.namespace, &metric.name)
+            {
+                refs.push(ResourceId::MetricFilter(filter.clone()));
+            }
+        }
+        refs
     }
 }
 

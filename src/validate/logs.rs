@@ -1,0 +1,616 @@
+//! `log_groups` (existing groups the stack reads) and `log_metrics` (metric filters on
+//! them): names, the filter pattern (parsed offline, located at its bad character), the
+//! rules AWS enforces only at apply (at most 3 dimensions, dimensions only with JSON or
+//! space-delimited patterns and never with a default value, at most 100 filters a
+//! group), and the filter's `samples`, run through monplan's own matcher.
+
+use std::collections::BTreeMap;
+
+use super::rules;
+use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
+use crate::logs::pattern::{self, Pattern, PatternError, PatternKind};
+use crate::model::{Declared, FilterRef, LogGroupUse, MetricFilter, SampleRun, StackName};
+use crate::spec::{
+    Located, LogMetricSpec, MetricEntry, MetricSpec, MetricValueSpec, StackSpec, WidgetSpec,
+};
+
+/// AWS allows at most 3 dimensions per metric filter transformation.
+const MAX_DIMENSIONS: usize = 3;
+/// AWS allows at most 100 metric filters per log group.
+const MAX_FILTERS_PER_GROUP: usize = 100;
+
+/// What an alarm's `metric: KEY` refers to: the metric a filter publishes.
+#[derive(Clone, Debug)]
+pub struct LogMetricRef {
+    pub namespace: String,
+    pub name: String,
+    pub unit: Option<String>,
+    pub span: Span,
+}
+
+/// Validates `log_groups:`; the name defaults to the key.
+pub fn log_groups(
+    spec: &StackSpec,
+    d: &mut Diagnostics,
+) -> BTreeMap<String, Declared<LogGroupUse>> {
+    let mut groups = BTreeMap::new();
+    for (key, group) in &spec.log_groups {
+        rules::resource_key(key, "log group", d);
+        let name = group.name.clone().unwrap_or_else(|| key.clone());
+        if !is_log_group_name(&name.value) {
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    format!("`{}` is not a CloudWatch Logs group name", name.value),
+                )
+                .at(name.span, "invalid log group name")
+                .note("log group names are 1 to 512 letters, digits and `_-./#`"),
+            );
+        }
+        groups.insert(
+            key.value.clone(),
+            Declared {
+                value: LogGroupUse { name: name.value },
+                key: key.value.clone(),
+                origin: name.span,
+            },
+        );
+    }
+    groups
+}
+
+fn is_log_group_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 512
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./#".contains(c))
+}
+
+/// The validated filters, and what alarms may name by key.
+#[derive(Default)]
+pub struct StackLogMetrics {
+    pub filters: BTreeMap<FilterRef, Declared<MetricFilter>>,
+    pub refs: BTreeMap<String, LogMetricRef>,
+    /// What the `match` samples publish.
+    pub samples: Vec<SampleRun>,
+}
+
+/// Validates `log_metrics:` against the stack's log groups.
+pub fn log_metrics(
+    spec: &StackSpec,
+    stack: &StackName,
+    groups: &BTreeMap<String, Declared<LogGroupUse>>,
+    d: &mut Diagnostics,
+) -> StackLogMetrics {
+    let mut out = StackLogMetrics::default();
+    let mut per_group: BTreeMap<String, Vec<Span>> = BTreeMap::new();
+    for (key, metric_spec) in &spec.log_metrics {
+        rules::resource_key(key, "log metric", d);
+        let Some(filter) = filter(stack, key, metric_spec, groups, &mut out.samples, d) else {
+            continue;
+        };
+        per_group
+            .entry(filter.filter.log_group.clone())
+            .or_default()
+            .push(key.span);
+        out.refs.insert(
+            key.value.clone(),
+            LogMetricRef {
+                namespace: filter.namespace.clone(),
+                name: filter.metric.clone(),
+                unit: filter.unit.clone(),
+                span: key.span,
+            },
+        );
+        out.filters.insert(
+            filter.filter.clone(),
+            Declared {
+                value: filter,
+                key: key.value.clone(),
+                origin: key.span,
+            },
+        );
+    }
+    for (group, spans) in per_group {
+        if let Some(span) = spans.get(MAX_FILTERS_PER_GROUP) {
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    format!(
+                        "more than {MAX_FILTERS_PER_GROUP} metric filters on log group `{group}`"
+                    ),
+                )
+                .at(*span, "the 101st")
+                .note("AWS allows 100 metric filters per log group"),
+            );
+        }
+    }
+    out
+}
+
+fn filter(
+    stack: &StackName,
+    key: &Sp<String>,
+    spec: &LogMetricSpec,
+    groups: &BTreeMap<String, Declared<LogGroupUse>>,
+    runs: &mut Vec<SampleRun>,
+    d: &mut Diagnostics,
+) -> Option<MetricFilter> {
+    let Some(group_key) = &spec.log_group else {
+        d.push(
+            Diagnostic::error(codes::MISSING_KEY, "a log metric needs `log_group:`")
+                .at(key.span, "no log group")
+                .note("name a `log_groups` key, e.g. log_group: workers"),
+        );
+        return None;
+    };
+    let group = groups.get(&group_key.value);
+    if group.is_none() {
+        d.push(
+            Diagnostic::error(
+                codes::UNRESOLVED_REFERENCE,
+                format!("no log group `{}` in this stack", group_key.value),
+            )
+            .at(group_key.span, "not a `log_groups` key")
+            .suggest_or(
+                &group_key.value,
+                groups.keys().map(String::as_str),
+                "declare the group under `log_groups:` first",
+            ),
+        );
+    }
+    let Some(written) = &spec.pattern else {
+        d.push(
+            Diagnostic::error(codes::MISSING_KEY, "a log metric needs `pattern:`")
+                .at(key.span, "no pattern")
+                .note("e.g. pattern: '{ $.event = \"JOB_FAILED\" }'; `pattern: ''` matches every event"),
+        );
+        return None;
+    };
+    let parsed = match pattern::parse(&written.value.value) {
+        Ok(parsed) => Some(parsed),
+        Err(error) => {
+            d.push(pattern_error(written, &error));
+            None
+        }
+    };
+    let (namespace, name, unit) = target(key, spec.metric.as_ref(), d)?;
+    let value = value(spec, parsed.as_ref(), d);
+    let dimensions = dimensions(spec, parsed.as_ref(), d);
+    if let (Some(default), Some((first, _))) = (&spec.default_value, spec.dimensions.first()) {
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_COMBINATION,
+                "a metric filter cannot have both `default_value` and `dimensions`",
+            )
+            .at(default.span, "default value")
+            .also(first.span, "dimensions")
+            .note("AWS rejects the combination: drop one of them"),
+        );
+    }
+    if let Some(default) = &spec.default_value {
+        if !default.value.is_finite() {
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    "the default value must be a finite number",
+                )
+                .at(default.span, "here"),
+            );
+        }
+    }
+    if let Some(parsed) = &parsed {
+        samples(key, spec, parsed, runs, d);
+    }
+    let filter_name = format!("{stack}_{}", key.value);
+    if filter_name.len() > 512 {
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                "the metric filter's name would exceed 512 characters",
+            )
+            .at(key.span, format!("`{stack}_` + this key")),
+        );
+        return None;
+    }
+    Some(MetricFilter {
+        filter: FilterRef {
+            log_group: group?.value.name.clone(),
+            name: filter_name,
+        },
+        pattern: parsed.map(|_| written.value.value.clone())?,
+        namespace,
+        metric: name,
+        value: value?,
+        default_value: spec.default_value.as_ref().map(|v| v.value),
+        unit,
+        dimensions: dimensions?,
+    })
+}
+
+/// A pattern error at its character, when the YAML writes the pattern verbatim.
+fn pattern_error(written: &Located<String>, error: &PatternError) -> Diagnostic {
+    let span = written.inner.map_or(written.value.span, |inner| {
+        let start = inner + error.offset.min(written.value.value.len());
+        Span {
+            file: written.value.span.file,
+            start,
+            end: start
+                + error.len.max(1).min(
+                    written
+                        .value
+                        .value
+                        .len()
+                        .saturating_sub(error.offset)
+                        .max(1),
+                ),
+        }
+    });
+    let mut diagnostic = Diagnostic::error(
+        codes::INVALID_VALUE,
+        format!("invalid filter pattern: {}", error.message),
+    )
+    .at(span, error.message.clone());
+    if written.inner.is_none() {
+        diagnostic = diagnostic.note(format!("at character {} of the pattern", error.offset + 1));
+    }
+    if let Some(note) = &error.note {
+        diagnostic = diagnostic.note(note.clone());
+    }
+    diagnostic
+}
+
+/// The published metric's namespace, name and unit.
+fn target(
+    key: &Sp<String>,
+    metric: Option<&Sp<MetricSpec>>,
+    d: &mut Diagnostics,
+) -> Option<(String, String, Option<String>)> {
+    let Some(metric) = metric else {
+        d.push(
+            Diagnostic::error(codes::MISSING_KEY, "a log metric needs `metric:`")
+                .at(key.span, "no metric")
+                .note("e.g. metric: { namespace: Transcription, name: JobFailed }"),
+        );
+        return None;
+    };
+    let m = &metric.value;
+    let mut ok = true;
+    for (value, what, example) in [
+        (&m.namespace, "namespace", "Transcription"),
+        (&m.name, "name", "JobFailed"),
+    ] {
+        match value {
+            None => {
+                d.push(
+                    Diagnostic::error(codes::MISSING_KEY, format!("the metric has no `{what}`"))
+                        .at(metric.span, format!("needs `{what}`"))
+                        .note(format!("e.g. {what}: {example}")),
+                );
+                ok = false;
+            }
+            Some(text) if text.value.is_empty() || text.value.chars().count() > 255 => {
+                d.push(
+                    Diagnostic::error(codes::INVALID_VALUE, "must be 1 to 255 characters")
+                        .at(text.span, "here"),
+                );
+                ok = false;
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(namespace) = m.namespace.as_ref().filter(|n| n.value.starts_with("AWS/")) {
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                "`AWS/` namespaces belong to AWS services",
+            )
+            .at(namespace.span, "reserved namespace")
+            .note("publish log metrics under your own namespace, e.g. `Transcription`"),
+        );
+        ok = false;
+    }
+    if let Some(unit) = &m.unit {
+        if !rules::UNITS.contains(&unit.value.as_str()) {
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    format!("`{}` is not a CloudWatch unit", unit.value),
+                )
+                .at(unit.span, "unknown unit")
+                .suggest(&unit.value, rules::UNITS.iter().copied()),
+            );
+            ok = false;
+        }
+    }
+    ok.then(|| {
+        (
+            m.namespace
+                .as_ref()
+                .map(|n| n.value.clone())
+                .unwrap_or_default(),
+            m.name.as_ref().map(|n| n.value.clone()).unwrap_or_default(),
+            m.unit.as_ref().map(|u| u.value.clone()),
+        )
+    })
+}
+
+/// A selector the pattern binds, or a problem pointing at it.
+fn check_selector(
+    selector: &Sp<String>,
+    parsed: Option<&Pattern>,
+    what: &str,
+    d: &mut Diagnostics,
+) -> bool {
+    let Some(parsed) = parsed else {
+        return true; // the pattern's own error is reported
+    };
+    if parsed.kind() == PatternKind::Terms {
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_COMBINATION,
+                format!("{what} `{}` needs a JSON or space-delimited pattern", selector.value),
+            )
+            .at(selector.span, "nothing to select from")
+            .note("a term pattern matches text but names no fields; use `{ $.field ... }` or `[field, ...]`"),
+        );
+        return false;
+    }
+    if !parsed.selector_is_valid(&selector.value) {
+        let hint = match parsed.kind() {
+            PatternKind::Json => "JSON selectors look like `$.duration` or `$.job.worker`",
+            _ => "name a field of the pattern with `$`, e.g. `$status` for `[..., status, ...]`",
+        };
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                format!("{what} `{}` is not a field of the pattern", selector.value),
+            )
+            .at(selector.span, "unknown selector")
+            .note(hint),
+        );
+        return false;
+    }
+    true
+}
+
+/// What each match publishes: `1` unless a number or a selector is given.
+fn value(spec: &LogMetricSpec, parsed: Option<&Pattern>, d: &mut Diagnostics) -> Option<String> {
+    match &spec.value {
+        None => Some("1".to_string()),
+        Some(Sp {
+            value: MetricValueSpec::Number(n),
+            span,
+        }) => {
+            if n.is_finite() {
+                Some(n.to_string())
+            } else {
+                d.push(
+                    Diagnostic::error(codes::INVALID_VALUE, "the value must be a finite number")
+                        .at(*span, "here"),
+                );
+                None
+            }
+        }
+        Some(Sp {
+            value: MetricValueSpec::Selector(selector),
+            span,
+        }) => {
+            let selector = Sp::new(selector.clone(), *span);
+            check_selector(&selector, parsed, "value", d).then_some(selector.value)
+        }
+    }
+}
+
+fn dimensions(
+    spec: &LogMetricSpec,
+    parsed: Option<&Pattern>,
+    d: &mut Diagnostics,
+) -> Option<BTreeMap<String, String>> {
+    let mut ok = true;
+    if let Some((key, _)) = spec.dimensions.get(MAX_DIMENSIONS) {
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                format!("a metric filter has at most {MAX_DIMENSIONS} dimensions"),
+            )
+            .at(key.span, "the 4th")
+            .note("AWS's limit for metric filter dimensions"),
+        );
+        ok = false;
+    }
+    let mut dimensions = BTreeMap::new();
+    for (name, selector) in &spec.dimensions {
+        if name.value.is_empty() || name.value.chars().count() > 255 {
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    "dimension names are 1 to 255 characters",
+                )
+                .at(name.span, "here"),
+            );
+            ok = false;
+        }
+        ok &= check_selector(selector, parsed, "dimension", d);
+        dimensions.insert(name.value.clone(), selector.value.clone());
+    }
+    ok.then_some(dimensions)
+}
+
+/// Runs the filter's samples: each `match` line must match, each `no_match` must not.
+fn samples(
+    key: &Sp<String>,
+    spec: &LogMetricSpec,
+    parsed: &Pattern,
+    runs: &mut Vec<SampleRun>,
+    d: &mut Diagnostics,
+) {
+    let Some(samples) = &spec.samples else {
+        return;
+    };
+    for line in &samples.matching {
+        if let Some(found) = parsed.matches(&line.value) {
+            runs.push(SampleRun {
+                log_metric: key.value.clone(),
+                line: line.value.clone(),
+                publishes: published(spec, &found),
+            });
+        } else {
+            d.push(
+                Diagnostic::error(codes::SAMPLE, "this sample does not match the pattern")
+                    .at(
+                        line.span,
+                        "listed under `match`, but the pattern rejects it",
+                    )
+                    .note("fix the pattern, or move the line to `no_match`"),
+            );
+        }
+    }
+    for line in &samples.not_matching {
+        if let Some(found) = parsed.matches(&line.value) {
+            let published = published(spec, &found);
+            d.push(
+                Diagnostic::error(codes::SAMPLE, "this sample matches the pattern")
+                    .at(
+                        line.span,
+                        "listed under `no_match`, but the pattern accepts it",
+                    )
+                    .note(format!("it would publish {published}")),
+            );
+        }
+    }
+}
+
+/// What a match publishes, for messages: `1200 (Worker=w-1)`.
+pub fn published(spec: &LogMetricSpec, found: &pattern::Match) -> String {
+    let value = match &spec.value {
+        None => "1".to_string(),
+        Some(Sp {
+            value: MetricValueSpec::Number(n),
+            ..
+        }) => n.to_string(),
+        Some(Sp {
+            value: MetricValueSpec::Selector(s),
+            ..
+        }) => found
+            .value(s)
+            .unwrap_or_else(|| format!("nothing ({s} is absent)")),
+    };
+    let dimensions: Vec<String> = spec
+        .dimensions
+        .iter()
+        .map(|(name, selector)| {
+            format!(
+                "{}={}",
+                name.value,
+                found.value(&selector.value).unwrap_or_else(|| "?".into())
+            )
+        })
+        .collect();
+    if dimensions.is_empty() {
+        value
+    } else {
+        format!("{value} ({})", dimensions.join(", "))
+    }
+}
+
+/// The stack's specs with every `metric: KEY` of a log metric spelled out (namespace,
+/// name, unit from the filter; `Sum` unless a `stat` is given), so that the alarm rules
+/// apply to them as to any metric.
+pub fn expand_log_metric_refs(
+    spec: &StackSpec,
+    refs: &BTreeMap<String, LogMetricRef>,
+    d: &mut Diagnostics,
+) -> StackSpec {
+    let mut expanded = spec.clone();
+    // Keys of log metrics that failed validation: already reported, not reported again.
+    let declared: Vec<String> = spec
+        .log_metrics
+        .iter()
+        .map(|(k, _)| k.value.clone())
+        .collect();
+    let expand =
+        |metric: &mut Sp<MetricSpec>, d: &mut Diagnostics| expand(metric, refs, &declared, d);
+    for (_, alarm) in &mut expanded.alarms {
+        if let Some(metric) = &mut alarm.metric {
+            expand(metric, d);
+        }
+        for (_, metric) in &mut alarm.metrics {
+            expand(metric, d);
+        }
+    }
+    for (_, dashboard) in &mut expanded.dashboards {
+        for widget in &mut dashboard.widgets {
+            if let WidgetSpec::Metric { metrics, .. } = &mut widget.value {
+                for entry in metrics {
+                    if let MetricEntry::Metric(metric) = entry {
+                        expand(metric, d);
+                    }
+                }
+            }
+        }
+    }
+    expanded
+}
+
+fn expand(
+    metric: &mut Sp<MetricSpec>,
+    refs: &BTreeMap<String, LogMetricRef>,
+    declared: &[String],
+    d: &mut Diagnostics,
+) {
+    let Some(key) = metric.value.log_metric.clone() else {
+        return;
+    };
+    let Some(found) = refs.get(&key.value) else {
+        if !declared.contains(&key.value) {
+            d.push(
+                Diagnostic::error(
+                    codes::UNRESOLVED_REFERENCE,
+                    format!("no log metric `{}` in this stack", key.value),
+                )
+                .at(key.span, "not a `log_metrics` key")
+                .suggest_defined(
+                    &key.value,
+                    refs.keys().map(String::as_str),
+                    |k| refs.get(k).map_or(key.span, |r| r.span),
+                    "a metric is a `log_metrics` key, or a mapping with namespace, name and stat",
+                ),
+            );
+        }
+        // Spelled out as nothing, so that the alarm reports no second problem.
+        metric.value.namespace = Some(Sp::new(String::from("?"), key.span));
+        metric.value.name = Some(Sp::new(String::from("?"), key.span));
+        metric
+            .value
+            .stat
+            .get_or_insert_with(|| Sp::new("Sum".into(), key.span));
+        return;
+    };
+    for (given, what) in [
+        (&metric.value.namespace, "namespace"),
+        (&metric.value.name, "name"),
+    ] {
+        if let Some(given) = given {
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_COMBINATION,
+                    format!("`{what}` comes from the log metric"),
+                )
+                .at(given.span, "given here")
+                .also(key.span, "and the log metric names it"),
+            );
+        }
+    }
+    metric.value.namespace = Some(Sp::new(found.namespace.clone(), key.span));
+    metric.value.name = Some(Sp::new(found.name.clone(), key.span));
+    if metric.value.unit.is_none() {
+        metric.value.unit = found.unit.clone().map(|u| Sp::new(u, key.span));
+    }
+    // Log metrics count events: `Sum` is what an alarm on them means unless told otherwise.
+    metric
+        .value
+        .stat
+        .get_or_insert_with(|| Sp::new("Sum".into(), key.span));
+}
