@@ -105,11 +105,14 @@ export ONCALL_WEBHOOK=https://hooks.example.com/services/T000/B000/demo-secret
 
 prepare_emulator
 
-step target/debug/monplan plan stacks/example.yaml
-step target/debug/monplan apply --auto-approve stacks/example.yaml
+# Neither emulator implements saved Logs Insights queries (query definitions); against
+# real AWS the same commands run without --exclude.
+echo "==> the emulators have no saved Logs Insights queries: planning with --exclude queries"
+step target/debug/monplan plan --exclude queries stacks/example.yaml
+step target/debug/monplan apply --exclude queries --auto-approve stacks/example.yaml
 
 rc=0
-step target/debug/monplan plan --detailed-exitcode stacks/example.yaml || rc=$?
+step target/debug/monplan plan --exclude queries --detailed-exitcode stacks/example.yaml || rc=$?
 if [[ $rc -ne 0 ]]; then
     echo "demo: the plan after apply should be empty (exit 0), but monplan exited $rc" >&2
     exit 1

@@ -44,6 +44,17 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub check_redrive: bool,
 
+    /// Plan (and apply) only this part of the stacks: `KIND` (topics, subscriptions,
+    /// scaling, `log_metrics`, queries, alarms, dashboards) or `KIND.KEY`. What a target
+    /// refers to comes along; nothing outside the selection is deleted. Repeatable.
+    #[arg(long, global = true, value_name = "KIND[.KEY]", value_parser = crate::plan::select::parse_selector)]
+    pub target: Vec<crate::plan::select::Selector>,
+
+    /// Leave this part out of the plan (and of the reads, for a whole kind), e.g.
+    /// `--exclude queries` against an endpoint without saved queries. Repeatable.
+    #[arg(long, global = true, value_name = "KIND[.KEY]", value_parser = crate::plan::select::parse_selector)]
+    pub exclude: Vec<crate::plan::select::Selector>,
+
     /// Never colour output (also: the `NO_COLOR` environment variable).
     #[arg(long, global = true)]
     pub no_color: bool,

@@ -238,3 +238,35 @@ fn a_broken_pattern_is_caught_offline_at_its_column() {
         .assert_stderr_contains("invalid filter pattern")
         .assert_stderr_contains("stacks/logs.yaml:11:26");
 }
+
+#[test]
+fn a_target_limits_the_plan_and_brings_what_it_refers_to() {
+    let emulator = Emulator::start();
+    let dir = setup(&emulator);
+    // The alarm on the log metric: its topic and its filter come along, nothing else.
+    let plan = run(
+        &emulator,
+        dir.path(),
+        &["plan", "--target", "alarms.failures"],
+    );
+    plan.assert_code(0)
+        .assert_stdout_contains("+ alarm \"logs-failures\"")
+        .assert_stdout_contains("+ topic \"logs-oncall\"")
+        .assert_stdout_contains("+ metric filter \"logs_job-failures\"")
+        .assert_stdout_contains("Plan: 3 to add, 0 to change, 0 to destroy.")
+        .assert_stdout_contains("Limited by --target alarms.failures");
+    assert!(!plan.stdout.contains("logs_job-duration"), "{plan}");
+    run(
+        &emulator,
+        dir.path(),
+        &["apply", "--auto-approve", "--exclude", "alarms"],
+    )
+    .assert_code(0);
+    let dump = emulator.awsctl(&["dump"]);
+    assert!(dump["alarms"].as_object().unwrap().is_empty(), "{dump}");
+    assert_eq!(dump["metric_filters"][GROUP].as_object().unwrap().len(), 2);
+    // A bad selector is refused before anything runs.
+    run(&emulator, dir.path(), &["plan", "--target", "alarm"])
+        .assert_code(2)
+        .assert_stderr_contains("`alarm` is not a kind monplan manages");
+}

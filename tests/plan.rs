@@ -496,3 +496,114 @@ fn a_new_policy_arn_is_known_after_apply_and_read_back_by_a_planned_call() {
         .iter()
         .all(|c| c.ops.iter().all(|op| op.operation() != "DescribePolicies")));
 }
+
+const QUERIES: &str = r"
+stack: shop
+log_groups:
+  workers: { name: /aws/ec2/shop }
+queries:
+  recent-failures:
+    log_groups: [workers]
+    query: fields @timestamp, @message | filter @message like /FAILED/ | sort @timestamp desc
+";
+
+fn live_query(id: &str, name: &str, query: &str) -> monplan::model::LiveQuery {
+    monplan::model::LiveQuery {
+        id: id.into(),
+        definition: monplan::model::QueryDefinition {
+            name: name.into(),
+            log_groups: vec!["/aws/ec2/shop".into()],
+            query: query.into(),
+        },
+    }
+}
+
+#[test]
+fn saved_queries_are_put_by_id_and_only_ours_are_deleted() {
+    let stack = desired(QUERIES);
+    let mut live = LiveState::default();
+    live.log_groups.insert("/aws/ec2/shop".into());
+    let plan = run(&stack, &live);
+    assert_eq!(plan.summary().add, 1);
+    assert!(matches!(
+        &plan.changes[0].ops[..],
+        [Op::PutQueryDefinition { definition, id: None }]
+            if definition.name == "shop/recent-failures" && definition.log_groups == ["/aws/ec2/shop"]
+    ));
+
+    // Live as put: no change. Two copies under our name: the second goes.
+    let query =
+        "fields @timestamp, @message | filter @message like /FAILED/ | sort @timestamp desc";
+    live.queries.insert(
+        "shop/recent-failures".into(),
+        vec![
+            live_query("a-1", "shop/recent-failures", query),
+            live_query("b-2", "shop/recent-failures", query),
+        ],
+    );
+    // Ours but no longer declared, and a look-alike of another stack (never read as ours:
+    // the reader lists by the `shop/` prefix; even if it were here, it is not ours).
+    live.queries.insert(
+        "shop/retired".into(),
+        vec![live_query("c-3", "shop/retired", "fields @message")],
+    );
+    live.queries.insert(
+        "shop-eu/recent-failures".into(),
+        vec![live_query(
+            "d-4",
+            "shop-eu/recent-failures",
+            "fields @message",
+        )],
+    );
+    let plan = run(&stack, &live);
+    let deleted: Vec<(&str, &str)> = plan
+        .changes
+        .iter()
+        .flat_map(|c| &c.ops)
+        .filter_map(|op| match op {
+            Op::DeleteQueryDefinition { name, id } => Some((name.as_str(), id.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        deleted,
+        [("shop/recent-failures", "b-2"), ("shop/retired", "c-3")]
+    );
+    assert_eq!(
+        plan.summary().add + plan.summary().change,
+        0,
+        "{}",
+        text(&plan)
+    );
+
+    // A changed query updates the first copy by its id.
+    live.queries
+        .get_mut("shop/recent-failures")
+        .unwrap()
+        .truncate(1);
+    live.queries.get_mut("shop/recent-failures").unwrap()[0]
+        .definition
+        .query = "fields @message".into();
+    let plan = run(&stack, &live);
+    let update = plan
+        .changes
+        .iter()
+        .find(|c| c.action == ChangeAction::Update)
+        .unwrap();
+    assert!(
+        matches!(&update.ops[..], [Op::PutQueryDefinition { id: Some(id), .. }] if id == "a-1")
+    );
+    assert_eq!(update.fields.len(), 1);
+    assert_eq!(update.fields[0].name, "query");
+}
+
+#[test]
+fn a_missing_log_group_is_a_plan_error_and_its_filters_are_not_planned() {
+    let stack = desired(QUERIES);
+    let plan = run(&stack, &LiveState::default());
+    assert!(plan.errors.has_errors());
+    assert!(plan
+        .errors
+        .iter()
+        .any(|d| d.message == "log group `/aws/ec2/shop` does not exist in us-east-1"));
+}

@@ -130,6 +130,7 @@ fn sample() -> Plan {
             message: "pending confirmation: AWS sent a confirmation email".into(),
         }],
         errors,
+        limited: None,
     }
 }
 

@@ -187,6 +187,8 @@ fn the_example_stack_is_valid_and_complete() {
     assert_eq!(stack.dashboards.len(), 1);
     assert_eq!(stack.log_groups.len(), 1);
     assert_eq!(stack.log_metrics.len(), 1);
+    assert_eq!(stack.queries.len(), 1);
+    assert!(stack.queries.contains_key("example/recent-failures"));
     assert_eq!(
         stack.samples.len(),
         1,

@@ -106,6 +106,32 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     }
 }
 
+impl AwsError {
+    /// An endpoint that does not implement the API (an emulator, or a partition without
+    /// the service): the message says how to plan without the kind.
+    #[must_use]
+    pub fn suggest_exclude(mut self, kind: &str) -> Self {
+        let unimplemented = matches!(
+            self.code.as_str(),
+            "InternalFailure"
+                | "NotImplemented"
+                | "UnknownOperationException"
+                | "InvalidAction"
+                // An answer the SDK cannot read at all (moto's 500 for an operation it
+                // lacks) says nothing more precise.
+                | "Unknown"
+        ) || self.message.contains("not implemented")
+            || self.message.contains("not yet been emulated");
+        if unimplemented {
+            self.message = format!(
+                "{} (the endpoint does not seem to implement {}; plan without `{kind}` with --exclude {kind})",
+                self.message, self.operation
+            );
+        }
+        self
+    }
+}
+
 /// The retry policy: which failures are worth another attempt.
 impl AwsError {
     /// Throttling and transient failures; a request AWS rejects as invalid is not.

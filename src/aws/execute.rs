@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use super::{alarm, dashboard, log_metric, policy, tagging, topic, AwsError, Clients, Connections};
+use super::{
+    alarm, dashboard, log_metric, policy, query, tagging, topic, AwsError, Clients, Connections,
+};
 use crate::apply::{Executed, Executor};
 use crate::plan::{Op, Output};
 
@@ -81,6 +83,12 @@ async fn call(clients: &Clients, op: &Op) -> Result<Option<Output>, AwsError> {
         Op::PutMetricFilter(filter) => log_metric::put_metric_filter(clients, filter).await?,
         Op::DeleteMetricFilter(reference) => {
             log_metric::delete_metric_filter(clients, reference).await?;
+        }
+        Op::PutQueryDefinition { definition, id } => {
+            query::put_query_definition(clients, definition, id.as_deref()).await?;
+        }
+        Op::DeleteQueryDefinition { name, id } => {
+            query::delete_query_definition(clients, name, id).await?;
         }
         Op::PutDashboard { name, body } => dashboard::put_dashboard(clients, name, body).await?,
         Op::DeleteDashboards(names) => dashboard::delete_dashboards(clients, names).await?,

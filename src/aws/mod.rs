@@ -16,6 +16,7 @@ mod error;
 mod execute;
 mod log_metric;
 mod policy;
+mod query;
 mod queue;
 mod read;
 mod tagging;
@@ -24,7 +25,7 @@ mod topic;
 pub use alarm::band_expression;
 pub use error::AwsError;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use aws_config::{BehaviorVersion, Region};
@@ -35,7 +36,7 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
-use crate::model::{DesiredStack, LiveState, ReadRequest, Scope, StackName};
+use crate::model::{DesiredStack, LiveState, ReadRequest, ResourceKind, Scope, StackName};
 use crate::pace::Pacer;
 
 /// Reads in flight at once. Well under `CloudWatch`'s `DescribeAlarms` quota (9/s) for the
@@ -54,6 +55,8 @@ pub struct ConnectOptions {
     /// `--check-redrive`: compare every declared `dead_letter_queue` with the queue's
     /// redrive policy (one `GetQueueAttributes` per such queue).
     pub check_redrive: bool,
+    /// Kinds `--exclude` leaves out: not read.
+    pub skip: BTreeSet<ResourceKind>,
 }
 
 /// Counts every HTTP request the SDK sends, by `Service.Operation` (retries included).
@@ -259,7 +262,8 @@ pub async fn read_world(
                 .as_ref()
                 .is_none_or(|a| a.value == scope.account)
         });
-        let request = read_request(right_account, options.check_redrive);
+        let mut request = read_request(right_account, options.check_redrive);
+        request.skip.clone_from(&options.skip);
         // Boxed: the read future holds every concurrent request and is large.
         let live = Box::pin(read::read_live(&clients, &scope, &request)).await?;
         // Two spellings of one region (explicit and default) share live state.
@@ -313,6 +317,7 @@ fn read_request<'a>(
         request
             .log_groups
             .extend(stack.log_groups.values().map(|g| g.value.name.clone()));
+        request.queries |= !stack.queries.is_empty();
     }
     request
 }
@@ -327,6 +332,7 @@ fn merge(into: &mut LiveState, from: LiveState) {
         dashboards,
         log_groups,
         metric_filters,
+        queries,
         warnings,
     } = from;
     into.topics.extend(topics);
@@ -337,5 +343,6 @@ fn merge(into: &mut LiveState, from: LiveState) {
     into.dashboards.extend(dashboards);
     into.log_groups.extend(log_groups);
     into.metric_filters.extend(metric_filters);
+    into.queries.extend(queries);
     into.warnings.extend(warnings);
 }

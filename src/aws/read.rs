@@ -7,11 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures_util::{stream, StreamExt, TryStreamExt};
 
 use super::{
-    alarm, dashboard, log_metric, policy, queue, tagging, topic, AwsError, Clients, CONCURRENCY,
+    alarm, dashboard, log_metric, policy, query, queue, tagging, topic, AwsError, Clients,
+    CONCURRENCY,
 };
 use crate::model::{
-    AlarmName, Arn, LiveAlarm, LiveAlarmBody, LiveState, Owner, ReadRequest, Scope, StackName,
-    Tags, TopicName, OWNER_TAG,
+    AlarmName, Arn, LiveAlarm, LiveAlarmBody, LiveState, Owner, ReadRequest, ResourceKind, Scope,
+    StackName, Tags, TopicName, OWNER_TAG,
 };
 
 /// Reads what `request` names or its stacks own, in `scope`'s region.
@@ -23,16 +24,31 @@ pub async fn read_live(
     // Everything that does not depend on the tag query runs alongside it: the declared
     // alarms (the bulk of a plan's calls) and what stacks watch or own by name prefix.
     let declared: Vec<AlarmName> = request.alarms.iter().cloned().collect();
-    let (owned, declared_found, queues, groups, policies, dashboards, log_groups, filters) = futures_util::try_join!(
-        tagging::owned_resources(clients, &request.stacks),
-        alarm::describe_all(clients, declared),
-        queue::queues(clients, &request.queues, &request.redrive),
-        policy::groups(clients, &request.groups),
-        policy::policies(clients, &request.stacks, !request.groups.is_empty()),
-        dashboard::dashboards(clients, &request.stacks),
-        log_metric::log_groups(clients, &request.log_groups),
-        log_metric::owned_filters(clients, &request.stacks, !request.log_groups.is_empty()),
-    )?;
+    // The stacks whose resources of `kind` to list: none when `--exclude` leaves it out.
+    let nothing = BTreeSet::new();
+    let read = |kind: ResourceKind| {
+        if request.skip.contains(&kind) {
+            &nothing
+        } else {
+            &request.stacks
+        }
+    };
+    let (owned, declared_found, queues, groups, policies, dashboards, log_groups, filters, queries) =
+        futures_util::try_join!(
+            tagging::owned_resources(clients, &request.stacks),
+            alarm::describe_all(clients, declared),
+            queue::queues(clients, &request.queues, &request.redrive),
+            policy::groups(clients, &request.groups),
+            policy::policies(clients, &request.stacks, !request.groups.is_empty()),
+            dashboard::dashboards(clients, read(ResourceKind::Dashboard)),
+            log_metric::log_groups(clients, &request.log_groups),
+            log_metric::owned_filters(
+                clients,
+                read(ResourceKind::MetricFilter),
+                !request.log_groups.is_empty()
+            ),
+            query::owned_queries(clients, read(ResourceKind::Query), request.queries),
+        )?;
     let owned_alarms: BTreeMap<AlarmName, &Tags> = owned
         .iter()
         .filter_map(|(arn, tags)| Some((arn.alarm_name()?, tags)))
@@ -98,6 +114,8 @@ pub async fn read_live(
     let (policies, mut warnings) = policies;
     let (metric_filters, filter_warnings) = filters;
     warnings.extend(filter_warnings);
+    let (queries, query_warnings) = queries;
+    warnings.extend(query_warnings);
     Ok(LiveState {
         topics,
         alarms,
@@ -107,6 +125,7 @@ pub async fn read_live(
         dashboards,
         log_groups,
         metric_filters,
+        queries,
         warnings,
     })
 }

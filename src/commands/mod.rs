@@ -133,6 +133,10 @@ pub(crate) fn live_plan(
         region: global.region.clone(),
         rates: global.max_rate.iter().cloned().collect(),
         check_redrive: global.check_redrive,
+        skip: crate::model::ResourceKind::ALL
+            .into_iter()
+            .filter(|kind| selection(global).excludes_kind(*kind))
+            .collect(),
     };
     let counter = CallCounter::default();
     let started = Instant::now();
@@ -157,13 +161,22 @@ pub(crate) fn live_plan(
             })
         })
         .collect();
-    let plan = crate::plan::diff(crate::resolve::resolve(&inputs));
+    let mut plan = crate::plan::diff(crate::resolve::resolve(&inputs));
+    selection(global).apply(&mut plan);
     if plan.errors.has_errors() {
         printer.error(&plan.errors.render(sources, printer.color_err));
         printer.error("\nplan failed: fix the errors above; nothing was changed in AWS\n");
         return Err(ExitStatus::Failure);
     }
     Ok((connections, plan))
+}
+
+/// What `--target` and `--exclude` select.
+fn selection(global: &GlobalArgs) -> crate::plan::select::Selection {
+    crate::plan::select::Selection {
+        targets: global.target.clone(),
+        excludes: global.exclude.clone(),
+    }
 }
 
 /// Seconds the apply of `plan` takes at the paced rates, if anything is paced.

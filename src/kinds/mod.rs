@@ -11,6 +11,7 @@ pub mod alarm;
 pub mod dashboard;
 pub mod log_metric;
 pub mod policy;
+pub mod query;
 pub mod subscription;
 pub mod topic;
 
@@ -28,6 +29,7 @@ pub const KINDS: &[fn(&mut Cx<'_, '_>)] = &[
     subscription::plan,
     policy::plan,
     log_metric::plan,
+    query::plan,
     alarm::plan,
     dashboard::plan,
 ];

@@ -16,6 +16,7 @@ pub use crate::kinds::alarm::model::{
 pub use crate::kinds::dashboard::model::{Dashboard, Dlq, Widget};
 pub use crate::kinds::log_metric::model::{FilterRef, LogGroupUse, MetricFilter};
 pub use crate::kinds::policy::model::{PolicyKind, PolicyRef, ScalingPolicy};
+pub use crate::kinds::query::model::{LiveQuery, QueryDefinition};
 pub use crate::kinds::topic::model::{Endpoint, Protocol, Subscription, SubscriptionId, Topic};
 pub use names::{AlarmName, Arn, StackName, TopicName};
 
@@ -38,17 +39,19 @@ pub enum ResourceKind {
     Subscription,
     ScalingPolicy,
     MetricFilter,
+    Query,
     Alarm,
     CompositeAlarm,
     Dashboard,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 7] = [
+    pub const ALL: [ResourceKind; 8] = [
         ResourceKind::Topic,
         ResourceKind::Subscription,
         ResourceKind::ScalingPolicy,
         ResourceKind::MetricFilter,
+        ResourceKind::Query,
         ResourceKind::Alarm,
         ResourceKind::CompositeAlarm,
         ResourceKind::Dashboard,
@@ -64,6 +67,7 @@ impl fmt::Display for ResourceKind {
             ResourceKind::CompositeAlarm => "composite alarm",
             ResourceKind::ScalingPolicy => "scaling policy",
             ResourceKind::MetricFilter => "metric filter",
+            ResourceKind::Query => "query",
             ResourceKind::Dashboard => "dashboard",
         })
     }
@@ -76,6 +80,8 @@ pub enum ResourceId {
     Subscription(SubscriptionId),
     ScalingPolicy(PolicyRef),
     MetricFilter(FilterRef),
+    /// A saved query, by its name `{stack}/{key}`.
+    Query(String),
     Alarm(AlarmName),
     CompositeAlarm(AlarmName),
     Dashboard(String),
@@ -90,6 +96,7 @@ impl ResourceId {
             ResourceId::CompositeAlarm(_) => ResourceKind::CompositeAlarm,
             ResourceId::ScalingPolicy(_) => ResourceKind::ScalingPolicy,
             ResourceId::MetricFilter(_) => ResourceKind::MetricFilter,
+            ResourceId::Query(_) => ResourceKind::Query,
             ResourceId::Dashboard(_) => ResourceKind::Dashboard,
         }
     }
@@ -109,6 +116,7 @@ impl fmt::Display for ResourceId {
                 filter.name, filter.log_group
             ),
             ResourceId::Dashboard(name) => write!(f, "dashboard \"{name}\""),
+            ResourceId::Query(name) => write!(f, "query \"{name}\""),
             ResourceId::Subscription(id) => write!(
                 f,
                 "subscription \"{}\" {}:{}",
@@ -173,6 +181,8 @@ pub struct DesiredStack {
     /// Existing log groups the stack reads, by key.
     pub log_groups: BTreeMap<String, Declared<LogGroupUse>>,
     pub log_metrics: BTreeMap<FilterRef, Declared<MetricFilter>>,
+    /// Saved queries by name (`{stack}/{key}`).
+    pub queries: BTreeMap<String, Declared<QueryDefinition>>,
     pub dashboards: BTreeMap<String, Declared<Dashboard>>,
     /// What each matching `samples` line of a log metric publishes, as monplan's matcher
     /// reads it (for `monplan validate` to show).
@@ -210,6 +220,7 @@ impl DesiredStack {
             policies: BTreeMap::new(),
             log_groups: BTreeMap::new(),
             log_metrics: BTreeMap::new(),
+            queries: BTreeMap::new(),
             dashboards: BTreeMap::new(),
             samples: Vec::new(),
         }
@@ -303,6 +314,9 @@ pub struct LiveState {
     pub log_groups: BTreeSet<String>,
     /// Metric filters named with a loaded stack's prefix `{stack}_`, on any log group.
     pub metric_filters: BTreeMap<FilterRef, MetricFilter>,
+    /// Query definitions named with a loaded stack's prefix `{stack}/`, by name; several
+    /// may share a name (sorted by id).
+    pub queries: BTreeMap<String, Vec<LiveQuery>>,
     /// What could not be read but did not stop the plan, for the user to know.
     pub warnings: Vec<String>,
 }
@@ -319,4 +333,8 @@ pub struct ReadRequest {
     pub redrive: BTreeSet<String>,
     pub groups: BTreeSet<String>,
     pub log_groups: BTreeSet<String>,
+    /// Whether a stack declares saved queries (listing them may then not fail).
+    pub queries: bool,
+    /// Kinds left out of this run (`--exclude`): not read at all.
+    pub skip: BTreeSet<ResourceKind>,
 }

@@ -11,6 +11,7 @@ pub mod order;
 pub mod render;
 pub mod render_json;
 pub mod render_markdown;
+pub mod select;
 
 pub use crate::resolve::{Notice, StackInput};
 pub use diff::{diff, plan};
@@ -21,7 +22,7 @@ use std::collections::BTreeMap;
 use crate::diag::Diagnostics;
 use crate::model::{
     Action, Alarm, AlarmName, Arn, CompositeAlarm, Endpoint, FilterRef, MetricFilter, PolicyRef,
-    Protocol, ResourceId, ScalingPolicy, StackName, Tags, Topic,
+    Protocol, QueryDefinition, ResourceId, ScalingPolicy, StackName, Tags, Topic,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -120,6 +121,15 @@ pub enum Op {
     DeletePolicy(PolicyRef),
     PutMetricFilter(MetricFilter),
     DeleteMetricFilter(FilterRef),
+    /// `id`: the live definition to update; `None` creates one.
+    PutQueryDefinition {
+        definition: QueryDefinition,
+        id: Option<String>,
+    },
+    DeleteQueryDefinition {
+        name: String,
+        id: String,
+    },
     PutDashboard {
         name: String,
         body: String,
@@ -178,6 +188,8 @@ impl Op {
             Op::DeletePolicy(_) => "DeletePolicy",
             Op::PutMetricFilter(_) => "PutMetricFilter",
             Op::DeleteMetricFilter(_) => "DeleteMetricFilter",
+            Op::PutQueryDefinition { .. } => "PutQueryDefinition",
+            Op::DeleteQueryDefinition { .. } => "DeleteQueryDefinition",
             Op::PutDashboard { .. } => "PutDashboard",
             Op::DeleteDashboards(_) => "DeleteDashboards",
             Op::TagResource { .. } => "TagResource",
@@ -244,6 +256,8 @@ pub struct Plan {
     /// Plan errors (e.g. a name that exists outside monplan). A plan with errors is
     /// never applied.
     pub errors: Diagnostics,
+    /// Set when `--target`/`--exclude` limited the plan: what they were.
+    pub limited: Option<String>,
 }
 
 /// The closing line's numbers.

@@ -114,6 +114,12 @@ impl fmt::Display for Text<'_> {
                 summary.add, summary.change, summary.destroy
             );
         }
+        if let Some(selection) = &plan.limited {
+            let _ = writeln!(
+                out,
+                "Limited by {selection}: changes outside the selection are not planned, and it deletes nothing outside it."
+            );
+        }
         f.write_str(out.trim_start_matches('\n'))
     }
 }

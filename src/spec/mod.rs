@@ -28,6 +28,7 @@ pub struct StackSpec {
     pub queues: Vec<(Sp<String>, QueueSpec)>,
     pub log_groups: Vec<(Sp<String>, LogGroupSpec)>,
     pub log_metrics: Vec<(Sp<String>, LogMetricSpec)>,
+    pub queries: Vec<(Sp<String>, QuerySpec)>,
     pub alarms: Vec<(Sp<String>, AlarmSpec)>,
     pub dashboards: Vec<(Sp<String>, DashboardSpec)>,
 }
@@ -50,6 +51,14 @@ pub struct LogMetricSpec {
     pub default_value: Option<Sp<f64>>,
     pub dimensions: Vec<(Sp<String>, Sp<String>)>,
     pub samples: Option<SamplesSpec>,
+}
+
+/// A saved Logs Insights query as written.
+#[derive(Debug, Clone, Default)]
+pub struct QuerySpec {
+    /// `log_groups` keys.
+    pub log_groups: Option<Sp<Vec<Sp<String>>>>,
+    pub query: Option<Located<String>>,
 }
 
 /// A string value and, when the YAML writes it verbatim, where its first character is,

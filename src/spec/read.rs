@@ -3,7 +3,7 @@
 use super::node::{Node, Value};
 use super::{
     AlarmSpec, DashboardSpec, Located, LogGroupSpec, LogMetricSpec, MetricEntry, MetricSpec,
-    MetricValueSpec, QueueSpec, SamplesSpec, ScalingSpec, StackSpec, SubscriptionSpec,
+    MetricValueSpec, QuerySpec, QueueSpec, SamplesSpec, ScalingSpec, StackSpec, SubscriptionSpec,
     ThresholdSpec, TopicSpec, WidgetSpec,
 };
 use crate::diag::{codes, Diagnostic, Diagnostics, FileId, Sp};
@@ -19,6 +19,7 @@ const STACK_KEYS: &[&str] = &[
     "queues",
     "log_groups",
     "log_metrics",
+    "queries",
     "alarms",
     "dashboards",
 ];
@@ -35,6 +36,7 @@ const LOG_METRIC_KEYS: &[&str] = &[
 /// What a metric filter publishes: the metric's identity, not how an alarm reads it.
 const LOG_METRIC_TARGET_KEYS: &[&str] = &["namespace", "name", "unit"];
 const SAMPLES_KEYS: &[&str] = &["match", "no_match"];
+const QUERY_KEYS: &[&str] = &["log_groups", "query"];
 const TOPIC_KEYS: &[&str] = &["name", "display_name", "subscriptions"];
 const ALARM_KEYS: &[&str] = &[
     "name",
@@ -138,6 +140,7 @@ pub fn read_stack(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<Stac
         queues: Vec::new(),
         log_groups: Vec::new(),
         log_metrics: Vec::new(),
+        queries: Vec::new(),
         alarms: Vec::new(),
         dashboards: Vec::new(),
     };
@@ -152,6 +155,9 @@ pub fn read_stack(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<Stac
     }
     if let Some(node) = map.take("log_metrics") {
         stack.log_metrics = keyed(node, d, log_metric);
+    }
+    if let Some(node) = map.take("queries") {
+        stack.queries = keyed(node, d, query);
     }
     if let Some(node) = map.take("alarms") {
         stack.alarms = keyed(node, d, |n, d| alarm(n, ALARM_KEYS, false, d));
@@ -485,6 +491,26 @@ fn log_metric(node: &Node, d: &mut Diagnostics) -> Option<LogMetricSpec> {
         samples: map.take("samples").and_then(|n| samples(n, d)),
     };
     map.finish(LOG_METRIC_KEYS, d);
+    Some(spec)
+}
+
+fn query(node: &Node, d: &mut Diagnostics) -> Option<QuerySpec> {
+    let mut map = Fields::new(
+        node,
+        "a saved query (a mapping with log_groups and query)",
+        d,
+    )?;
+    let spec = QuerySpec {
+        log_groups: map.take("log_groups").and_then(|n| string_list(n, d)),
+        query: map.take("query").and_then(|n| {
+            let value = string(n, d)?;
+            Some(Located {
+                value,
+                inner: n.inner,
+            })
+        }),
+    };
+    map.finish(QUERY_KEYS, d);
     Some(spec)
 }
 

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use super::rules;
 use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::logs::pattern::{self, Pattern, PatternError, PatternKind};
-use crate::model::{Declared, FilterRef, LogGroupUse, MetricFilter, SampleRun, StackName};
+use crate::model::{
+    Declared, FilterRef, LogGroupUse, MetricFilter, QueryDefinition, SampleRun, StackName,
+};
 use crate::spec::{
     Located, LogMetricSpec, MetricEntry, MetricSpec, MetricValueSpec, StackSpec, WidgetSpec,
 };
@@ -513,6 +515,104 @@ pub fn published(spec: &LogMetricSpec, found: &pattern::Match) -> String {
     } else {
         format!("{value} ({})", dimensions.join(", "))
     }
+}
+
+/// Validates `queries:`: log groups by key, and the query text.
+pub fn queries(
+    spec: &StackSpec,
+    stack: &StackName,
+    groups: &BTreeMap<String, Declared<LogGroupUse>>,
+    d: &mut Diagnostics,
+) -> BTreeMap<String, Declared<QueryDefinition>> {
+    let mut out = BTreeMap::new();
+    for (key, query_spec) in &spec.queries {
+        rules::resource_key(key, "query", d);
+        let mut log_groups = Vec::new();
+        match &query_spec.log_groups {
+            None => d.push(
+                Diagnostic::error(codes::MISSING_KEY, "a saved query needs `log_groups:`")
+                    .at(key.span, "no log groups")
+                    .note("name `log_groups` keys, e.g. log_groups: [workers]"),
+            ),
+            Some(list) if list.value.is_empty() => d.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    "a saved query reads at least one log group",
+                )
+                .at(list.span, "empty"),
+            ),
+            Some(list) => {
+                for group_key in &list.value {
+                    match groups.get(&group_key.value) {
+                        Some(group) => log_groups.push(group.value.name.clone()),
+                        None => d.push(
+                            Diagnostic::error(
+                                codes::UNRESOLVED_REFERENCE,
+                                format!("no log group `{}` in this stack", group_key.value),
+                            )
+                            .at(group_key.span, "not a `log_groups` key")
+                            .suggest_or(
+                                &group_key.value,
+                                groups.keys().map(String::as_str),
+                                "declare the group under `log_groups:` first",
+                            ),
+                        ),
+                    }
+                }
+            }
+        }
+        let Some(text) = &query_spec.query else {
+            d.push(
+                Diagnostic::error(codes::MISSING_KEY, "a saved query needs `query:`")
+                    .at(key.span, "no query")
+                    .note(
+                        "e.g. query: fields @timestamp, @message | sort @timestamp desc | limit 20",
+                    ),
+            );
+            continue;
+        };
+        let ok = check_query(text, d);
+        let name = format!("{stack}/{}", key.value);
+        if name.chars().count() > 255 {
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    "the query's name would exceed 255 characters",
+                )
+                .at(key.span, format!("`{stack}/` + this key")),
+            );
+            continue;
+        }
+        log_groups.sort();
+        log_groups.dedup();
+        if ok {
+            out.insert(
+                name.clone(),
+                Declared {
+                    value: QueryDefinition {
+                        name,
+                        log_groups,
+                        query: text.value.value.clone(),
+                    },
+                    key: key.value.clone(),
+                    origin: key.span,
+                },
+            );
+        }
+    }
+    out
+}
+
+/// The query must read as Logs Insights commands separated by `|`.
+fn check_query(text: &Located<String>, d: &mut Diagnostics) -> bool {
+    if text.value.value.trim().is_empty() {
+        d.push(
+            Diagnostic::error(codes::INVALID_VALUE, "the query is empty")
+                .at(text.value.span, "no commands"),
+        );
+        return false;
+    }
+    true
 }
 
 /// The stack's specs with every `metric: KEY` of a log metric spelled out (namespace,

@@ -58,6 +58,9 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
         .as_ref()
         .map(|stack_name| logs::log_metrics(spec, stack_name, &log_groups, d))
         .unwrap_or_default();
+    let queries = name.as_ref().map_or_else(BTreeMap::new, |stack_name| {
+        logs::queries(spec, stack_name, &log_groups, d)
+    });
     let expanded = logs::expand_log_metric_refs(spec, &refs, d);
     let spec = &expanded;
     let region = spec.region.as_ref().and_then(|r| rules::region(r, d));
@@ -110,6 +113,7 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
         policies,
         log_groups,
         log_metrics,
+        queries,
         dashboards,
         samples,
     })
