@@ -267,6 +267,7 @@ pub fn check(query: &str) -> Result<Query, QueryError> {
     let mut commands = Vec::new();
     let mut start = 0;
     let mut pipe_before: Option<Tok> = None;
+    let mut dedup_at: Option<usize> = None;
     loop {
         let end = toks[start..]
             .iter()
@@ -283,14 +284,17 @@ pub fn check(query: &str) -> Result<Query, QueryError> {
             });
         }
         let command = check_command(query, seg, commands.len())?;
-        if let Some(dedup) = commands.iter().find(|c: &&Command| c.name == "dedup") {
+        if let Some(at) = dedup_at {
             if command.name != "limit" {
                 return Err(QueryError::at(
                     seg[0],
                     format!("only `limit` may follow `dedup`, not `{}`", command.name),
                 )
-                .note(format!("`dedup` is at byte {}", dedup.offset)));
+                .note(format!("`dedup` is at byte {at}")));
             }
+        }
+        if command.name == "dedup" {
+            dedup_at = Some(command.offset);
         }
         commands.push(command);
         match end {
@@ -606,14 +610,14 @@ fn check_command(q: &str, seg: &[Tok], index: usize) -> Result<Command, QueryErr
     if name == "SOURCE" && index > 0 {
         return Err(QueryError::at(head, "`SOURCE` must be the first command"));
     }
-    check_like(q, args, head)?;
+    check_like(q, args)?;
     match name {
         "fields" => {
-            items(q, args)?;
+            items(args)?;
             check_as(q, args)?;
         }
         "display" | "dedup" => {
-            for item in items(q, args)? {
+            for item in items(args)? {
                 if item.len() != 1 || !item[0].is_name(q) {
                     let bad = item
                         .iter()
@@ -640,8 +644,7 @@ fn check_command(q: &str, seg: &[Tok], index: usize) -> Result<Command, QueryErr
 }
 
 /// Splits at top-level commas; an empty item is an error at its comma.
-fn items<'t>(q: &str, toks: &'t [Tok]) -> Result<Vec<&'t [Tok]>, QueryError> {
-    let _ = q;
+fn items(toks: &[Tok]) -> Result<Vec<&[Tok]>, QueryError> {
     let mut out = Vec::new();
     let mut depth = 0usize;
     let mut start = 0;
@@ -680,7 +683,7 @@ fn check_as(q: &str, toks: &[Tok]) -> Result<(), QueryError> {
 }
 
 /// `like` and `=~` must be followed by a string or a regex.
-fn check_like(q: &str, toks: &[Tok], head: Tok) -> Result<(), QueryError> {
+fn check_like(q: &str, toks: &[Tok]) -> Result<(), QueryError> {
     for (i, t) in toks.iter().enumerate() {
         let is_match = t.is(q, "like") || (t.kind == Kind::Op && t.text(q) == "=~");
         if !is_match {
@@ -695,7 +698,6 @@ fn check_like(q: &str, toks: &[Tok], head: Tok) -> Result<(), QueryError> {
                 ));
             }
             None => {
-                let _ = head;
                 return Err(QueryError::at(
                     *t,
                     format!("`{}` needs a \"string\" or a /regex/ after it", t.text(q)),
@@ -708,7 +710,7 @@ fn check_like(q: &str, toks: &[Tok], head: Tok) -> Result<(), QueryError> {
 
 fn check_sort(q: &str, args: &[Tok]) -> Result<(), QueryError> {
     let expected = "expected `asc`, `desc` or `,` after the sort field";
-    for item in items(q, args)? {
+    for item in items(args)? {
         let field = item[0];
         if field.is(q, "asc") || field.is(q, "desc") {
             return Err(QueryError::at(
@@ -805,9 +807,9 @@ fn check_stats(q: &str, head: Tok, args: &[Tok]) -> Result<(), QueryError> {
                 "`by` needs at least one grouping field",
             ));
         }
-        items(q, after)?;
+        items(after)?;
     }
-    items(q, before)?;
+    items(before)?;
     check_as(q, args)?;
     let mut depth = 0usize;
     let mut found = false;
@@ -882,7 +884,7 @@ fn check_parse(q: &str, head: Tok, args: &[Tok]) -> Result<(), QueryError> {
             if names.is_empty() {
                 return Err(QueryError::at(as_tok, "`as` needs a field name after it"));
             }
-            let names = items(q, names)?;
+            let names = items(names)?;
             for item in &names {
                 if item.len() != 1 || !item[0].is_name(q) {
                     let bad = item
@@ -1026,6 +1028,11 @@ mod tests {
         ("filterIndex requestId = 'abc' | fields @message", &["filterIndex", "fields"]),
         ("\n\n  fields x  \n\n", &["fields"]),
         ("fields 'pipe | in a string', `a|b` | filter x like /(a|b)/", &["fields", "filter"]),
+        (
+            "fields \"# not a comment\", `#tag` | filter @message like /#[0-9]+ | x/ # a comment | limit 5\n| limit 5",
+            &["fields", "filter", "limit"],
+        ),
+        ("fields a | dedup a | limit 5", &["fields", "dedup", "limit"]),
     ];
 
     /// (query, offset, len, message substring, note substring)
