@@ -309,6 +309,9 @@ fn log_metrics_are_checked_offline_where_aws_would_refuse_them() {
         "this sample does not match the pattern",
         "this sample matches the pattern",
         "no log metric `job-duraton` in this stack",
+        "invalid Logs Insights query",
+        "no log group `nowhere` in this stack",
+        "at line 2, column 3 of the value",
     ] {
         assert!(
             rendered.contains(expected),

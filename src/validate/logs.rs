@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use super::rules;
 use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
+use crate::logs::insights;
 use crate::logs::pattern::{self, Pattern, PatternError, PatternKind};
 use crate::model::{
     Declared, FilterRef, LogGroupUse, MetricFilter, QueryDefinition, SampleRun, StackName,
@@ -233,32 +234,42 @@ fn filter(
 
 /// A pattern error at its character, when the YAML writes the pattern verbatim.
 fn pattern_error(written: &Located<String>, error: &PatternError) -> Diagnostic {
-    let span = written.inner.map_or(written.value.span, |inner| {
-        let start = inner + error.offset.min(written.value.value.len());
-        Span {
-            file: written.value.span.file,
-            start,
-            end: start
-                + error.len.max(1).min(
-                    written
-                        .value
-                        .value
-                        .len()
-                        .saturating_sub(error.offset)
-                        .max(1),
-                ),
-        }
-    });
-    let mut diagnostic = Diagnostic::error(
-        codes::INVALID_VALUE,
+    located(
+        written,
+        (error.offset, error.len),
         format!("invalid filter pattern: {}", error.message),
+        error.note.as_deref(),
     )
-    .at(span, error.message.clone());
+}
+
+/// A problem inside a string value: at its character when the YAML writes the string
+/// verbatim, else at the value with the line and column inside it.
+fn located(
+    written: &Located<String>,
+    (offset, len): (usize, usize),
+    message: String,
+    note: Option<&str>,
+) -> Diagnostic {
+    let text = &written.value.value;
+    let offset = offset.min(text.len());
+    let span = written.inner.map_or(written.value.span, |inner| Span {
+        file: written.value.span.file,
+        start: inner + offset,
+        end: inner + offset + len.max(1).min(text.len().saturating_sub(offset).max(1)),
+    });
+    let label = message
+        .split_once(": ")
+        .map_or(message.as_str(), |(_, m)| m)
+        .to_string();
+    let mut diagnostic = Diagnostic::error(codes::INVALID_VALUE, message).at(span, label);
     if written.inner.is_none() {
-        diagnostic = diagnostic.note(format!("at character {} of the pattern", error.offset + 1));
+        let before = text.get(..offset).unwrap_or(text);
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        diagnostic = diagnostic.note(format!("at line {line}, column {column} of the value"));
     }
-    if let Some(note) = &error.note {
-        diagnostic = diagnostic.note(note.clone());
+    if let Some(note) = note {
+        diagnostic = diagnostic.note(note.to_string());
     }
     diagnostic
 }
@@ -605,14 +616,16 @@ pub fn queries(
 
 /// The query must read as Logs Insights commands separated by `|`.
 fn check_query(text: &Located<String>, d: &mut Diagnostics) -> bool {
-    if text.value.value.trim().is_empty() {
-        d.push(
-            Diagnostic::error(codes::INVALID_VALUE, "the query is empty")
-                .at(text.value.span, "no commands"),
-        );
-        return false;
-    }
-    true
+    let Err(error) = insights::check(&text.value.value) else {
+        return true;
+    };
+    d.push(located(
+        text,
+        (error.offset, error.len),
+        format!("invalid Logs Insights query: {}", error.message),
+        error.note.as_deref(),
+    ));
+    false
 }
 
 /// The stack's specs with every `metric: KEY` of a log metric spelled out (namespace,
