@@ -270,3 +270,99 @@ fn a_target_limits_the_plan_and_brings_what_it_refers_to() {
         .assert_code(2)
         .assert_stderr_contains("`alarm` is not a kind monplan manages");
 }
+
+const JOBS: &str = r"
+stack: jobs
+topics:
+  oncall: {}
+queues:
+  work: { name: transcription-jobs }
+log_groups:
+  workers:
+    name: /aws/ec2/transcription
+    job_events:
+      format: json
+      namespace: Transcription
+      queue: work
+      alarms:
+        failures: { above: 5, period: 5m, notify: [oncall] }
+        failure_rate: { above: 10%, period: 15m, notify: [oncall] }
+        no_progress: { for: 15m, notify: [oncall] }
+";
+
+#[test]
+fn the_job_events_recipe_makes_filters_alarms_and_queries_that_converge() {
+    let emulator = Emulator::start();
+    emulator.awsctl(&["create-log-group", GROUP]);
+    emulator.awsctl(&["create-queue", "transcription-jobs"]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("stacks")).unwrap();
+    write(dir.path(), JOBS);
+
+    // moto has no saved queries: the four the recipe adds are tested in e2e_queries.
+    let exclude = ["--exclude", "queries"];
+    let run_x = |args: &[&str]| {
+        let args: Vec<&str> = args.iter().chain(&exclude).copied().collect();
+        run(&emulator, dir.path(), &args)
+    };
+    let plan = run_x(&["plan"]);
+    plan.assert_code(0)
+        .assert_stdout_contains("Plan: 9 to add, 0 to change, 0 to destroy.");
+    run_x(&["apply", "--auto-approve"]).assert_code(0);
+    run_x(&["plan", "--detailed-exitcode"])
+        .assert_code(0)
+        .assert_stdout_contains("No changes.");
+
+    let dump = emulator.awsctl(&["dump"]);
+    let filters = &dump["metric_filters"][GROUP];
+    let names: Vec<&String> = filters.as_object().unwrap().keys().collect();
+    assert_eq!(
+        names,
+        [
+            "jobs_workers.jobs_completed",
+            "jobs_workers.jobs_duration",
+            "jobs_workers.jobs_failed",
+            "jobs_workers.jobs_progress",
+            "jobs_workers.jobs_started",
+        ]
+    );
+    assert_eq!(
+        filters["jobs_workers.jobs_failed"]["filterPattern"],
+        "{ $.event = \"JOB_FAILED\" }"
+    );
+    assert_eq!(
+        filters["jobs_workers.jobs_failed"]["metricTransformations"][0]["defaultValue"],
+        0.0
+    );
+    let alarms = &dump["alarms"];
+    assert_eq!(alarms["jobs-workers-failures"]["MetricName"], "JobsFailed");
+    assert_eq!(alarms["jobs-workers-failures"]["Threshold"], 5.0);
+    assert_eq!(
+        alarms["jobs-workers-failures"]["TreatMissingData"],
+        "notBreaching"
+    );
+    assert_eq!(alarms["jobs-workers-failure-rate"]["Threshold"], 10.0);
+    let stuck = &alarms["jobs-workers-no-progress"];
+    assert_eq!(stuck["EvaluationPeriods"], 1);
+    let expression = stuck["Metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|q| q["Expression"].as_str())
+        .unwrap();
+    assert_eq!(
+        expression,
+        "IF(inflight > 0 AND (FILL(progress, 0) + FILL(completed, 0)) == 0, 1, 0)"
+    );
+    let inflight = stuck["Metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["Id"] == "inflight")
+        .unwrap();
+    assert_eq!(inflight["MetricStat"]["Period"], 900);
+    assert_eq!(
+        inflight["MetricStat"]["Metric"]["Dimensions"],
+        json!([{"Name": "QueueName", "Value": "transcription-jobs"}])
+    );
+}

@@ -167,6 +167,50 @@ fn saved_queries_are_created_updated_by_id_and_only_ours_deleted() {
 }
 
 #[test]
+fn the_job_events_recipe_saves_four_queries_that_check_as_insights() {
+    let world = World::new();
+    world.logs.answer(
+        "PutQueryDefinition",
+        json!({"queryDefinitionId": "11111111-2222-3333-4444-555555555555"}),
+    );
+    write(
+        world.dir.path(),
+        "stack: q\nlog_groups:\n  workers:\n    name: /aws/ec2/transcription\n    job_events: { format: text, namespace: Transcription }\n",
+    );
+    let plan = world.run(&["plan", "--target", "queries"]);
+    plan.assert_code(0)
+        .assert_stdout_contains("Plan: 4 to add, 0 to change, 0 to destroy.");
+    for query in ["starts", "recent-failures", "unfinished", "slowest"] {
+        plan.assert_stdout_contains(&format!("+ query \"q/workers.{query}\""));
+    }
+    world
+        .run(&["apply", "--auto-approve", "--target", "queries"])
+        .assert_code(0);
+    let puts = world.logs.requests("PutQueryDefinition");
+    let names: Vec<&str> = puts.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        sorted,
+        [
+            "q/workers.recent-failures",
+            "q/workers.slowest",
+            "q/workers.starts",
+            "q/workers.unfinished"
+        ]
+    );
+    let slowest = puts
+        .iter()
+        .find(|p| p["name"] == "q/workers.slowest")
+        .unwrap();
+    assert_eq!(
+        slowest["queryString"],
+        "filter @message like /JOB_COMPLETE/ | parse @message /duration=(?<duration>\\d+)/ | sort duration desc | limit 20"
+    );
+    assert!(puts.iter().all(|p| p["logGroupNames"] == json!([GROUP])));
+}
+
+#[test]
 fn an_endpoint_without_query_definitions_is_an_error_naming_the_operation() {
     // moto for everything, CloudWatch Logs included: it answers DescribeQueryDefinitions
     // with an error, as an emulator without the API does.

@@ -37,6 +37,23 @@ pub struct StackSpec {
 #[derive(Debug, Clone, Default)]
 pub struct LogGroupSpec {
     pub name: Option<Sp<String>>,
+    pub job_events: Option<Sp<JobEventsSpec>>,
+}
+
+/// The job-events recipe: metric filters, alarms and saved queries for workers that log
+/// `JOB_START` / `JOB_PROGRESS` / `JOB_COMPLETE` / `JOB_FAILED` lines.
+#[derive(Debug, Clone, Default)]
+pub struct JobEventsSpec {
+    /// `text` (`JOB_COMPLETE job_id=... duration=1200`) or `json` (`{"event": ...}`).
+    pub format: Option<Sp<String>>,
+    /// Text before the JSON of each line (`TRANSCRIPTION_EVENT`), for `json`.
+    pub prefix: Option<Sp<String>>,
+    pub namespace: Option<Sp<String>>,
+    /// A `queues` key: jobs in flight on it are what `no_progress` watches.
+    pub queue: Option<Sp<String>>,
+    /// `failures`, `failure_rate`, `no_progress`, as alarm fields (`no_progress`'s
+    /// `for:` already read as its period, with `above: 0`).
+    pub alarms: Vec<(Sp<String>, AlarmSpec)>,
 }
 
 /// A metric filter as written.

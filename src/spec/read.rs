@@ -2,9 +2,9 @@
 
 use super::node::{Node, Value};
 use super::{
-    AlarmSpec, DashboardSpec, Located, LogGroupSpec, LogMetricSpec, MetricEntry, MetricSpec,
-    MetricValueSpec, QuerySpec, QueueSpec, SamplesSpec, ScalingSpec, StackSpec, SubscriptionSpec,
-    ThresholdSpec, TopicSpec, WidgetSpec,
+    AlarmSpec, DashboardSpec, JobEventsSpec, Located, LogGroupSpec, LogMetricSpec, MetricEntry,
+    MetricSpec, MetricValueSpec, QuerySpec, QueueSpec, SamplesSpec, ScalingSpec, StackSpec,
+    SubscriptionSpec, ThresholdSpec, TopicSpec, WidgetSpec,
 };
 use crate::diag::{codes, Diagnostic, Diagnostics, FileId, Sp};
 use crate::model::{BandSide, Comparison, Protocol};
@@ -23,7 +23,23 @@ const STACK_KEYS: &[&str] = &[
     "alarms",
     "dashboards",
 ];
-const LOG_GROUP_KEYS: &[&str] = &["name"];
+const LOG_GROUP_KEYS: &[&str] = &["name", "job_events"];
+const JOB_EVENTS_KEYS: &[&str] = &["format", "prefix", "namespace", "queue", "alarms"];
+/// The job-events recipe's alarms.
+pub(crate) const JOB_ALARMS: &[&str] = &["failures", "failure_rate", "no_progress"];
+/// `no_progress` takes how long silence lasts (`for`) instead of a threshold.
+const NO_PROGRESS_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "for",
+    "evaluation_periods",
+    "datapoints_to_alarm",
+    "treat_missing_data",
+    "actions_enabled",
+    "notify",
+    "notify_ok",
+    "notify_insufficient_data",
+];
 const LOG_METRIC_KEYS: &[&str] = &[
     "log_group",
     "pattern",
@@ -452,9 +468,155 @@ fn log_group(node: &Node, d: &mut Diagnostics) -> Option<LogGroupSpec> {
     let mut map = Fields::new(node, "a log group (a mapping)", d)?;
     let spec = LogGroupSpec {
         name: map.take("name").and_then(|n| string(n, d)),
+        job_events: map.take("job_events").and_then(|n| job_events(n, d)),
     };
     map.finish(LOG_GROUP_KEYS, d);
     Some(spec)
+}
+
+fn job_events(node: &Node, d: &mut Diagnostics) -> Option<Sp<JobEventsSpec>> {
+    let mut map = Fields::new(
+        node,
+        "the job-events recipe (format, namespace, alarms, ...)",
+        d,
+    )?;
+    let spec = JobEventsSpec {
+        format: map.take("format").and_then(|n| string(n, d)),
+        prefix: map.take("prefix").and_then(|n| string(n, d)),
+        namespace: map.take("namespace").and_then(|n| string(n, d)),
+        queue: None,
+        alarms: Vec::new(),
+    };
+    let spec = JobEventsSpec {
+        queue: map.take("queue").and_then(|n| string(n, d)),
+        ..spec
+    };
+    let alarms = map
+        .take("alarms")
+        .map(|n| job_alarms(n, spec.queue.is_some(), d))
+        .unwrap_or_default();
+    let spec = JobEventsSpec { alarms, ..spec };
+    map.finish(JOB_EVENTS_KEYS, d);
+    Some(Sp::new(spec, node.span))
+}
+
+/// The recipe's alarms. `failure_rate` takes a percentage (`above: 10%`, or `10`);
+/// `no_progress: { for: 15m }` reads as a one-period alarm of that period above 0.
+fn job_alarms(node: &Node, has_queue: bool, d: &mut Diagnostics) -> Vec<(Sp<String>, AlarmSpec)> {
+    let Some(map) = Fields::new(node, "a mapping of job-event alarms to alarm fields", d) else {
+        return Vec::new();
+    };
+    map.pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            let key = string(k, d)?;
+            match key.value.as_str() {
+                "failures" => {
+                    let spec = alarm(v, RECIPE_KEYS, false, d)?;
+                    Some((key.clone(), recipe_defaults(spec, &key, "not_breaching")))
+                }
+                "failure_rate" => {
+                    let spec = alarm(&percentages(v), RECIPE_KEYS, false, d)?;
+                    Some((key.clone(), recipe_defaults(spec, &key, "not_breaching")))
+                }
+                // With a queue, no data means no jobs known in flight; without one,
+                // silence itself is the alarm.
+                "no_progress" => no_progress(key, v, d).map(|(key, mut spec)| {
+                    let missing = if has_queue {
+                        "not_breaching"
+                    } else {
+                        "breaching"
+                    };
+                    spec = recipe_defaults(spec, &key, missing);
+                    let one = || Some(Sp::new(1, key.span));
+                    spec.evaluation_periods = spec.evaluation_periods.or_else(one);
+                    spec.datapoints_to_alarm = spec.datapoints_to_alarm.or_else(one);
+                    (key, spec)
+                }),
+                _ => {
+                    d.push(
+                        Diagnostic::error(
+                            codes::UNKNOWN_KEY,
+                            format!("unknown job-events alarm `{}`", key.value),
+                        )
+                        .at(key.span, "not a job-events alarm")
+                        .suggest_or(
+                            &key.value,
+                            JOB_ALARMS.iter().copied(),
+                            format!("job-events alarms: {}", JOB_ALARMS.join(", ")),
+                        ),
+                    );
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+/// `no_progress: { for: 15m, ... }`: one period of `for`, firing above 0.
+fn no_progress(
+    key: Sp<String>,
+    node: &Node,
+    d: &mut Diagnostics,
+) -> Option<(Sp<String>, AlarmSpec)> {
+    let silence = match &node.value {
+        Value::Map(pairs) => pairs
+            .iter()
+            .find(|(k, _)| matches!(&k.value, Value::Str(s) if s == "for"))
+            .and_then(|(_, v)| duration(v, d)),
+        _ => None,
+    };
+    let mut spec = alarm(&without(node, "for"), NO_PROGRESS_KEYS, false, d)?;
+    let Some(silence) = silence else {
+        d.push(
+            Diagnostic::error(codes::MISSING_KEY, "`no_progress` needs `for:`")
+                .at(key.span, "how long without progress")
+                .note("e.g. no_progress: { for: 15m }"),
+        );
+        return None;
+    };
+    spec.thresholds = vec![ThresholdSpec {
+        keyword: Sp::new("above".into(), silence.span),
+        value: Some(Sp::new(0.0, silence.span)),
+    }];
+    spec.period = Some(silence);
+    Some((key, spec))
+}
+
+/// A job-events alarm's own default for missing data, unless the YAML sets one: the
+/// event counts publish 0 only while events arrive, so no data usually means "nothing
+/// happened", not "something is wrong".
+fn recipe_defaults(mut spec: AlarmSpec, key: &Sp<String>, missing: &str) -> AlarmSpec {
+    spec.treat_missing_data
+        .get_or_insert_with(|| Sp::new(missing.to_string(), key.span));
+    spec
+}
+
+/// `node` with its `key` pair left out (read already).
+fn without(node: &Node, key: &str) -> Node {
+    let mut node = node.clone();
+    if let Value::Map(pairs) = &mut node.value {
+        pairs.retain(|(k, _)| !matches!(&k.value, Value::Str(s) if s == key));
+    }
+    node
+}
+
+/// A threshold written as a percentage (`10%`) read as its number.
+fn percentages(node: &Node) -> Node {
+    let mut node = node.clone();
+    if let Value::Map(pairs) = &mut node.value {
+        for (_, value) in pairs.iter_mut() {
+            if let Value::Str(text) = &value.value {
+                let number = text
+                    .strip_suffix('%')
+                    .and_then(|n| n.trim().parse::<f64>().ok());
+                if let Some(number) = number {
+                    value.value = Value::Float(number);
+                }
+            }
+        }
+    }
+    node
 }
 
 fn log_metric(node: &Node, d: &mut Diagnostics) -> Option<LogMetricSpec> {

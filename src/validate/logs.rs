@@ -6,15 +6,18 @@
 
 use std::collections::BTreeMap;
 
+use super::queue::RecipeAlarm;
 use super::rules;
 use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::logs::insights;
 use crate::logs::pattern::{self, Pattern, PatternError, PatternKind};
 use crate::model::{
-    Declared, FilterRef, LogGroupUse, MetricFilter, QueryDefinition, SampleRun, StackName,
+    AlarmMetric, Declared, FilterRef, LogGroupUse, Metric, MetricFilter, QueryDefinition, QueueUse,
+    SampleRun, StackName,
 };
 use crate::spec::{
-    Located, LogMetricSpec, MetricEntry, MetricSpec, MetricValueSpec, StackSpec, WidgetSpec,
+    JobEventsSpec, Located, LogMetricSpec, MetricEntry, MetricSpec, MetricValueSpec, StackSpec,
+    WidgetSpec,
 };
 
 /// AWS allows at most 3 dimensions per metric filter transformation.
@@ -726,4 +729,400 @@ fn expand(
         .value
         .stat
         .get_or_insert_with(|| Sp::new("Sum".into(), key.span));
+}
+
+/// The metric filters a job-events recipe creates: (key suffix, event, metric name, value).
+const JOB_METRICS: &[(&str, &str, &str)] = &[
+    ("jobs_started", "JOB_START", "JobsStarted"),
+    ("jobs_progress", "JOB_PROGRESS", "JobsProgress"),
+    ("jobs_completed", "JOB_COMPLETE", "JobsCompleted"),
+    ("jobs_failed", "JOB_FAILED", "JobsFailed"),
+];
+
+/// How a group's workers write their events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum EventFormat {
+    /// `JOB_COMPLETE job_id=job-123 worker_id=w-1 duration=1200`.
+    Text,
+    /// `{"event": "JOB_COMPLETE", ...}`, after `prefix` when there is one.
+    Json { prefix: Option<String> },
+}
+
+impl EventFormat {
+    /// The pattern that matches one event's lines.
+    fn pattern(&self, event: &str) -> String {
+        match self {
+            // The event is the line's first field.
+            EventFormat::Text => format!("[event = {event}, ...]"),
+            EventFormat::Json { prefix: None } => format!("{{ $.event = \"{event}\" }}"),
+            // JSON patterns need the whole line to be JSON: with a prefix, both words.
+            EventFormat::Json {
+                prefix: Some(prefix),
+            } => format!("\"{prefix}\" \"{event}\""),
+        }
+    }
+
+    /// Durations are readable by a metric filter only from pure JSON lines: a filter
+    /// cannot take `1200` out of `duration=1200`, nor read JSON after a prefix.
+    fn duration_pattern(&self) -> Option<String> {
+        matches!(self, EventFormat::Json { prefix: None })
+            .then(|| "{ $.event = \"JOB_COMPLETE\" && $.duration >= 0 }".to_string())
+    }
+
+    /// How a query reads a field from a line.
+    fn parse(&self, field: &str, value: &str) -> String {
+        match self {
+            EventFormat::Text => format!("parse @message /{field}=(?<{field}>{value})/"),
+            EventFormat::Json { .. } => {
+                format!("parse @message /\"{field}\": ?\"?(?<{field}>{value})/")
+            }
+        }
+    }
+}
+
+/// The standard saved queries of the recipe: (key suffix, query text).
+fn job_queries(format: &EventFormat) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "starts",
+            "filter @message like /JOB_START/ | stats count(*) as started by bin(5m)".to_string(),
+        ),
+        (
+            "recent-failures",
+            "fields @timestamp, @message | filter @message like /JOB_FAILED/ | sort @timestamp desc | limit 50".to_string(),
+        ),
+        (
+            "unfinished",
+            format!(
+                "fields @timestamp, @message | filter @message like /JOB_START|JOB_COMPLETE|JOB_FAILED/ | {} | stats earliest(@timestamp) as started, latest(@message) as last by job_id | filter last like /JOB_START/ | sort started asc",
+                format.parse("job_id", "[^\" ]+")
+            ),
+        ),
+        (
+            "slowest",
+            format!(
+                "filter @message like /JOB_COMPLETE/ | {} | sort duration desc | limit 20",
+                format.parse("duration", "\\d+")
+            ),
+        ),
+    ]
+}
+
+/// What the log groups' job-events recipes contribute before queues are known.
+#[derive(Default)]
+pub struct JobEventParts {
+    pub filters: BTreeMap<FilterRef, Declared<MetricFilter>>,
+    pub queries: BTreeMap<String, Declared<QueryDefinition>>,
+}
+
+/// The format and namespace of a recipe, or `None` (reported) when they are wrong.
+fn recipe_basics(recipe: &Sp<JobEventsSpec>, d: &mut Diagnostics) -> Option<(EventFormat, String)> {
+    let spec = &recipe.value;
+    let format = match spec.format.as_ref().map(|f| f.value.as_str()) {
+        None | Some("text") => {
+            if let Some(prefix) = &spec.prefix {
+                d.push(
+                    Diagnostic::error(
+                        codes::INVALID_COMBINATION,
+                        "`prefix` goes with `format: json`",
+                    )
+                    .at(prefix.span, "text lines have no JSON to find"),
+                );
+                return None;
+            }
+            EventFormat::Text
+        }
+        Some("json") => EventFormat::Json {
+            prefix: spec.prefix.as_ref().map(|p| p.value.clone()),
+        },
+        Some(other) => {
+            let span = spec.format.as_ref().map_or(recipe.span, |f| f.span);
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    format!("unknown job-events format `{other}`"),
+                )
+                .at(span, "expected `text` or `json`")
+                .suggest(other, ["text", "json"]),
+            );
+            return None;
+        }
+    };
+    if let EventFormat::Json {
+        prefix: Some(prefix),
+    } = &format
+    {
+        let plain = !prefix.is_empty()
+            && prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !plain {
+            let span = spec.prefix.as_ref().map_or(recipe.span, |p| p.span);
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    "a prefix is one word of letters, digits and `_`",
+                )
+                .at(span, "here"),
+            );
+            return None;
+        }
+    }
+    let Some(namespace) = &spec.namespace else {
+        d.push(
+            Diagnostic::error(
+                codes::MISSING_KEY,
+                "the job-events recipe needs `namespace:`",
+            )
+            .at(recipe.span, "where its metrics go")
+            .note("e.g. namespace: Transcription"),
+        );
+        return None;
+    };
+    if namespace.value.is_empty() || namespace.value.starts_with("AWS/") {
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                "a custom namespace, not empty and not under `AWS/`",
+            )
+            .at(namespace.span, "here"),
+        );
+        return None;
+    }
+    Some((format, namespace.value.clone()))
+}
+
+/// The metric filters and saved queries of every log group's job-events recipe.
+pub fn job_events(
+    spec: &StackSpec,
+    stack: &StackName,
+    groups: &BTreeMap<String, Declared<LogGroupUse>>,
+    d: &mut Diagnostics,
+) -> JobEventParts {
+    let mut parts = JobEventParts::default();
+    for (key, group_spec) in &spec.log_groups {
+        let (Some(recipe), Some(group)) = (&group_spec.job_events, groups.get(&key.value)) else {
+            continue;
+        };
+        let Some((format, namespace)) = recipe_basics(recipe, d) else {
+            continue;
+        };
+        let filter = |suffix: &str,
+                      pattern: String,
+                      metric: &str,
+                      value: &str,
+                      default_value,
+                      unit: &str| {
+            let key = format!("{}.{suffix}", key.value);
+            Declared {
+                value: MetricFilter {
+                    filter: FilterRef {
+                        log_group: group.value.name.clone(),
+                        name: format!("{stack}_{key}"),
+                    },
+                    pattern,
+                    namespace: namespace.clone(),
+                    metric: metric.to_string(),
+                    value: value.to_string(),
+                    default_value,
+                    unit: Some(unit.to_string()),
+                    dimensions: BTreeMap::new(),
+                },
+                key,
+                origin: recipe.span,
+            }
+        };
+        let mut filters: Vec<Declared<MetricFilter>> = JOB_METRICS
+            .iter()
+            // Absence of an event in a period where others arrive means zero of it.
+            .map(|(suffix, event, metric)| {
+                filter(
+                    suffix,
+                    format.pattern(event),
+                    metric,
+                    "1",
+                    Some(0.0),
+                    "Count",
+                )
+            })
+            .collect();
+        if let Some(pattern) = format.duration_pattern() {
+            filters.push(filter(
+                "jobs_duration",
+                pattern,
+                "JobDuration",
+                "$.duration",
+                None,
+                "Seconds",
+            ));
+        }
+        for declared in filters {
+            parts
+                .filters
+                .insert(declared.value.filter.clone(), declared);
+        }
+        for (suffix, query) in job_queries(&format) {
+            let query_key = format!("{}.{suffix}", key.value);
+            let name = format!("{stack}/{query_key}");
+            parts.queries.insert(
+                name.clone(),
+                Declared {
+                    value: QueryDefinition {
+                        name,
+                        log_groups: vec![group.value.name.clone()],
+                        query,
+                    },
+                    key: query_key,
+                    origin: recipe.span,
+                },
+            );
+        }
+    }
+    parts
+}
+
+/// The alarms the recipes ask for, with their metrics; validated with the stack's
+/// other alarms. `queues`: the stack's queues by key, for `no_progress`.
+pub fn job_event_alarms<'a>(
+    spec: &'a StackSpec,
+    stack: &StackName,
+    queues: &BTreeMap<String, Declared<QueueUse>>,
+    d: &mut Diagnostics,
+) -> Vec<RecipeAlarm<'a>> {
+    let mut alarms = Vec::new();
+    for (key, group_spec) in &spec.log_groups {
+        let Some(recipe) = &group_spec.job_events else {
+            continue;
+        };
+        let Some(namespace) = recipe.value.namespace.as_ref().map(|n| n.value.clone()) else {
+            continue; // reported by `job_events`
+        };
+        let metric = |name: &str| Metric {
+            namespace: namespace.clone(),
+            name: name.to_string(),
+            dimensions: BTreeMap::new(),
+            stat: "Sum".into(),
+            period: 0,
+            unit: None,
+        };
+        let queue = match &recipe.value.queue {
+            None => None,
+            Some(queue_key) => {
+                let found = queues.get(&queue_key.value);
+                if found.is_none() {
+                    d.push(
+                        Diagnostic::error(
+                            codes::UNRESOLVED_REFERENCE,
+                            format!("no queue `{}` in this stack", queue_key.value),
+                        )
+                        .at(queue_key.span, "not a `queues` key")
+                        .suggest_or(
+                            &queue_key.value,
+                            queues.keys().map(String::as_str),
+                            "declare the queue under `queues:`",
+                        ),
+                    );
+                    continue;
+                }
+                found.map(|q| q.value.name.clone())
+            }
+        };
+        for (alarm_key, alarm_spec) in &recipe.value.alarms {
+            let source = match alarm_key.value.as_str() {
+                "failures" => AlarmMetric::Single(metric("JobsFailed")),
+                "failure_rate" => AlarmMetric::Math {
+                    // Percent of finished jobs that failed; 0 when none finished.
+                    expression:
+                        "IF((completed + failed) > 0, 100 * failed / (completed + failed), 0)"
+                            .into(),
+                    metrics: BTreeMap::from([
+                        ("failed".to_string(), metric("JobsFailed")),
+                        ("completed".to_string(), metric("JobsCompleted")),
+                    ]),
+                },
+                "no_progress" => no_progress_metric(&metric, queue.as_deref()),
+                _ => continue, // the reader lets only the three through
+            };
+            alarms.push(RecipeAlarm {
+                key: Sp::new(format!("{}.{}", key.value, alarm_key.value), alarm_key.span),
+                default_name: format!(
+                    "{stack}-{}-{}",
+                    key.value,
+                    alarm_key.value.replace('_', "-")
+                ),
+                spec: alarm_spec,
+                metric: source,
+                redrive_of: None,
+            });
+        }
+    }
+    alarms
+}
+
+/// Workers that hold jobs but report nothing: with a queue, messages are in flight and
+/// neither a progress nor a completion line arrived in the period; without one, no such
+/// line arrived at all. `FILL(x, 0)` counts a period without any line as 0.
+fn no_progress_metric(metric: &dyn Fn(&str) -> Metric, queue: Option<&str>) -> AlarmMetric {
+    let mut metrics = BTreeMap::from([
+        ("progress".to_string(), metric("JobsProgress")),
+        ("completed".to_string(), metric("JobsCompleted")),
+    ]);
+    let expression = match queue {
+        Some(queue) => {
+            metrics.insert(
+                "inflight".to_string(),
+                Metric::sqs("ApproximateNumberOfMessagesNotVisible", queue, "Maximum", 0),
+            );
+            "IF(inflight > 0 AND (FILL(progress, 0) + FILL(completed, 0)) == 0, 1, 0)"
+        }
+        None => "IF((FILL(progress, 0) + FILL(completed, 0)) == 0, 1, 0)",
+    };
+    AlarmMetric::Math {
+        expression: expression.into(),
+        metrics,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recipe_patterns_and_queries_parse_and_match_the_convention() {
+        let text = EventFormat::Text;
+        let json = EventFormat::Json { prefix: None };
+        let prefixed = EventFormat::Json {
+            prefix: Some("TRANSCRIPTION_EVENT".into()),
+        };
+        let lines = [
+            (
+                &text,
+                "JOB_FAILED job_id=job-123 worker_id=worker-456 error=\"GPU out of memory\"",
+            ),
+            (&json, r#"{"event": "JOB_FAILED", "job_id": "job-123"}"#),
+            (
+                &prefixed,
+                r#"TRANSCRIPTION_EVENT {"event": "JOB_FAILED", "job_id": "job-123"}"#,
+            ),
+        ];
+        for (format, line) in lines {
+            let failed = pattern::parse(&format.pattern("JOB_FAILED")).unwrap();
+            assert!(failed.matches(line).is_some(), "{format:?} {line}");
+            let started = pattern::parse(&format.pattern("JOB_START")).unwrap();
+            assert!(started.matches(line).is_none(), "{format:?} {line}");
+            for (name, query) in job_queries(format) {
+                assert!(
+                    insights::check(&query).is_ok(),
+                    "{name}: {query}: {:?}",
+                    insights::check(&query).err()
+                );
+            }
+        }
+        let duration = pattern::parse(&json.duration_pattern().unwrap()).unwrap();
+        let found = duration
+            .matches(r#"{"event": "JOB_COMPLETE", "duration": 1200}"#)
+            .unwrap();
+        assert_eq!(found.value("$.duration").as_deref(), Some("1200"));
+        assert!(text.duration_pattern().is_none() && prefixed.duration_pattern().is_none());
+    }
 }

@@ -51,16 +51,34 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
     // references are spelled out before anything else reads the spec.
     let log_groups = logs::log_groups(spec, d);
     let logs::StackLogMetrics {
-        filters: log_metrics,
-        refs,
+        filters: mut log_metrics,
+        mut refs,
         samples,
     } = name
         .as_ref()
         .map(|stack_name| logs::log_metrics(spec, stack_name, &log_groups, d))
         .unwrap_or_default();
-    let queries = name.as_ref().map_or_else(BTreeMap::new, |stack_name| {
+    let mut queries = name.as_ref().map_or_else(BTreeMap::new, |stack_name| {
         logs::queries(spec, stack_name, &log_groups, d)
     });
+    // The job-events recipes' filters (named by key like any log metric) and queries.
+    let jobs = name
+        .as_ref()
+        .map(|stack_name| logs::job_events(spec, stack_name, &log_groups, d))
+        .unwrap_or_default();
+    for filter in jobs.filters.into_values() {
+        refs.insert(
+            filter.key.clone(),
+            logs::LogMetricRef {
+                namespace: filter.value.namespace.clone(),
+                name: filter.value.metric.clone(),
+                unit: filter.value.unit.clone(),
+                span: filter.origin,
+            },
+        );
+        log_metrics.insert(filter.value.filter.clone(), filter);
+    }
+    queries.extend(jobs.queries);
     let expanded = logs::expand_log_metric_refs(spec, &refs, d);
     let spec = &expanded;
     let region = spec.region.as_ref().and_then(|r| rules::region(r, d));
@@ -74,11 +92,15 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
         mut queues,
         policies,
         policy_keys,
-        alarms: queue_alarms,
+        alarms: mut queue_alarms,
     } = name
         .as_ref()
         .map(|stack_name| queues(spec, stack_name, d))
         .unwrap_or_default();
+    if let Some(stack_name) = &name {
+        let recipes = logs::job_event_alarms(spec, stack_name, &queues, d);
+        queue_alarms.extend(recipes.into_iter().map(QueueAlarm::Recipe));
+    }
 
     let context = alarm::Context {
         defaults: spec.defaults.as_ref(),
