@@ -62,7 +62,7 @@ fn the_example_applies_converges_and_reads_back_as_declared() {
         &["plan", "--detailed-exitcode", "example.yaml"],
     );
     plan.assert_code(2)
-        .assert_stdout_contains("Plan: 17 to add, 0 to change, 0 to destroy.");
+        .assert_stdout_contains("Plan: 25 to add, 0 to change, 0 to destroy.");
     let apply = run(
         &localstack,
         &moto,
@@ -71,7 +71,7 @@ fn the_example_applies_converges_and_reads_back_as_declared() {
     );
     apply
         .assert_code(0)
-        .assert_stdout_contains("Apply complete! Resources: 17 added, 0 changed, 0 destroyed.");
+        .assert_stdout_contains("Apply complete! Resources: 25 added, 0 changed, 0 destroyed.");
     run(
         &localstack,
         &moto,
@@ -118,6 +118,9 @@ fn the_example_applies_converges_and_reads_back_as_declared() {
             "example-jobs-visible-messages",
             "example-slow-transcriptions",
             "example-throughput-anomaly",
+            "example-workers-failure-rate",
+            "example-workers-failures",
+            "example-workers-no-progress",
         ]
     );
     let oncall = format!(
@@ -155,15 +158,27 @@ fn the_example_applies_converges_and_reads_back_as_declared() {
     );
     assert_eq!(alarms["example-slow-transcriptions"]["Unit"], "Seconds");
     let moto_dump = moto.awsctl(&["dump"]);
-    let filter = &moto_dump["metric_filters"]["/aws/ec2/transcription"]["example_job-duration"];
+    let filters = &moto_dump["metric_filters"]["/aws/ec2/transcription"];
     assert_eq!(
-        filter["filterPattern"],
+        filters["example_audio-seconds"]["metricTransformations"],
+        json!([{"metricName": "AudioSeconds", "metricNamespace": "Transcription", "metricValue": "$.audio_duration", "unit": "Seconds"}])
+    );
+    assert_eq!(
+        filters["example_workers.jobs_duration"]["filterPattern"],
         "{ $.event = \"JOB_COMPLETE\" && $.duration >= 0 }"
     );
     assert_eq!(
-        filter["metricTransformations"],
-        json!([{"metricName": "JobDuration", "metricNamespace": "Transcription", "metricValue": "$.duration", "unit": "Seconds"}])
+        filters.as_object().unwrap().len(),
+        6,
+        "the recipe's five and one by hand"
     );
+    for alarm in [
+        "example-workers-failures",
+        "example-workers-failure-rate",
+        "example-workers-no-progress",
+    ] {
+        assert!(alarms.contains_key(alarm), "{alarm}");
+    }
 
     let composite = &dump["composite_alarms"]["example-transcription-down"];
     assert_eq!(

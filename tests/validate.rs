@@ -180,14 +180,16 @@ fn the_example_stack_is_valid_and_complete() {
     assert_eq!(stack.name.as_str(), "example");
     assert_eq!(stack.topics.len(), 1);
     assert_eq!(stack.subscriptions.len(), 2);
-    // 4 recipes + the scale-from-zero alarm + 4 declared metric alarms; 1 composite.
-    assert_eq!(stack.alarms.len(), 9);
+    // 4 queue recipes + the scale-from-zero alarm + 3 job-events alarms + 4 declared
+    // metric alarms; 1 composite.
+    assert_eq!(stack.alarms.len(), 12);
     assert_eq!(stack.composites.len(), 1);
     assert_eq!(stack.policies.len(), 2);
     assert_eq!(stack.dashboards.len(), 1);
     assert_eq!(stack.log_groups.len(), 1);
-    assert_eq!(stack.log_metrics.len(), 1);
-    assert_eq!(stack.queries.len(), 1);
+    // The recipe's five filters and one by hand; its four queries and one by hand.
+    assert_eq!(stack.log_metrics.len(), 6);
+    assert_eq!(stack.queries.len(), 5);
     assert!(stack.queries.contains_key("example/recent-failures"));
     assert_eq!(
         stack.samples.len(),
@@ -195,7 +197,7 @@ fn the_example_stack_is_valid_and_complete() {
         "the filter's `match` sample matched: {:?}",
         stack.samples
     );
-    assert_eq!(stack.samples[0].publishes, "1200");
+    assert_eq!(stack.samples[0].publishes, "4860");
     let down =
         &stack.composites[&monplan::model::AlarmName::new("example-transcription-down")].value;
     assert_eq!(
