@@ -700,17 +700,7 @@ pub(super) fn metric(
         }
     }
     if let Some(unit) = &m.unit {
-        if !rules::UNITS.contains(&unit.value.as_str()) {
-            d.push(
-                Diagnostic::error(
-                    codes::INVALID_VALUE,
-                    format!("`{}` is not a CloudWatch unit", unit.value),
-                )
-                .at(unit.span, "unknown unit")
-                .suggest(&unit.value, rules::UNITS.iter().copied()),
-            );
-            ok = false;
-        }
+        ok &= rules::unit(unit, d);
     }
     if m.dimensions.len() > 30 {
         d.push(

@@ -65,6 +65,30 @@ pub fn log_groups(
     groups
 }
 
+/// The log group a `log_groups` key names, or a located error.
+fn log_group<'g>(
+    groups: &'g BTreeMap<String, Declared<LogGroupUse>>,
+    key: &Sp<String>,
+    d: &mut Diagnostics,
+) -> Option<&'g Declared<LogGroupUse>> {
+    let group = groups.get(&key.value);
+    if group.is_none() {
+        d.push(
+            Diagnostic::error(
+                codes::UNRESOLVED_REFERENCE,
+                format!("no log group `{}` in this stack", key.value),
+            )
+            .at(key.span, "not a `log_groups` key")
+            .suggest_or(
+                &key.value,
+                groups.keys().map(String::as_str),
+                "declare the group under `log_groups:` first",
+            ),
+        );
+    }
+    group
+}
+
 fn is_log_group_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 512
@@ -151,21 +175,7 @@ fn filter(
         );
         return None;
     };
-    let group = groups.get(&group_key.value);
-    if group.is_none() {
-        d.push(
-            Diagnostic::error(
-                codes::UNRESOLVED_REFERENCE,
-                format!("no log group `{}` in this stack", group_key.value),
-            )
-            .at(group_key.span, "not a `log_groups` key")
-            .suggest_or(
-                &group_key.value,
-                groups.keys().map(String::as_str),
-                "declare the group under `log_groups:` first",
-            ),
-        );
-    }
+    let group = log_group(groups, group_key, d);
     let Some(written) = &spec.pattern else {
         d.push(
             Diagnostic::error(codes::MISSING_KEY, "a log metric needs `pattern:`")
@@ -328,17 +338,7 @@ fn target(
         ok = false;
     }
     if let Some(unit) = &m.unit {
-        if !rules::UNITS.contains(&unit.value.as_str()) {
-            d.push(
-                Diagnostic::error(
-                    codes::INVALID_VALUE,
-                    format!("`{}` is not a CloudWatch unit", unit.value),
-                )
-                .at(unit.span, "unknown unit")
-                .suggest(&unit.value, rules::UNITS.iter().copied()),
-            );
-            ok = false;
-        }
+        ok &= rules::unit(unit, d);
     }
     ok.then(|| {
         (
@@ -557,20 +557,8 @@ pub fn queries(
             ),
             Some(list) => {
                 for group_key in &list.value {
-                    match groups.get(&group_key.value) {
-                        Some(group) => log_groups.push(group.value.name.clone()),
-                        None => d.push(
-                            Diagnostic::error(
-                                codes::UNRESOLVED_REFERENCE,
-                                format!("no log group `{}` in this stack", group_key.value),
-                            )
-                            .at(group_key.span, "not a `log_groups` key")
-                            .suggest_or(
-                                &group_key.value,
-                                groups.keys().map(String::as_str),
-                                "declare the group under `log_groups:` first",
-                            ),
-                        ),
+                    if let Some(group) = log_group(groups, group_key, d) {
+                        log_groups.push(group.value.name.clone());
                     }
                 }
             }

@@ -280,6 +280,22 @@ pub fn is_statistic(stat: &str) -> bool {
 }
 
 /// The units `CloudWatch` accepts (`PutMetricAlarm` `Unit`).
+/// A `CloudWatch` unit, or a located error with the closest one.
+pub fn unit(unit: &Sp<String>, d: &mut Diagnostics) -> bool {
+    if UNITS.contains(&unit.value.as_str()) {
+        return true;
+    }
+    d.push(
+        Diagnostic::error(
+            codes::INVALID_VALUE,
+            format!("`{}` is not a CloudWatch unit", unit.value),
+        )
+        .at(unit.span, "unknown unit")
+        .suggest(&unit.value, UNITS.iter().copied()),
+    );
+    false
+}
+
 pub const UNITS: &[&str] = &[
     "Seconds",
     "Microseconds",
