@@ -70,8 +70,10 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check stack files offline: syntax, keys, types and rules. Needs no credentials.
-    Validate(PathsArgs),
+    /// Check stack files offline: syntax, keys, types and rules, and run the log metrics'
+    /// `samples` through monplan's filter-pattern matcher. Needs no credentials (but
+    /// `--remote` does).
+    Validate(ValidateArgs),
 
     /// Show what `apply` would change, comparing the stacks with live AWS state.
     Plan(PlanArgs),
@@ -109,6 +111,17 @@ pub struct PathsArgs {
     /// a plan saved by `plan --out` instead.
     #[arg(default_value = "stacks")]
     pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub paths: PathsArgs,
+
+    /// Also run every sample line through AWS's own matcher (`TestMetricFilter`) and
+    /// report where it disagrees with the sample's `match`/`no_match` (needs credentials).
+    #[arg(long)]
+    pub remote: bool,
 }
 
 #[derive(Debug, Clone, Args)]

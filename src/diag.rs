@@ -365,6 +365,8 @@ pub mod codes {
     pub const FILE: &str = "E0012";
     /// A metric filter's sample line goes the wrong way (matches, or does not).
     pub const SAMPLE: &str = "E0013";
+    /// `validate --remote`: AWS's matcher and the sample's `match`/`no_match` disagree.
+    pub const REMOTE_SAMPLE: &str = "E0014";
     /// A declared name exists in AWS but monplan cannot prove it owns it.
     pub const EXISTS_OUTSIDE: &str = "E0101";
     /// A declared name exists and belongs to another monplan stack.

@@ -229,3 +229,59 @@ fn an_endpoint_without_query_definitions_is_an_error_naming_the_operation() {
         .assert_code(0)
         .assert_stderr_contains("warning: cannot list saved queries");
 }
+
+#[test]
+fn validate_remote_reports_where_aws_disagrees_with_a_sample() {
+    let world = World::new();
+    write(
+        world.dir.path(),
+        r#"
+stack: q
+log_groups:
+  workers: { name: /aws/ec2/transcription }
+log_metrics:
+  failures:
+    log_group: workers
+    pattern: '{ $.event = "JOB_FAILED" }'
+    metric: { namespace: Transcription, name: JobFailed }
+    samples:
+      match: ['{"event": "JOB_FAILED"}']
+      no_match: ['{"event": "JOB_START"}']
+"#,
+    );
+    // As the API reference shows TestMetricFilter's answer: the matching events, numbered
+    // from 1 in the order sent (monplan sends `no_match` lines first, then `match` ones).
+    world.logs.answer(
+        "TestMetricFilter",
+        json!({"matches": [{"eventNumber": 2, "eventMessage": "{\"event\": \"JOB_FAILED\"}", "extractedValues": {}}]}),
+    );
+    world
+        .run(&["validate", "--remote"])
+        .assert_code(0)
+        .assert_stderr_contains("AWS's matcher agrees with every sample.");
+    let sent = world.logs.requests("TestMetricFilter");
+    assert_eq!(
+        sent,
+        [
+            json!({"filterPattern": "{ $.event = \"JOB_FAILED\" }", "logEventMessages": ["{\"event\": \"JOB_START\"}", "{\"event\": \"JOB_FAILED\"}"]})
+        ]
+    );
+
+    world.logs.answer(
+        "TestMetricFilter",
+        json!({"matches": [
+            {"eventNumber": 1, "eventMessage": "{\"event\": \"JOB_START\"}", "extractedValues": {}},
+            {"eventNumber": 2, "eventMessage": "{\"event\": \"JOB_FAILED\"}", "extractedValues": {}}
+        ]}),
+    );
+    world
+        .run(&["validate", "--remote"])
+        .assert_code(1)
+        .assert_stderr_contains(
+            "error[E0014]: AWS's matcher disagrees: the pattern matches this sample",
+        )
+        .assert_stderr_contains("stacks/q.yaml:12:18");
+    // Without --remote, validate stays offline.
+    world.run(&["validate"]).assert_code(0);
+    assert_eq!(world.logs.requests("TestMetricFilter").len(), 2);
+}

@@ -161,6 +161,41 @@ fn normalize(
     })
 }
 
+/// `TestMetricFilter` takes at most 50 events a call.
+const EVENTS_PER_TEST: usize = 50;
+
+/// AWS's own matcher: for each line, whether `pattern` matches it.
+pub(super) async fn test_metric_filter(
+    clients: &Clients,
+    pattern: &str,
+    lines: &[String],
+) -> Result<Vec<bool>, AwsError> {
+    let mut matched = vec![false; lines.len()];
+    for (chunk_index, chunk) in lines.chunks(EVENTS_PER_TEST).enumerate() {
+        let output = clients
+            .logs
+            .test_metric_filter()
+            .filter_pattern(pattern)
+            .set_log_event_messages(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| {
+                AwsError::from_sdk("TestMetricFilter", format!("pattern {pattern:?}"), e)
+            })?;
+        for found in output.matches() {
+            // Event numbers count from 1 within the call.
+            let number = usize::try_from(found.event_number()).unwrap_or(0);
+            if let Some(slot) = number
+                .checked_sub(1)
+                .and_then(|i| matched.get_mut(chunk_index * EVENTS_PER_TEST + i))
+            {
+                *slot = true;
+            }
+        }
+    }
+    Ok(matched)
+}
+
 pub(super) async fn put_metric_filter(
     clients: &Clients,
     filter: &MetricFilter,

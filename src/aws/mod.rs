@@ -283,6 +283,22 @@ pub async fn read_world(
     Ok((connections, observed))
 }
 
+/// For each (pattern, lines), whether AWS's own matcher (`TestMetricFilter`) matches
+/// each line, in `region` (or the configured one).
+pub async fn test_metric_filters(
+    options: &ConnectOptions,
+    region: Option<&str>,
+    tests: &[(String, Vec<String>)],
+    counter: &CallCounter,
+) -> Result<Vec<Vec<bool>>, AwsError> {
+    let clients = connect(options, region, counter).await?;
+    let mut results = Vec::new();
+    for (pattern, lines) in tests {
+        results.push(log_metric::test_metric_filter(&clients, pattern, lines).await?);
+    }
+    Ok(results)
+}
+
 /// What the reader needs to know of the desired state: names to look up and the stacks
 /// whose owned resources to list.
 fn read_request<'a>(

@@ -127,17 +127,7 @@ pub(crate) fn live_plan(
     printer: &Printer,
     runtime: &tokio::runtime::Runtime,
 ) -> Result<(Connections, Plan), ExitStatus> {
-    let options = ConnectOptions {
-        profile: global.profile.clone(),
-        endpoint_url: global.endpoint_url.clone(),
-        region: global.region.clone(),
-        rates: global.max_rate.iter().cloned().collect(),
-        check_redrive: global.check_redrive,
-        skip: crate::model::ResourceKind::ALL
-            .into_iter()
-            .filter(|kind| selection(global).excludes_kind(*kind))
-            .collect(),
-    };
+    let options = connect_options(global);
     let counter = CallCounter::default();
     let started = Instant::now();
     let (connections, observed) = runtime
@@ -169,6 +159,21 @@ pub(crate) fn live_plan(
         return Err(ExitStatus::Failure);
     }
     Ok((connections, plan))
+}
+
+/// How to reach AWS, from the global flags.
+pub(crate) fn connect_options(global: &GlobalArgs) -> ConnectOptions {
+    ConnectOptions {
+        profile: global.profile.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+        region: global.region.clone(),
+        rates: global.max_rate.iter().cloned().collect(),
+        check_redrive: global.check_redrive,
+        skip: crate::model::ResourceKind::ALL
+            .into_iter()
+            .filter(|kind| selection(global).excludes_kind(*kind))
+            .collect(),
+    }
 }
 
 /// What `--target` and `--exclude` select.

@@ -189,13 +189,19 @@ pub struct DesiredStack {
     pub samples: Vec<SampleRun>,
 }
 
-/// One `match` sample of a log metric and what it publishes.
+/// One sample line of a log metric, as monplan's matcher reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SampleRun {
     pub log_metric: String,
+    /// The filter's pattern, for `validate --remote` to send with the line.
+    pub pattern: String,
     pub line: String,
-    /// `1200 (Worker=w-1)`.
-    pub publishes: String,
+    /// Listed under `match` (else `no_match`).
+    pub expected: bool,
+    /// Where the line is written.
+    pub origin: Span,
+    /// What it publishes when it matches: `1200 (Worker=w-1)`.
+    pub publishes: Option<String>,
 }
 
 impl DesiredStack {

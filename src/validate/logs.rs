@@ -465,14 +465,26 @@ fn samples(
     let Some(samples) = &spec.samples else {
         return;
     };
+    let pattern = spec
+        .pattern
+        .as_ref()
+        .map(|p| p.value.value.clone())
+        .unwrap_or_default();
+    let run = |line: &Sp<String>, expected: bool, found: Option<&pattern::Match>| SampleRun {
+        log_metric: key.value.clone(),
+        pattern: pattern.clone(),
+        line: line.value.clone(),
+        expected,
+        origin: line.span,
+        publishes: found.map(|f| published(spec, f)),
+    };
+    for line in &samples.not_matching {
+        runs.push(run(line, false, parsed.matches(&line.value).as_ref()));
+    }
     for line in &samples.matching {
-        if let Some(found) = parsed.matches(&line.value) {
-            runs.push(SampleRun {
-                log_metric: key.value.clone(),
-                line: line.value.clone(),
-                publishes: published(spec, &found),
-            });
-        } else {
+        let found = parsed.matches(&line.value);
+        runs.push(run(line, true, found.as_ref()));
+        if found.is_none() {
             d.push(
                 Diagnostic::error(codes::SAMPLE, "this sample does not match the pattern")
                     .at(
