@@ -452,11 +452,21 @@ fn dashboards(
 ) -> BTreeMap<String, Declared<Dashboard>> {
     let mut dashboards = BTreeMap::new();
     let composite_keys = alarms.composite_graph.keys().cloned().collect();
+    // What `logs` widgets name. The log groups and saved queries were validated (and
+    // their problems reported) already; this derives them again from the spec, silently.
+    // TODO: take them from `stack`, which has them, as arguments.
+    let mut reported = Diagnostics::default();
+    let log_groups = logs::log_groups(spec, &mut reported);
+    let queries = logs::queries(spec, stack, &log_groups, &mut reported);
+    let query_keys = spec.queries.iter().map(|(k, _)| k.value.clone()).collect();
     let names = dashboard::Names {
         queues,
         alarms: alarm_keys,
         metrics: &alarms.metrics,
         composites: &composite_keys,
+        log_groups: &log_groups,
+        queries: &queries,
+        query_keys: &query_keys,
     };
     let mut redrive_queues = Vec::new();
     for (key, dashboard_spec) in &spec.dashboards {
