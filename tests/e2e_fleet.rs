@@ -477,3 +477,103 @@ fn a_named_dlq_is_checked_against_the_redrive_policy_only_when_asked() {
         .assert_stdout_contains("queue `fleet-jobs` sends failed messages to `fleet-jobs-dlq` (redrive policy), but the stack names `fleet-other-dlq`")
         .assert_stderr_contains("GetQueueAttributes 1");
 }
+
+/// A saved query's widget and one with its own query, both on log groups; moto has no
+/// query definitions, so the saved query itself is left out of the plan (`--exclude
+/// queries`): its widget carries its text and does not need it to exist.
+const LOGS_BOARD: &str = r"
+stack: fleet
+log_groups:
+  workers: { name: /aws/ec2/fleet-workers }
+  api: { name: /aws/ec2/fleet-api }
+queries:
+  recent-failures:
+    log_groups: [workers, api]
+    query: fields @timestamp, @message | filter @message like /JOB_FAILED/ | sort @timestamp desc | limit 20
+dashboards:
+  logs:
+    widgets:
+      - logs: { query: recent-failures, title: Recent failures, width: 12 }
+      - logs:
+          log_groups: [workers]
+          insights: |
+            filter @message like /JOB_FAILED/
+            | stats count(*) as failures by bin(1h)
+          view: timeSeries
+          width: 12
+      - text: '## Failures'
+";
+
+#[test]
+fn logs_widgets_apply_as_log_widgets_on_their_sources_and_converge() {
+    let emulator = Emulator::start();
+    emulator.awsctl(&["create-log-group", "/aws/ec2/fleet-workers"]);
+    emulator.awsctl(&["create-log-group", "/aws/ec2/fleet-api"]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("stacks")).unwrap();
+    write(dir.path(), LOGS_BOARD);
+    let except_queries = |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend(["--exclude", "queries"]);
+        run(&emulator, dir.path(), &args)
+    };
+
+    except_queries(&["plan"])
+        .assert_code(0)
+        .assert_stdout_contains("+ dashboard \"fleet_logs\"")
+        .assert_stdout_contains("+ widgets: 3");
+    except_queries(&["apply", "--auto-approve"]).assert_code(0);
+
+    let body = emulator.awsctl(&["dump"])["dashboards"]["fleet_logs"].clone();
+    let widgets = body["widgets"].as_array().unwrap();
+    assert_eq!(widgets.len(), 3, "{body:#}");
+    assert_eq!(
+        widgets[0],
+        json!({
+            "type": "log",
+            "x": 0, "y": 0, "width": 12, "height": 6,
+            "properties": {
+                "query": "SOURCE '/aws/ec2/fleet-api' | SOURCE '/aws/ec2/fleet-workers' | fields @timestamp, @message | filter @message like /JOB_FAILED/ | sort @timestamp desc | limit 20",
+                "region": "us-east-1",
+                "title": "Recent failures",
+                "view": "table",
+            }
+        })
+    );
+    assert_eq!(
+        widgets[1],
+        json!({
+            "type": "log",
+            "x": 12, "y": 0, "width": 12, "height": 6,
+            "properties": {
+                "query": "SOURCE '/aws/ec2/fleet-workers' | filter @message like /JOB_FAILED/\n| stats count(*) as failures by bin(1h)",
+                "region": "us-east-1",
+                "title": "/aws/ec2/fleet-workers",
+                "view": "timeSeries",
+            }
+        })
+    );
+    assert_eq!((&widgets[2]["x"], &widgets[2]["y"]), (&json!(0), &json!(6)));
+
+    except_queries(&["plan", "--detailed-exitcode"])
+        .assert_code(0)
+        .assert_stdout_contains("No changes.");
+
+    // A view changes one line of the body.
+    write(
+        dir.path(),
+        &LOGS_BOARD.replace("view: timeSeries", "view: bar"),
+    );
+    let plan = except_queries(&["plan", "--detailed-exitcode"]);
+    plan.assert_code(2)
+        .assert_stdout_contains("~ dashboard \"fleet_logs\"")
+        .assert_stdout_contains("\"view\": \"bar\"");
+    except_queries(&["apply", "--auto-approve"]).assert_code(0);
+    except_queries(&["plan", "--detailed-exitcode"])
+        .assert_code(0)
+        .assert_stdout_contains("No changes.");
+    assert_eq!(
+        emulator.awsctl(&["dump"])["dashboards"]["fleet_logs"]["widgets"][1]["properties"]["view"],
+        "bar"
+    );
+}

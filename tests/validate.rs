@@ -324,3 +324,103 @@ fn log_metrics_are_checked_offline_where_aws_would_refuse_them() {
     assert!(codes(&diags).contains(&"E0013"));
     insta::assert_snapshot!(rendered);
 }
+
+#[test]
+fn logs_widgets_name_a_saved_query_or_carry_a_checked_query_on_known_groups() {
+    let (diags, rendered) = fixture("logs-widgets.yaml");
+    for expected in [
+        "no saved query `recent-failure` in this stack",
+        "did you mean `recent-failures`?",
+        "`query:` names a saved query; write query text under `insights:`",
+        "a logs widget shows a saved query (`query:`) or its own (`insights:`), not both",
+        "a logs widget needs `query:` (a `queries` key) or `insights:` (query text)",
+        "a saved query's widget reads the saved query's log groups",
+        "a logs widget with `insights:` needs `log_groups:`",
+        "no log group `worker` in this stack",
+        "did you mean `workers`?",
+        "a logs widget reads at least one log group",
+        "invalid Logs Insights query",
+        "unknown view `timeseries`",
+        "did you mean `timeSeries`?",
+        "unknown view `graph`",
+        "views: table, timeSeries, bar, pie",
+        "a widget is 1 to 24 columns wide",
+        "unknown key `colour`",
+    ] {
+        assert!(
+            rendered.contains(expected),
+            "missing {expected:?}:\n{rendered}"
+        );
+    }
+    // The invalid saved query is reported at its definition only, not again at the widget.
+    assert_eq!(rendered.matches("`broken`").count(), 0, "{rendered}");
+    assert_eq!(
+        rendered
+            .matches("error[E0006]: invalid Logs Insights query: unknown command")
+            .count(),
+        1,
+        "{rendered}"
+    );
+    // The two valid widgets add nothing.
+    assert!(!rendered.contains(":18:"), "{rendered}");
+    assert!(
+        !rendered.contains(":19:") && !rendered.contains(":20:"),
+        "{rendered}"
+    );
+    assert!(codes(&diags).contains(&"E0007"));
+    insta::assert_snapshot!(rendered);
+}
+
+#[test]
+fn a_logs_widget_copies_its_saved_query_or_keeps_its_own_with_group_names() {
+    use monplan::model::{LogView, Widget};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("logs.yaml");
+    std::fs::write(
+        &path,
+        r"
+stack: logs
+log_groups:
+  workers: { name: /aws/ec2/transcription }
+  api: { name: /aws/ec2/api }
+queries:
+  recent-failures:
+    log_groups: [workers, api]
+    query: fields @timestamp, @message | filter @message like /JOB_FAILED/ | limit 20
+dashboards:
+  overview:
+    widgets:
+      - logs: { query: recent-failures, width: 12 }
+      - logs:
+          log_groups: [workers, api, workers]
+          insights: |
+            stats count(*) by bin(1h)
+          view: timeSeries
+          title: Failures by hour
+",
+    )
+    .unwrap();
+    let (stacks, diags, rendered) = check(&[path]);
+    assert!(diags.is_empty(), "{rendered}");
+    let board = &stacks[0].dashboards["logs_overview"].value;
+    assert_eq!(
+        board.widgets,
+        [
+            Widget::Logs {
+                title: "recent-failures".into(),
+                width: 12,
+                view: LogView::Table,
+                log_groups: vec!["/aws/ec2/api".into(), "/aws/ec2/transcription".into()],
+                query: "fields @timestamp, @message | filter @message like /JOB_FAILED/ | limit 20"
+                    .into(),
+            },
+            Widget::Logs {
+                title: "Failures by hour".into(),
+                width: 24,
+                view: LogView::TimeSeries,
+                log_groups: vec!["/aws/ec2/transcription".into(), "/aws/ec2/api".into()],
+                query: "stats count(*) by bin(1h)".into(),
+            },
+        ]
+    );
+}

@@ -13,7 +13,7 @@ pub use crate::kinds::alarm::model::{
     Action, Alarm, AlarmActions, AlarmMetric, BandSide, Comparison, CompositeAlarm, Condition,
     Metric, TreatMissingData,
 };
-pub use crate::kinds::dashboard::model::{Dashboard, Dlq, Widget};
+pub use crate::kinds::dashboard::model::{Dashboard, Dlq, LogView, Widget};
 pub use crate::kinds::log_metric::model::{FilterRef, LogGroupUse, MetricFilter};
 pub use crate::kinds::policy::model::{PolicyKind, PolicyRef, ScalingPolicy};
 pub use crate::kinds::query::model::{LiveQuery, QueryDefinition};

@@ -139,6 +139,22 @@ pub enum WidgetSpec {
         metrics: Vec<MetricEntry>,
     },
     Text(Sp<String>),
+    Logs(LogsWidgetSpec),
+}
+
+/// A `logs` widget as written: a saved query by key (`query:`), or query text of its own
+/// (`insights:`) on `log_groups` keys.
+#[derive(Debug, Clone, Default)]
+pub struct LogsWidgetSpec {
+    /// A `queries` key.
+    pub query: Option<Sp<String>>,
+    /// Logs Insights query text.
+    pub insights: Option<Located<String>>,
+    /// `log_groups` keys (with `insights:` only: a saved query names its own).
+    pub log_groups: Option<Sp<Vec<Sp<String>>>>,
+    pub title: Option<Sp<String>>,
+    pub width: Option<Sp<u64>>,
+    pub view: Option<Sp<String>>,
 }
 
 /// An entry of a metric widget: an alarm key (its metrics are shown) or a metric.

@@ -114,7 +114,9 @@ pub(crate) const RECIPES: &[&str] = &[
 ];
 /// Recipes whose threshold is a duration (`above: 30m`).
 const DURATION_RECIPES: &[&str] = &["oldest_message_age", "time_to_drain"];
-const WIDGET_KINDS: &[&str] = &["queue", "alarms", "metric", "text"];
+const WIDGET_KINDS: &[&str] = &["queue", "alarms", "metric", "text", "logs"];
+/// A `logs` widget: a saved query (`query`) or query text (`insights`) on log groups.
+const LOGS_WIDGET_KEYS: &[&str] = &["query", "insights", "log_groups", "title", "width", "view"];
 /// The alarm fields `defaults` may set: everything that is not about one alarm's metric.
 pub(super) const DEFAULTS_KEYS: &[&str] = &[
     "period",
@@ -354,7 +356,8 @@ fn dashboard(node: &Node, d: &mut Diagnostics) -> Option<DashboardSpec> {
 }
 
 fn widget(node: &Node, d: &mut Diagnostics) -> Option<Sp<WidgetSpec>> {
-    let expected = "a widget: `queue: KEY`, `alarms: all`, `metric: {...}` or `text: ...`";
+    let expected =
+        "a widget: `queue: KEY`, `alarms: all`, `metric: {...}`, `logs: {...}` or `text: ...`";
     let Value::Map(pairs) = &node.value else {
         wrong_type(node, expected, d);
         return None;
@@ -397,6 +400,7 @@ fn widget(node: &Node, d: &mut Diagnostics) -> Option<Sp<WidgetSpec>> {
             map.finish(&["title", "metrics", "width"], d);
             widget
         }
+        "logs" => WidgetSpec::Logs(logs_widget(value, d)?),
         other => {
             d.push(
                 Diagnostic::error(codes::INVALID_VALUE, format!("unknown widget `{other}`"))
@@ -411,6 +415,30 @@ fn widget(node: &Node, d: &mut Diagnostics) -> Option<Sp<WidgetSpec>> {
         }
     };
     Some(Sp::new(widget, kind.span))
+}
+
+fn logs_widget(node: &Node, d: &mut Diagnostics) -> Option<super::LogsWidgetSpec> {
+    let mut map = Fields::new(
+        node,
+        "a logs widget (`query: KEY` or `insights: TEXT`, log_groups, title, width, view)",
+        d,
+    )?;
+    let spec = super::LogsWidgetSpec {
+        query: map.take("query").and_then(|n| string(n, d)),
+        insights: map.take("insights").and_then(|n| {
+            let value = string(n, d)?;
+            Some(Located {
+                value,
+                inner: n.inner,
+            })
+        }),
+        log_groups: map.take("log_groups").and_then(|n| string_list(n, d)),
+        title: map.take("title").and_then(|n| string(n, d)),
+        width: map.take("width").and_then(|n| count(n, d)),
+        view: map.take("view").and_then(|n| string(n, d)),
+    };
+    map.finish(LOGS_WIDGET_KEYS, d);
+    Some(spec)
 }
 
 /// `durations`: thresholds may be written as durations and are kept in seconds.

@@ -1,16 +1,20 @@
-//! Dashboards: widgets resolved against the stack's queues and alarms.
+//! Dashboards: widgets resolved against the stack's queues, alarms, log groups and saved
+//! queries.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::alarm::{metric, Inherited};
 use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::{
-    AlarmMetric, AlarmName, Dashboard, Declared, Dlq, Metric, QueueUse, StackName, Widget,
+    AlarmMetric, AlarmName, Dashboard, Declared, Dlq, LogGroupUse, LogView, Metric,
+    QueryDefinition, QueueUse, StackName, Widget,
 };
-use crate::spec::{DashboardSpec, MetricEntry, WidgetSpec};
+use crate::spec::{DashboardSpec, LogsWidgetSpec, MetricEntry, WidgetSpec};
 
 /// A metric widget is half a row unless told otherwise.
 const DEFAULT_METRIC_WIDTH: u64 = 12;
+/// A logs widget is a full row unless told otherwise: its lines are long.
+const DEFAULT_LOGS_WIDTH: u64 = 24;
 /// Metrics on dashboards default to 5-minute points, as in the `CloudWatch` console.
 const DEFAULT_DASHBOARD_PERIOD: u64 = 300;
 
@@ -23,7 +27,13 @@ pub struct Names<'a> {
     /// Metric alarms' metrics, by key.
     pub metrics: &'a BTreeMap<String, AlarmMetric>,
     /// Keys of composite alarms.
-    pub composites: &'a std::collections::BTreeSet<String>,
+    pub composites: &'a BTreeSet<String>,
+    /// Log groups by key.
+    pub log_groups: &'a BTreeMap<String, Declared<LogGroupUse>>,
+    /// Valid saved queries, by name (`Declared::key` is the key).
+    pub queries: &'a BTreeMap<String, Declared<QueryDefinition>>,
+    /// Every declared `queries` key, valid or not (an invalid one is already reported).
+    pub query_keys: &'a BTreeSet<String>,
 }
 
 pub fn dashboard(
@@ -91,18 +101,7 @@ pub fn dashboard(
                 width,
                 metrics,
             } => {
-                let width_value = width.as_ref().map_or(DEFAULT_METRIC_WIDTH, |w| w.value);
-                if !(1..=24).contains(&width_value) {
-                    if let Some(w) = width {
-                        d.push(
-                            Diagnostic::error(
-                                codes::INVALID_VALUE,
-                                "a widget is 1 to 24 columns wide",
-                            )
-                            .at(w.span, "here"),
-                        );
-                    }
-                }
+                let width = columns(width.as_ref(), DEFAULT_METRIC_WIDTH, d);
                 let mut resolved: Vec<Metric> = Vec::new();
                 for entry in metrics {
                     match entry {
@@ -153,13 +152,18 @@ pub fn dashboard(
                 }
                 widgets.push(Widget::Metric {
                     title: title.as_ref().map(|t| t.value.clone()),
-                    width: u8::try_from(width_value.clamp(1, 24)).unwrap_or(12),
+                    width,
                     metrics: resolved,
                 });
             }
             WidgetSpec::Text(markdown) => widgets.push(Widget::Text {
                 markdown: markdown.value.clone(),
             }),
+            WidgetSpec::Logs(spec) => {
+                if let Some(logs) = logs_widget(spec, widget.span, names, d) {
+                    widgets.push(logs);
+                }
+            }
         }
     }
     if d.error_count() > errors_before {
@@ -171,6 +175,198 @@ pub fn dashboard(
         key: key.value.clone(),
         origin: key.span,
     })
+}
+
+/// A widget's width: 1 to 24 columns of the grid.
+fn columns(width: Option<&Sp<u64>>, default: u64, d: &mut Diagnostics) -> u8 {
+    let value = width.map_or(default, |w| w.value);
+    if !(1..=24).contains(&value) {
+        if let Some(w) = width {
+            d.push(
+                Diagnostic::error(codes::INVALID_VALUE, "a widget is 1 to 24 columns wide")
+                    .at(w.span, "here"),
+            );
+        }
+    }
+    u8::try_from(value.clamp(1, 24)).unwrap_or(24)
+}
+
+/// A `logs` widget: the saved query `query:` names (its text and groups), or the query
+/// text `insights:` on `log_groups:`. `span` is the widget's `logs` key.
+fn logs_widget(
+    spec: &LogsWidgetSpec,
+    span: Span,
+    names: &Names<'_>,
+    d: &mut Diagnostics,
+) -> Option<Widget> {
+    let LogsWidgetSpec {
+        query,
+        insights,
+        log_groups,
+        title,
+        width,
+        view,
+    } = spec;
+    let width = columns(width.as_ref(), DEFAULT_LOGS_WIDTH, d);
+    let view = log_view(view.as_ref(), d);
+    let (default_title, groups, text) = match (query, insights) {
+        (Some(key), Some(text)) => {
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_COMBINATION,
+                    "a logs widget shows a saved query (`query:`) or its own (`insights:`), not both",
+                )
+                .at(text.value.span, "query text here")
+                .also(key.span, "and a saved query here"),
+            );
+            return None;
+        }
+        (None, None) => {
+            d.push(
+                Diagnostic::error(
+                    codes::MISSING_KEY,
+                    "a logs widget needs `query:` (a `queries` key) or `insights:` (query text)",
+                )
+                .at(span, "no query")
+                .note("e.g. logs: { query: recent-failures } or logs: { log_groups: [workers], insights: 'fields @message | limit 20' }"),
+            );
+            return None;
+        }
+        (Some(key), None) => {
+            if let Some(list) = log_groups {
+                d.push(
+                    Diagnostic::error(
+                        codes::INVALID_COMBINATION,
+                        "a saved query's widget reads the saved query's log groups",
+                    )
+                    .at(list.span, "not allowed with `query:`")
+                    .also(key.span, "this saved query names its own"),
+                );
+            }
+            let Some(saved) = names.queries.values().find(|q| q.key == key.value) else {
+                // Declared but invalid: already reported.
+                if !names.query_keys.contains(&key.value) {
+                    let looks_like_text = key.value.contains([' ', '\n', '|']);
+                    let mut diagnostic = Diagnostic::error(
+                        codes::UNRESOLVED_REFERENCE,
+                        format!("no saved query `{}` in this stack", key.value),
+                    )
+                    .at(key.span, "not a `queries` key");
+                    diagnostic = if looks_like_text {
+                        diagnostic.note("`query:` names a saved query; write query text under `insights:`, with `log_groups:`")
+                    } else {
+                        diagnostic.suggest_or(
+                            &key.value,
+                            names.query_keys.iter().map(String::as_str),
+                            "declare it under `queries:`, or write the query under `insights:`",
+                        )
+                    };
+                    d.push(diagnostic);
+                }
+                return None;
+            };
+            let definition = &saved.value;
+            (
+                key.value.clone(),
+                definition.log_groups.clone(),
+                definition.query.clone(),
+            )
+        }
+        (None, Some(text)) => {
+            let ok = super::logs::check_query(text, d);
+            let groups = widget_log_groups(log_groups.as_ref(), text.value.span, names, d)?;
+            if !ok {
+                return None;
+            }
+            (groups.join(", "), groups, text.value.value.clone())
+        }
+    };
+    Some(Widget::Logs {
+        title: title.as_ref().map_or(default_title, |t| t.value.clone()),
+        width,
+        view: view?,
+        log_groups: groups,
+        query: text.trim().to_string(),
+    })
+}
+
+/// The `log_groups:` of a widget with its own query: at least one, each a `log_groups`
+/// key; names in the order written, each once.
+fn widget_log_groups(
+    list: Option<&Sp<Vec<Sp<String>>>>,
+    query_span: Span,
+    names: &Names<'_>,
+    d: &mut Diagnostics,
+) -> Option<Vec<String>> {
+    let Some(list) = list else {
+        d.push(
+            Diagnostic::error(
+                codes::MISSING_KEY,
+                "a logs widget with `insights:` needs `log_groups:`",
+            )
+            .at(query_span, "which log groups does this query read?")
+            .note("name `log_groups` keys, e.g. log_groups: [workers]"),
+        );
+        return None;
+    };
+    if list.value.is_empty() {
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                "a logs widget reads at least one log group",
+            )
+            .at(list.span, "empty"),
+        );
+        return None;
+    }
+    let mut groups: Vec<String> = Vec::new();
+    let mut ok = true;
+    for key in &list.value {
+        let Some(group) = names.log_groups.get(&key.value) else {
+            ok = false;
+            d.push(
+                Diagnostic::error(
+                    codes::UNRESOLVED_REFERENCE,
+                    format!("no log group `{}` in this stack", key.value),
+                )
+                .at(key.span, "not a `log_groups` key")
+                .suggest_or(
+                    &key.value,
+                    names.log_groups.keys().map(String::as_str),
+                    "declare the group under `log_groups:` first",
+                ),
+            );
+            continue;
+        };
+        if !groups.contains(&group.value.name) {
+            groups.push(group.value.name.clone());
+        }
+    }
+    ok.then_some(groups)
+}
+
+/// `view:`, `table` when not given.
+fn log_view(view: Option<&Sp<String>>, d: &mut Diagnostics) -> Option<LogView> {
+    let Some(view) = view else {
+        return Some(LogView::Table);
+    };
+    let found = LogView::ALL.into_iter().find(|v| v.keyword() == view.value);
+    if found.is_none() {
+        let keywords = LogView::ALL.map(LogView::keyword);
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                format!("unknown view `{}`", view.value),
+            )
+            .at(view.span, "not a logs widget view")
+            .suggest_or(
+                &view.value,
+                keywords,
+                format!("views: {}", keywords.join(", ")),
+            ),
+        );
+    }
+    found
 }
 
 fn unresolved<'a>(

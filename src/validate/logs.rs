@@ -618,7 +618,7 @@ pub fn queries(
 }
 
 /// The query must read as Logs Insights commands separated by `|`.
-fn check_query(text: &Located<String>, d: &mut Diagnostics) -> bool {
+pub(super) fn check_query(text: &Located<String>, d: &mut Diagnostics) -> bool {
     let Err(error) = insights::check(&text.value.value) else {
         return true;
     };

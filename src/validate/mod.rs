@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::{
     Alarm, AlarmMetric, AlarmName, CompositeAlarm, Dashboard, Declared, DesiredStack, Endpoint,
-    PolicyRef, Protocol, QueueUse, ScalingPolicy, StackName, Subscription, SubscriptionId, Topic,
-    TopicName, OWNER_TAG,
+    LogGroupUse, PolicyRef, Protocol, QueryDefinition, QueueUse, ScalingPolicy, StackName,
+    Subscription, SubscriptionId, Topic, TopicName, OWNER_TAG,
 };
 use crate::spec::{AlarmSpec, StackSpec, SubscriptionSpec, TopicSpec};
 
@@ -118,7 +118,19 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
     composite::check_cycles(&alarms.composite_graph, d);
 
     let dashboards = name.as_ref().map_or_else(BTreeMap::new, |stack_name| {
-        dashboards(spec, stack_name, &mut queues, &alarm_keys, &alarms, d)
+        let logs = DashboardLogs {
+            groups: &log_groups,
+            queries: &queries,
+        };
+        dashboards(
+            spec,
+            stack_name,
+            &mut queues,
+            &alarm_keys,
+            &alarms,
+            &logs,
+            d,
+        )
     });
 
     Some(DesiredStack {
@@ -464,21 +476,39 @@ fn dashboard_metric(alarm: &Alarm, dlq_from_redrive: bool) -> AlarmMetric {
 
 /// Validates `dashboards:` against the stack's queues and alarms, and marks the queues
 /// whose DLQ a dashboard takes from the redrive policy.
+/// What `logs` widgets may name: the validated log groups and saved queries (the
+/// job-events recipes' included).
+struct DashboardLogs<'a> {
+    groups: &'a BTreeMap<String, Declared<LogGroupUse>>,
+    queries: &'a BTreeMap<String, Declared<QueryDefinition>>,
+}
+
 fn dashboards(
     spec: &StackSpec,
     stack: &StackName,
     queues: &mut BTreeMap<String, Declared<QueueUse>>,
     alarm_keys: &[(String, AlarmName, Span)],
     alarms: &StackAlarms,
+    logs: &DashboardLogs<'_>,
     d: &mut Diagnostics,
 ) -> BTreeMap<String, Declared<Dashboard>> {
     let mut dashboards = BTreeMap::new();
     let composite_keys = alarms.composite_graph.keys().cloned().collect();
+    // Every query key, valid or not: an invalid one is reported where it is declared.
+    let query_keys = spec
+        .queries
+        .iter()
+        .map(|(k, _)| k.value.clone())
+        .chain(logs.queries.values().map(|q| q.key.clone()))
+        .collect();
     let names = dashboard::Names {
         queues,
         alarms: alarm_keys,
         metrics: &alarms.metrics,
         composites: &composite_keys,
+        log_groups: logs.groups,
+        queries: logs.queries,
+        query_keys: &query_keys,
     };
     let mut redrive_queues = Vec::new();
     for (key, dashboard_spec) in &spec.dashboards {

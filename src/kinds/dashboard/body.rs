@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 use similar::TextDiff;
 
-use crate::model::{Dashboard, Dlq, Metric, Scope, Widget};
+use crate::model::{Dashboard, Dlq, LogView, Metric, Scope, Widget};
 
 /// `CloudWatch` dashboards are 24 columns wide.
 const GRID_WIDTH: u8 = 24;
@@ -36,9 +36,10 @@ pub fn body(
             x += width;
             row_height = row_height.max(height);
         }
-        // Every declared widget starts a new row, except metric widgets that fit beside
-        // the previous one: a queue row or an alarm list reads best on its own line.
-        if !matches!(widget, Widget::Metric { .. }) && x > 0 {
+        // Every declared widget starts a new row, except metric and logs widgets (the
+        // ones with a width) that fit beside the previous one: a queue row or an alarm
+        // list reads best on its own line.
+        if !matches!(widget, Widget::Metric { .. } | Widget::Logs { .. }) && x > 0 {
             x = 0;
             y += u32::from(row_height);
             row_height = 0;
@@ -149,7 +150,38 @@ fn widgets(
             let widget = json!({ "type": "text", "properties": { "markdown": markdown } });
             vec![(GRID_WIDTH, lines.saturating_add(1).clamp(2, 12), widget)]
         }
+        Widget::Logs {
+            title,
+            width,
+            view,
+            log_groups,
+            query,
+        } => vec![(*width, HEIGHT, logs(title, *view, log_groups, query, scope))],
     }
+}
+
+/// A `log` widget. AWS documents its `query` as the log groups, each written
+/// `SOURCE 'name'` and separated by `|`, then another `|` and the query; the query's lines
+/// stay as they are (AWS's example separates them with `\n|`). See "Properties of a Log
+/// Widget Object" in the `CloudWatch` API Reference,
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html#CloudWatch-Dashboard-Properties-Log-Widget-Object>.
+/// Log group names cannot contain a quote (validation checks them).
+fn logs(title: &str, view: LogView, log_groups: &[String], query: &str, scope: &Scope) -> Value {
+    let mut sources: Vec<String> = log_groups
+        .iter()
+        .map(|group| format!("SOURCE '{group}'"))
+        .collect();
+    sources.push(query.to_string());
+    let text = sources.join(" | ");
+    json!({
+        "type": "log",
+        "properties": {
+            "query": text,
+            "region": scope.region,
+            "title": title,
+            "view": view.keyword(),
+        }
+    })
 }
 
 /// Keys sorted at every level, so that two bodies that differ only in key order print
@@ -263,6 +295,72 @@ mod tests {
             body,
             super::body(&dashboard, &scope(), &dlq),
             "same input, same body"
+        );
+    }
+
+    #[test]
+    fn logs_widgets_name_their_groups_with_source_and_flow_like_metric_widgets() {
+        let dashboard = Dashboard {
+            name: "s_logs".into(),
+            widgets: vec![
+                Widget::Logs {
+                    title: "Recent failures".into(),
+                    width: 12,
+                    view: LogView::Table,
+                    log_groups: vec!["/aws/ec2/workers".into(), "/aws/ec2/api".into()],
+                    query: "fields @timestamp, @message\n| filter @message like /JOB_FAILED/\n| limit 20"
+                        .into(),
+                },
+                Widget::Logs {
+                    title: "Failures by hour".into(),
+                    width: 12,
+                    view: LogView::TimeSeries,
+                    log_groups: vec!["/aws/ec2/workers".into()],
+                    query: "stats count(*) by bin(1h)".into(),
+                },
+                Widget::Logs {
+                    title: "wide".into(),
+                    width: 24,
+                    view: LogView::Pie,
+                    log_groups: vec!["/aws/ec2/workers".into()],
+                    query: "stats count(*) by level".into(),
+                },
+            ],
+        };
+        let body = body(&dashboard, &scope(), &|_| None);
+        assert_eq!(
+            body["widgets"][0],
+            json!({
+                "type": "log",
+                "x": 0,
+                "y": 0,
+                "width": 12,
+                "height": 6,
+                "properties": {
+                    "query": "SOURCE '/aws/ec2/workers' | SOURCE '/aws/ec2/api' | fields @timestamp, @message\n| filter @message like /JOB_FAILED/\n| limit 20",
+                    "region": "us-east-1",
+                    "title": "Recent failures",
+                    "view": "table",
+                }
+            })
+        );
+        let placed: Vec<(&Value, &Value, &Value)> = body["widgets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| (&w["x"], &w["y"], &w["properties"]["view"]))
+            .collect();
+        assert_eq!(
+            placed,
+            [
+                (&json!(0), &json!(0), &json!("table")),
+                (&json!(12), &json!(0), &json!("timeSeries")),
+                (&json!(0), &json!(6), &json!("pie")),
+            ]
+        );
+        assert_eq!(
+            body["widgets"][1]["properties"]["query"],
+            "SOURCE '/aws/ec2/workers' | stats count(*) by bin(1h)"
         );
     }
 

@@ -28,6 +28,45 @@ pub enum Widget {
     Text {
         markdown: String,
     },
+    /// The results of a Logs Insights query: a saved query's text and groups, copied at
+    /// validation, or a query written in the widget.
+    Logs {
+        title: String,
+        width: u8,
+        view: LogView,
+        /// Log group names, in the order the query reads them.
+        log_groups: Vec<String>,
+        query: String,
+    },
+}
+
+/// How a `logs` widget shows its query's results: the `view` values AWS documents for a
+/// `log` widget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogView {
+    Table,
+    TimeSeries,
+    Bar,
+    Pie,
+}
+
+impl LogView {
+    pub const ALL: [LogView; 4] = [
+        LogView::Table,
+        LogView::TimeSeries,
+        LogView::Bar,
+        LogView::Pie,
+    ];
+
+    /// As written in the YAML and in the dashboard body.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            LogView::Table => "table",
+            LogView::TimeSeries => "timeSeries",
+            LogView::Bar => "bar",
+            LogView::Pie => "pie",
+        }
+    }
 }
 
 /// Where a queue's dead-letter queue comes from.
