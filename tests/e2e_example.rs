@@ -190,8 +190,21 @@ fn the_example_applies_converges_and_reads_back_as_declared() {
     let board = &dump["dashboards"]["example_overview"];
     assert_eq!(
         board["widgets"].as_array().unwrap().len(),
-        8,
-        "queue row of 4, alarms, 2 metrics, text"
+        11,
+        "queue row of 4, job-events row of 3, alarms, 2 metrics, text"
+    );
+    let failures = board["widgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["type"] == "log")
+        .unwrap();
+    assert!(
+        failures["properties"]["query"]
+            .as_str()
+            .unwrap()
+            .starts_with("SOURCE '/aws/ec2/transcription' | fields @timestamp, @message | filter @message like /JOB_FAILED/"),
+        "{failures}"
     );
 
     let policies = &moto_dump["policies"]["transcription-workers"];

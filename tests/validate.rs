@@ -424,3 +424,25 @@ dashboards:
         ]
     );
 }
+
+#[test]
+fn the_job_events_recipe_is_checked_where_it_is_written() {
+    let (_, rendered) = fixture("job-events.yaml");
+    for expected in [
+        "unknown job-events format `xml`",
+        "the job-events recipe needs `namespace:`",
+        "`prefix` goes with `format: json`",
+        "no queue `wrok` in this stack",
+        "unknown job-events alarm `failure_rat`",
+        "did you mean `failure_rate`?",
+        "`no_progress` needs `for:`",
+        "log group `plain` has no job-events recipe",
+        "log group `nowher` has no job-events recipe",
+    ] {
+        assert!(
+            rendered.contains(expected),
+            "missing {expected:?}:\n{rendered}"
+        );
+    }
+    insta::assert_snapshot!(rendered);
+}

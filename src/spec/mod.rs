@@ -140,6 +140,8 @@ pub enum WidgetSpec {
     },
     Text(Sp<String>),
     Logs(LogsWidgetSpec),
+    /// The row of a log group's job-events recipe, by `log_groups` key.
+    JobEvents(Sp<String>),
 }
 
 /// A `logs` widget as written: a saved query by key (`query:`), or query text of its own

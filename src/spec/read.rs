@@ -114,7 +114,7 @@ pub(crate) const RECIPES: &[&str] = &[
 ];
 /// Recipes whose threshold is a duration (`above: 30m`).
 const DURATION_RECIPES: &[&str] = &["oldest_message_age", "time_to_drain"];
-const WIDGET_KINDS: &[&str] = &["queue", "alarms", "metric", "text", "logs"];
+const WIDGET_KINDS: &[&str] = &["queue", "alarms", "metric", "text", "logs", "job_events"];
 /// A `logs` widget: a saved query (`query`) or query text (`insights`) on log groups.
 const LOGS_WIDGET_KEYS: &[&str] = &["query", "insights", "log_groups", "title", "width", "view"];
 /// The alarm fields `defaults` may set: everything that is not about one alarm's metric.
@@ -401,6 +401,7 @@ fn widget(node: &Node, d: &mut Diagnostics) -> Option<Sp<WidgetSpec>> {
             widget
         }
         "logs" => WidgetSpec::Logs(logs_widget(value, d)?),
+        "job_events" => WidgetSpec::JobEvents(string(value, d)?),
         other => {
             d.push(
                 Diagnostic::error(codes::INVALID_VALUE, format!("unknown widget `{other}`"))

@@ -34,6 +34,8 @@ pub struct Names<'a> {
     pub queries: &'a BTreeMap<String, Declared<QueryDefinition>>,
     /// Every declared `queries` key, valid or not (an invalid one is already reported).
     pub query_keys: &'a BTreeSet<String>,
+    /// What each log metric key publishes (the job-events recipes' included).
+    pub log_metrics: &'a BTreeMap<String, (String, String)>,
 }
 
 pub fn dashboard(
@@ -164,6 +166,7 @@ pub fn dashboard(
                     widgets.push(logs);
                 }
             }
+            WidgetSpec::JobEvents(group) => widgets.extend(job_events_row(stack, group, names, d)),
         }
     }
     if d.error_count() > errors_before {
@@ -193,6 +196,82 @@ fn columns(width: Option<&Sp<u64>>, default: u64, d: &mut Diagnostics) -> u8 {
 
 /// A `logs` widget: the saved query `query:` names (its text and groups), or the query
 /// text `insights:` on `log_groups:`. `span` is the widget's `logs` key.
+/// A job-events recipe's row: jobs started, completed and failed; job duration p50 and
+/// p99 (when the lines are JSON, the only form a filter reads durations from); and the
+/// recent-failures query as a table.
+fn job_events_row(
+    stack: &StackName,
+    group: &Sp<String>,
+    names: &Names<'_>,
+    d: &mut Diagnostics,
+) -> Vec<Widget> {
+    let metric = |suffix: &str, stat: &str| {
+        names
+            .log_metrics
+            .get(&format!("{}.{suffix}", group.value))
+            .map(|(namespace, name)| Metric {
+                namespace: namespace.clone(),
+                name: name.clone(),
+                dimensions: BTreeMap::new(),
+                stat: stat.into(),
+                period: 300,
+                unit: None,
+            })
+    };
+    let failures = names
+        .queries
+        .get(&format!("{stack}/{}.recent-failures", group.value));
+    let (Some(started), Some(failures)) = (metric("jobs_started", "Sum"), failures) else {
+        let mut diagnostic = Diagnostic::error(
+            codes::UNRESOLVED_REFERENCE,
+            format!("log group `{}` has no job-events recipe", group.value),
+        )
+        .at(group.span, "not a `log_groups` key with `job_events:`");
+        if !names.log_groups.contains_key(&group.value) {
+            diagnostic =
+                diagnostic.suggest(&group.value, names.log_groups.keys().map(String::as_str));
+        }
+        d.push(diagnostic);
+        return Vec::new();
+    };
+    let counts: Vec<Metric> = [
+        Some(started),
+        metric("jobs_completed", "Sum"),
+        metric("jobs_failed", "Sum"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let durations: Vec<Metric> = [
+        metric("jobs_duration", "p50"),
+        metric("jobs_duration", "p99"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let width = if durations.is_empty() { 12 } else { 8 };
+    let mut row = vec![Widget::Metric {
+        title: Some(format!("{}: jobs started, completed, failed", group.value)),
+        width,
+        metrics: counts,
+    }];
+    if !durations.is_empty() {
+        row.push(Widget::Metric {
+            title: Some(format!("{}: job duration p50 / p99", group.value)),
+            width,
+            metrics: durations,
+        });
+    }
+    row.push(Widget::Logs {
+        title: format!("{}: recent failures", group.value),
+        width,
+        view: LogView::Table,
+        log_groups: failures.value.log_groups.clone(),
+        query: failures.value.query.clone(),
+    });
+    row
+}
+
 fn logs_widget(
     spec: &LogsWidgetSpec,
     span: Span,

@@ -118,9 +118,14 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
     composite::check_cycles(&alarms.composite_graph, d);
 
     let dashboards = name.as_ref().map_or_else(BTreeMap::new, |stack_name| {
+        let published = refs
+            .iter()
+            .map(|(key, r)| (key.clone(), (r.namespace.clone(), r.name.clone())))
+            .collect();
         let logs = DashboardLogs {
             groups: &log_groups,
             queries: &queries,
+            published: &published,
         };
         dashboards(
             spec,
@@ -481,6 +486,8 @@ fn dashboard_metric(alarm: &Alarm, dlq_from_redrive: bool) -> AlarmMetric {
 struct DashboardLogs<'a> {
     groups: &'a BTreeMap<String, Declared<LogGroupUse>>,
     queries: &'a BTreeMap<String, Declared<QueryDefinition>>,
+    /// Log metric key -> (namespace, metric name).
+    published: &'a BTreeMap<String, (String, String)>,
 }
 
 fn dashboards(
@@ -509,6 +516,7 @@ fn dashboards(
         log_groups: logs.groups,
         queries: logs.queries,
         query_keys: &query_keys,
+        log_metrics: logs.published,
     };
     let mut redrive_queues = Vec::new();
     for (key, dashboard_spec) in &spec.dashboards {
