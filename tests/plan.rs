@@ -175,7 +175,9 @@ fn an_empty_account_gets_everything_in_dependency_order() {
         !rendered.contains(SECRET),
         "the secret endpoint must be redacted"
     );
-    assert!(rendered.ends_with("Plan: 5 to add, 0 to change, 0 to destroy.\n"));
+    assert!(rendered.contains("\nPlan: 5 to add, 0 to change, 0 to destroy.\nMonthly cost: $0.00 now -> $0.20 after apply (+$0.20)\n"));
+    // Two standard alarms of one metric each, $0.10 a month each.
+    assert!((plan.cost.after() - 0.20).abs() < 1e-9);
     insta::assert_snapshot!(rendered);
 }
 
@@ -606,4 +608,81 @@ fn a_missing_log_group_is_a_plan_error_and_its_filters_are_not_planned() {
         .errors
         .iter()
         .any(|d| d.message == "log group `/aws/ec2/shop` does not exist in us-east-1"));
+}
+
+const PRICED: &str = r#"
+stack: bill
+topics:
+  oncall: {}
+log_groups:
+  workers: { name: /aws/ec2/bill }
+log_metrics:
+  failed:
+    log_group: workers
+    pattern: '{ $.event = "JOB_FAILED" }'
+    metric: { namespace: Bill, name: Failed }
+alarms:
+  standard:
+    metric: { namespace: Bill, name: A, stat: Sum }
+    above: 1
+  fast:
+    metric: { namespace: Bill, name: B, stat: Sum, period: 10s }
+    above: 1
+  math:
+    expression: a + b + c
+    metrics:
+      a: { namespace: Bill, name: A, stat: Sum }
+      b: { namespace: Bill, name: B, stat: Sum }
+      c: { namespace: Bill, name: C, stat: Sum }
+    above: 1
+  band:
+    metric: { namespace: Bill, name: A, stat: Sum, period: 5m }
+    outside_band: 2
+  both:
+    rule: ALARM(standard) AND ALARM(fast)
+dashboards:
+  board:
+    widgets:
+      - text: hello
+"#;
+
+#[test]
+fn the_monthly_cost_is_the_list_price_of_what_the_plan_makes() {
+    let stack = desired(PRICED);
+    let mut live = LiveState::default();
+    live.log_groups.insert("/aws/ec2/bill".into());
+    let plan = run(&stack, &live);
+    assert!(!plan.errors.has_errors(), "{:?}", plan.errors);
+    // Hand-computed, us-east-1 list prices: standard alarm metric $0.10, high
+    // resolution $0.30, metric math by metric count, anomaly band 3 metrics, composite
+    // $0.50, dashboard $3.00, custom metric $0.30.
+    let expected = [
+        ("alarm \"bill-standard\"", 0.10),
+        ("alarm \"bill-fast\"", 0.30),
+        ("alarm \"bill-math\"", 0.30),
+        ("alarm \"bill-band\"", 0.30),
+        ("composite alarm \"bill-both\"", 0.50),
+        ("dashboard \"bill_board\"", 3.00),
+        ("metric filter \"bill_failed\" on /aws/ec2/bill", 0.30),
+        ("topic \"bill-oncall\"", 0.0),
+    ];
+    for (resource, price) in expected {
+        let delta = plan.cost.delta("bill", resource).unwrap_or(f64::NAN);
+        assert!(
+            (delta - price).abs() < 1e-9,
+            "{resource}: {delta} != {price}"
+        );
+    }
+    assert!(plan.cost.now.abs() < 1e-9);
+    assert!(
+        (plan.cost.after() - 4.80).abs() < 1e-9,
+        "{}",
+        plan.cost.after()
+    );
+    let rendered = text(&plan);
+    assert!(
+        rendered.contains("Monthly cost: $0.00 now -> $4.80 after apply (+$4.80)\n"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("free tier of 10 alarm metrics, 10 custom metrics and 3 dashboards per account is not subtracted"));
 }

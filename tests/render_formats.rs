@@ -131,6 +131,7 @@ fn sample() -> Plan {
         }],
         errors,
         limited: None,
+        cost: monplan::plan::cost::PlanCost::default(),
     }
 }
 
@@ -155,7 +156,8 @@ fn json_has_the_documented_keys_and_values() {
             "notices",
             "warnings",
             "errors",
-            "estimated_apply_seconds"
+            "estimated_apply_seconds",
+            "cost"
         ]
     );
     assert_eq!(doc["format_version"], json!(1));

@@ -36,6 +36,9 @@ pub fn diff(resolution: Resolution<'_>) -> Plan {
         }
     }
     plan.notices.extend(notices);
+    for stack in &stacks {
+        super::cost::of_stack(stack, &plan.changes, &mut plan.cost);
+    }
     order::sort(&mut plan.changes);
     plan.errors.sort();
     plan

@@ -6,6 +6,7 @@
 //! the changes are shown in and the waves apply runs them in ([`Plan::schedule`]), so
 //! that apply has no decision left to make. Rendering is a separate adapter ([`render`]).
 
+pub mod cost;
 mod diff;
 pub mod order;
 pub mod render;
@@ -258,6 +259,8 @@ pub struct Plan {
     pub errors: Diagnostics,
     /// Set when `--target`/`--exclude` limited the plan: what they were.
     pub limited: Option<String>,
+    /// What the stacks cost a month now and after apply, at list prices.
+    pub cost: cost::PlanCost,
 }
 
 /// The closing line's numbers.

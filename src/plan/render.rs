@@ -29,6 +29,28 @@ fn marker(action: ChangeAction) -> (&'static str, &'static str, &'static str) {
     }
 }
 
+/// `Monthly cost: $12.40 now -> $14.10 after apply (+$1.70)` and what the figures assume.
+fn cost_line(plan: &Plan) -> String {
+    use super::cost::{dollars, FREE_TIER};
+    let cost = &plan.cost;
+    let (now, after) = (cost.now, cost.after());
+    let mut line = if plan.changes.is_empty() {
+        format!("Monthly cost: {}\n", dollars(now, false))
+    } else {
+        format!(
+            "Monthly cost: {} now -> {} after apply ({})\n",
+            dollars(now, false),
+            dollars(after, false),
+            dollars(after - now, true)
+        )
+    };
+    let _ = writeln!(line, "  ({FREE_TIER})");
+    for note in &cost.notes {
+        let _ = writeln!(line, "  ({note})");
+    }
+    line
+}
+
 /// A [`Plan`] shown as text.
 pub struct Text<'a> {
     pub plan: &'a Plan,
@@ -120,6 +142,7 @@ impl fmt::Display for Text<'_> {
                 "Limited by {selection}: changes outside the selection are not planned, and it deletes nothing outside it."
             );
         }
+        out.push_str(&cost_line(plan));
         f.write_str(out.trim_start_matches('\n'))
     }
 }

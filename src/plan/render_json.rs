@@ -55,16 +55,29 @@ pub fn to_json(plan: &Plan, estimate_seconds: Option<f64>) -> Value {
             "change": summary.change,
             "destroy": summary.destroy,
         },
-        "changes": plan.changes.iter().map(change).collect::<Vec<_>>(),
+        "changes": plan.changes.iter().map(|c| change(c, &plan.cost)).collect::<Vec<_>>(),
         "notices": plan.notices.iter().map(notice).collect::<Vec<_>>(),
         "warnings": warnings,
         "errors": errors,
         "estimated_apply_seconds": estimate,
+        "cost": {
+            "currency": "USD",
+            "monthly_now": cents(plan.cost.now),
+            "monthly_after": cents(plan.cost.after()),
+            "notes": std::iter::once(super::cost::FREE_TIER.to_string())
+                .chain(plan.cost.notes.iter().cloned())
+                .collect::<Vec<_>>(),
+        },
     })
 }
 
-fn change(change: &Change) -> Value {
-    json!({
+/// Dollars to the cent, as a bill shows them.
+fn cents(amount: f64) -> f64 {
+    (amount * 100.0).round() / 100.0
+}
+
+fn change(change: &Change, cost: &super::cost::PlanCost) -> Value {
+    let mut value = json!({
         "stack": change.stack.as_str(),
         "region": change.region,
         "kind": change.resource.kind().to_string(),
@@ -74,7 +87,11 @@ fn change(change: &Change) -> Value {
         "body_diff": change.body_diff,
         // Names only: the payloads hold real values, secrets included.
         "operations": change.ops.iter().map(super::Op::operation).collect::<Vec<_>>(),
-    })
+    });
+    if let Some(delta) = cost.delta(change.stack.as_str(), &change.resource.to_string()) {
+        value["monthly_delta"] = json!(cents(delta));
+    }
+    value
 }
 
 fn field(field: &FieldDiff) -> Value {

@@ -128,6 +128,17 @@ fn head(plan: &Plan, estimate_seconds: Option<f64>) -> String {
     if let Some(estimate) = estimate_seconds.and_then(crate::model::duration::approximate) {
         let _ = writeln!(out, "Estimated apply time: {estimate}.\n");
     }
+    if !plan.changes.is_empty() {
+        use super::cost::{dollars, FREE_TIER};
+        let (now, after) = (plan.cost.now, plan.cost.after());
+        let _ = writeln!(
+            out,
+            "Monthly cost: {} now -> {} after apply ({}), {FREE_TIER}.\n",
+            dollars(now, false),
+            dollars(after, false),
+            dollars(after - now, true)
+        );
+    }
 
     let problems = |severity: Severity| -> Vec<String> {
         plan.errors

@@ -162,6 +162,13 @@ impl Selection {
             index += 1;
             kept
         });
+        // What is not planned costs nothing more (or less) this time.
+        let kept: BTreeSet<(String, String)> = plan
+            .changes
+            .iter()
+            .map(|c| (c.stack.to_string(), c.resource.to_string()))
+            .collect();
+        plan.cost.deltas.retain(|key, _| kept.contains(key));
         plan.limited = Some(self.to_string());
     }
 }
