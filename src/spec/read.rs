@@ -426,13 +426,7 @@ fn logs_widget(node: &Node, d: &mut Diagnostics) -> Option<super::LogsWidgetSpec
     )?;
     let spec = super::LogsWidgetSpec {
         query: map.take("query").and_then(|n| string(n, d)),
-        insights: map.take("insights").and_then(|n| {
-            let value = string(n, d)?;
-            Some(Located {
-                value,
-                inner: n.inner,
-            })
-        }),
+        insights: map.take("insights").and_then(|n| located(n, d)),
         log_groups: map.take("log_groups").and_then(|n| string_list(n, d)),
         title: map.take("title").and_then(|n| string(n, d)),
         width: map.take("width").and_then(|n| count(n, d)),
@@ -652,13 +646,7 @@ fn log_metric(node: &Node, d: &mut Diagnostics) -> Option<LogMetricSpec> {
     let mut map = Fields::new(node, "a metric filter (a mapping)", d)?;
     let spec = LogMetricSpec {
         log_group: map.take("log_group").and_then(|n| string(n, d)),
-        pattern: map.take("pattern").and_then(|n| {
-            let value = string(n, d)?;
-            Some(Located {
-                value,
-                inner: n.inner,
-            })
-        }),
+        pattern: map.take("pattern").and_then(|n| located(n, d)),
         metric: map.take("metric").and_then(|n| {
             let mut fields = Fields::new(n, "a metric (a mapping with namespace, name)", d)?;
             let spec = MetricSpec {
@@ -693,16 +681,18 @@ fn query(node: &Node, d: &mut Diagnostics) -> Option<QuerySpec> {
     )?;
     let spec = QuerySpec {
         log_groups: map.take("log_groups").and_then(|n| string_list(n, d)),
-        query: map.take("query").and_then(|n| {
-            let value = string(n, d)?;
-            Some(Located {
-                value,
-                inner: n.inner,
-            })
-        }),
+        query: map.take("query").and_then(|n| located(n, d)),
     };
     map.finish(QUERY_KEYS, d);
     Some(spec)
+}
+
+/// A string that a later check may find a problem inside: where its text starts too.
+fn located(node: &Node, d: &mut Diagnostics) -> Option<Located<String>> {
+    Some(Located {
+        value: string(node, d)?,
+        inner: node.inner,
+    })
 }
 
 fn samples(node: &Node, d: &mut Diagnostics) -> Option<SamplesSpec> {
