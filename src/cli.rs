@@ -16,6 +16,8 @@ pub struct Cli {
     pub global: GlobalArgs,
 }
 
+// Each bool is an independent command-line switch; clap wants them as fields.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// AWS region for stacks that do not set `region:` (default: AWS configuration).
@@ -54,6 +56,11 @@ pub struct GlobalArgs {
     /// `--exclude queries` against an endpoint without saved queries. Repeatable.
     #[arg(long, global = true, value_name = "KIND[.KEY]", value_parser = crate::plan::select::parse_selector)]
     pub exclude: Vec<crate::plan::select::Selector>,
+
+    /// Treat the plan's warnings (e.g. an alarm on a metric that does not exist) as
+    /// errors: nothing is applied while there is one.
+    #[arg(long, global = true)]
+    pub strict: bool,
 
     /// Never colour output (also: the `NO_COLOR` environment variable).
     #[arg(long, global = true)]

@@ -316,7 +316,8 @@ fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Op
     suggest(input, candidates).filter(|s| *s != input)
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+/// Levenshtein distance in characters: how many edits turn `a` into `b`.
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -376,5 +377,9 @@ pub mod codes {
     /// A queue, dead-letter queue or Auto Scaling group the stack uses does not exist.
     pub const MISSING_RESOURCE: &str = "E0104";
     pub const PENDING_SUBSCRIPTION: &str = "W0101";
+    /// An alarm's metric does not exist (`ListMetrics` finds nothing).
+    pub const METRIC_MISSING: &str = "W0201";
+    /// An alarm's metric exists, but not with the alarm's dimensions.
+    pub const METRIC_DIMENSIONS: &str = "W0202";
     pub const UNMANAGED_LIVE: &str = "W0102";
 }

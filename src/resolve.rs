@@ -13,7 +13,7 @@
 //! guard, queues, dead-letter queues and groups that must exist. Other commands (lint,
 //! drill, import) read the resolved stacks as public data.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{codes, Diagnostic, Diagnostics};
 use crate::kinds::dashboard;
@@ -132,6 +132,7 @@ impl<'a> Resolver<'_, 'a, '_> {
                 Some((name.clone(), with_value(declared, value)))
             })
             .collect();
+        self.metrics_exist(&alarms);
         let composites = desired
             .composites
             .iter()
@@ -362,6 +363,67 @@ impl<'a> Resolver<'_, 'a, '_> {
         Some(alarm)
     }
 
+    /// Every alarm's metric exists with the alarm's dimensions, as far as `ListMetrics`
+    /// says: an alarm on a metric that does not exist never fires. A metric the read did
+    /// not look for (an alarm with `expect_metric: later`, a log metric of the stack, a
+    /// read that failed) is not checked.
+    fn metrics_exist(&mut self, alarms: &BTreeMap<AlarmName, Declared<Alarm>>) {
+        let live = self.input.live;
+        let mut quiet = BTreeSet::new();
+        for declared in alarms.values() {
+            let metrics: Vec<&crate::model::Metric> = match &declared.value.metric {
+                AlarmMetric::Single(metric) => vec![metric],
+                AlarmMetric::Math { metrics, .. } => metrics.values().collect(),
+            };
+            for metric in metrics {
+                let key = (metric.namespace.clone(), metric.name.clone());
+                let Some(sets) = live.metrics.get(&key) else {
+                    continue;
+                };
+                if sets.contains(&metric.dimensions) {
+                    continue;
+                }
+                let what = format!("{} {}", metric.namespace, metric.name);
+                let shown = dimensions_text(&metric.dimensions);
+                if sets.is_empty() {
+                    if metric.namespace.starts_with("AWS/") {
+                        // AWS publishes these once the resource sees traffic: expected.
+                        quiet.insert(metric.name.clone());
+                    } else {
+                        self.errors.push(
+                            Diagnostic::warning(codes::METRIC_MISSING, format!("no metric {what} exists yet"))
+                                .at(declared.origin, "this alarm watches it")
+                                .note("an alarm on a metric nobody publishes never fires; if the first deploy or first traffic creates it, set `expect_metric: later`"),
+                        );
+                    }
+                    continue;
+                }
+                let mut warning = Diagnostic::warning(
+                    codes::METRIC_DIMENSIONS,
+                    format!("{what} exists, but not with{shown}"),
+                )
+                .at(declared.origin, "this alarm would never see data");
+                if let Some(closest) = closest_dimensions(&metric.dimensions, sets) {
+                    warning = warning.note(format!(
+                        "it exists with{}: did you mean that?",
+                        dimensions_text(closest)
+                    ));
+                }
+                self.errors.push(warning);
+            }
+        }
+        if !quiet.is_empty() {
+            let names: Vec<String> = quiet.into_iter().collect();
+            self.notice(
+                "alarms",
+                format!(
+                    "no data yet for the AWS metrics {}: AWS publishes them once the queues and groups have activity, so those alarms start in INSUFFICIENT_DATA",
+                    names.join(", ")
+                ),
+            );
+        }
+    }
+
     /// No warmup declared means "AWS's default": whatever AWS holds.
     fn policy(&self, reference: &PolicyRef, declared: &ScalingPolicy) -> ScalingPolicy {
         let mut policy = declared.clone();
@@ -389,6 +451,39 @@ impl<'a> Resolver<'_, 'a, '_> {
         }
         policy
     }
+}
+
+/// ` QueueName=transcription-jobs`, or ` no dimensions`.
+fn dimensions_text(dimensions: &BTreeMap<String, String>) -> String {
+    if dimensions.is_empty() {
+        return " no dimensions".to_string();
+    }
+    dimensions.iter().fold(String::new(), |mut text, (k, v)| {
+        use std::fmt::Write as _;
+        let _ = write!(text, " {k}={v}");
+        text
+    })
+}
+
+/// The dimension set closest to `wanted`: the same names first, then the fewest edits
+/// to the values (`transcription-job` is one from `transcription-jobs`).
+fn closest_dimensions<'a>(
+    wanted: &BTreeMap<String, String>,
+    sets: &'a [BTreeMap<String, String>],
+) -> Option<&'a BTreeMap<String, String>> {
+    let distance = |set: &BTreeMap<String, String>| {
+        let same_names = set.keys().eq(wanted.keys());
+        let edits: usize = wanted
+            .iter()
+            .map(|(k, v)| {
+                set.get(k).map_or(v.len() + k.len(), |other| {
+                    crate::diag::edit_distance(v, other)
+                })
+            })
+            .sum();
+        (!same_names, edits)
+    };
+    sets.iter().min_by_key(|set| distance(set))
 }
 
 fn with_value<T, U>(declared: &Declared<T>, value: U) -> Declared<U> {

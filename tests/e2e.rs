@@ -428,7 +428,13 @@ fn plan_reads_are_batched_whatever_the_number_of_alarms() {
     assert_eq!(calls(&plan, "ListDashboards"), 1, "{plan}");
     assert_eq!(calls(&plan, "DescribeMetricFilters"), 1, "{plan}");
     assert_eq!(calls(&plan, "DescribeQueryDefinitions"), 1, "{plan}");
-    assert_eq!(total_calls(&plan), 3 + 3 + 1 + 1 + 1 + 1 + 1 + 2, "{plan}");
+    // And one ListMetrics for the namespace of the 250 watched metrics, to check they exist.
+    assert_eq!(calls(&plan, "ListMetrics"), 1, "{plan}");
+    assert_eq!(
+        total_calls(&plan),
+        3 + 3 + 1 + 1 + 1 + 1 + 1 + 1 + 2,
+        "{plan}"
+    );
 }
 
 #[test]

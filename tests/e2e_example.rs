@@ -63,6 +63,8 @@ fn the_example_applies_converges_and_reads_back_as_declared() {
     );
     plan.assert_code(2)
         .assert_stdout_contains("Plan: 25 to add, 0 to change, 0 to destroy.");
+    // The example is a correct stack: the live checks find nothing to warn about.
+    assert!(!plan.stderr.contains("warning["), "{plan}");
     let apply = run(
         &localstack,
         &moto,

@@ -15,6 +15,7 @@ mod dashboard;
 mod error;
 mod execute;
 mod log_metric;
+mod metrics;
 mod policy;
 mod query;
 mod queue;
@@ -334,8 +335,31 @@ fn read_request<'a>(
             .log_groups
             .extend(stack.log_groups.values().map(|g| g.value.name.clone()));
         request.queries |= !stack.queries.is_empty();
+        request.metrics.extend(watched_metrics(stack));
     }
     request
+}
+
+/// The (namespace, name) of every metric the stack's alarms watch that should exist
+/// already: not those of alarms with `expect_metric: later`, nor the log metrics the
+/// stack's own filters publish.
+fn watched_metrics(stack: &DesiredStack) -> BTreeSet<(String, String)> {
+    let published: BTreeSet<(&str, &str)> = stack
+        .log_metrics
+        .values()
+        .map(|f| (f.value.namespace.as_str(), f.value.metric.as_str()))
+        .collect();
+    stack
+        .alarms
+        .iter()
+        .filter(|(name, _)| !stack.expect_later.contains(*name))
+        .flat_map(|(_, alarm)| match &alarm.value.metric {
+            crate::model::AlarmMetric::Single(metric) => vec![metric],
+            crate::model::AlarmMetric::Math { metrics, .. } => metrics.values().collect(),
+        })
+        .filter(|m| !published.contains(&(m.namespace.as_str(), m.name.as_str())))
+        .map(|m| (m.namespace.clone(), m.name.clone()))
+        .collect()
 }
 
 fn merge(into: &mut LiveState, from: LiveState) {
@@ -349,6 +373,7 @@ fn merge(into: &mut LiveState, from: LiveState) {
         log_groups,
         metric_filters,
         queries,
+        metrics,
         warnings,
     } = from;
     into.topics.extend(topics);
@@ -360,5 +385,6 @@ fn merge(into: &mut LiveState, from: LiveState) {
     into.log_groups.extend(log_groups);
     into.metric_filters.extend(metric_filters);
     into.queries.extend(queries);
+    into.metrics.extend(metrics);
     into.warnings.extend(warnings);
 }

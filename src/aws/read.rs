@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures_util::{stream, StreamExt, TryStreamExt};
 
 use super::{
-    alarm, dashboard, log_metric, policy, query, queue, tagging, topic, AwsError, Clients,
+    alarm, dashboard, log_metric, metrics, policy, query, queue, tagging, topic, AwsError, Clients,
     CONCURRENCY,
 };
 use crate::model::{
@@ -33,22 +33,34 @@ pub async fn read_live(
             &request.stacks
         }
     };
-    let (owned, declared_found, queues, groups, policies, dashboards, log_groups, filters, queries) =
-        futures_util::try_join!(
-            tagging::owned_resources(clients, &request.stacks),
-            alarm::describe_all(clients, declared),
-            queue::queues(clients, &request.queues, &request.redrive),
-            policy::groups(clients, &request.groups),
-            policy::policies(clients, &request.stacks, !request.groups.is_empty()),
-            dashboard::dashboards(clients, read(ResourceKind::Dashboard)),
-            log_metric::log_groups(clients, &request.log_groups),
-            log_metric::owned_filters(
-                clients,
-                read(ResourceKind::MetricFilter),
-                !request.log_groups.is_empty()
-            ),
-            query::owned_queries(clients, read(ResourceKind::Query), request.queries),
-        )?;
+    let (
+        owned,
+        declared_found,
+        queues,
+        groups,
+        policies,
+        dashboards,
+        log_groups,
+        filters,
+        queries,
+        watched,
+    ) = futures_util::try_join!(
+        tagging::owned_resources(clients, &request.stacks),
+        alarm::describe_all(clients, declared),
+        queue::queues(clients, &request.queues, &request.redrive),
+        policy::groups(clients, &request.groups),
+        policy::policies(clients, &request.stacks, !request.groups.is_empty()),
+        dashboard::dashboards(clients, read(ResourceKind::Dashboard)),
+        log_metric::log_groups(clients, &request.log_groups),
+        log_metric::owned_filters(
+            clients,
+            read(ResourceKind::MetricFilter),
+            !request.log_groups.is_empty()
+        ),
+        query::owned_queries(clients, read(ResourceKind::Query), request.queries),
+        async { Ok(metrics::metrics(clients, &request.metrics).await) },
+    )?;
+    let (metrics, metric_warnings) = watched;
     let owned_alarms: BTreeMap<AlarmName, &Tags> = owned
         .iter()
         .filter_map(|(arn, tags)| Some((arn.alarm_name()?, tags)))
@@ -116,6 +128,7 @@ pub async fn read_live(
     warnings.extend(filter_warnings);
     let (queries, query_warnings) = queries;
     warnings.extend(query_warnings);
+    warnings.extend(metric_warnings);
     Ok(LiveState {
         topics,
         alarms,
@@ -126,6 +139,7 @@ pub async fn read_live(
         log_groups,
         metric_filters,
         queries,
+        metrics,
         warnings,
     })
 }

@@ -153,9 +153,17 @@ pub(crate) fn live_plan(
         .collect();
     let mut plan = crate::plan::diff(crate::resolve::resolve(&inputs));
     selection(global).apply(&mut plan);
-    if plan.errors.has_errors() {
+    if !plan.errors.is_empty() {
         printer.error(&plan.errors.render(sources, printer.color_err));
+    }
+    if plan.errors.has_errors() {
         printer.error("\nplan failed: fix the errors above; nothing was changed in AWS\n");
+        return Err(ExitStatus::Failure);
+    }
+    if global.strict && !plan.errors.is_empty() {
+        printer.error(
+            "\nplan failed: --strict makes the warnings above errors; nothing was changed in AWS\n",
+        );
         return Err(ExitStatus::Failure);
     }
     Ok((connections, plan))

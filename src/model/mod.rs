@@ -187,6 +187,8 @@ pub struct DesiredStack {
     /// What each matching `samples` line of a log metric publishes, as monplan's matcher
     /// reads it (for `monplan validate` to show).
     pub samples: Vec<SampleRun>,
+    /// Alarms with `expect_metric: later`: their metric need not exist yet.
+    pub expect_later: BTreeSet<AlarmName>,
 }
 
 /// One sample line of a log metric, as monplan's matcher reads it.
@@ -229,6 +231,7 @@ impl DesiredStack {
             queries: BTreeMap::new(),
             dashboards: BTreeMap::new(),
             samples: Vec::new(),
+            expect_later: BTreeSet::new(),
         }
     }
 }
@@ -323,6 +326,8 @@ pub struct LiveState {
     /// Query definitions named with a loaded stack's prefix `{stack}/`, by name; several
     /// may share a name (sorted by id).
     pub queries: BTreeMap<String, Vec<LiveQuery>>,
+    /// The metrics asked for that exist, by (namespace, name), with their dimension sets.
+    pub metrics: BTreeMap<(String, String), MetricDimensions>,
     /// What could not be read but did not stop the plan, for the user to know.
     pub warnings: Vec<String>,
 }
@@ -343,4 +348,10 @@ pub struct ReadRequest {
     pub queries: bool,
     /// Kinds left out of this run (`--exclude`): not read at all.
     pub skip: BTreeSet<ResourceKind>,
+    /// The metrics the stacks' alarms watch, by (namespace, metric name), for the
+    /// plan's check that they exist.
+    pub metrics: BTreeSet<(String, String)>,
 }
+
+/// The dimension sets under which one metric exists (from `ListMetrics`).
+pub type MetricDimensions = Vec<BTreeMap<String, String>>;

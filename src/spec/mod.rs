@@ -210,6 +210,9 @@ pub struct AlarmSpec {
     pub bands: Vec<ThresholdSpec>,
     /// Composite: the rule over alarm keys.
     pub rule: Option<Sp<String>>,
+    /// `later`: the metric does not exist yet (the first deploy or first traffic makes
+    /// it), so the plan's live check does not warn.
+    pub expect_metric: Option<Sp<String>>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -76,9 +76,11 @@ const ALARM_KEYS: &[&str] = &[
     "outside_band",
     "above_band",
     "below_band",
+    "expect_metric",
 ];
 /// A queue recipe is an alarm whose metric the recipe defines.
 const RECIPE_KEYS: &[&str] = &[
+    "expect_metric",
     "name",
     "description",
     "above",
@@ -458,6 +460,7 @@ fn alarm(node: &Node, allowed: &[&str], durations: bool, d: &mut Diagnostics) ->
         metrics: Vec::new(),
         bands: Vec::new(),
         rule: map.take("rule").and_then(|n| string(n, d)),
+        expect_metric: map.take("expect_metric").and_then(|n| string(n, d)),
     };
     if let Some(node) = map.take("metrics") {
         spec.metrics = keyed(node, d, metric);

@@ -8,7 +8,7 @@ mod logs;
 mod queue;
 mod rules;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::{
@@ -155,6 +155,7 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
         queries,
         dashboards,
         samples,
+        expect_later: alarms.expect_later,
     })
 }
 
@@ -384,6 +385,8 @@ struct StackAlarms {
     composite_graph: BTreeMap<String, (Vec<String>, Span)>,
     /// Metric alarm key -> what it watches, for dashboards.
     metrics: BTreeMap<String, AlarmMetric>,
+    /// Alarms with `expect_metric: later`.
+    expect_later: BTreeSet<AlarmName>,
 }
 
 /// Validates every candidate in order: a metric alarm (own metric, recipe or derived) or
@@ -404,6 +407,7 @@ fn alarms(
         redrive_alarms: BTreeMap::new(),
         composite_graph: BTreeMap::new(),
         metrics: BTreeMap::new(),
+        expect_later: BTreeSet::new(),
     };
     for Candidate {
         key,
@@ -417,10 +421,23 @@ fn alarms(
                 spec,
                 source,
                 redrive_of,
-            } => (
-                alarm::alarm(alarm_name.clone(), &key, spec, source, context, d),
-                redrive_of,
-            ),
+            } => {
+                if let Some(expect) = &spec.expect_metric {
+                    if expect.value == "later" {
+                        out.expect_later.insert(alarm_name.clone());
+                    } else {
+                        d.push(
+                            Diagnostic::error(codes::INVALID_VALUE, "`expect_metric` takes `later`")
+                                .at(expect.span, "expected `later`")
+                                .note("`expect_metric: later` says the metric appears only after the first deploy or traffic"),
+                        );
+                    }
+                }
+                (
+                    alarm::alarm(alarm_name.clone(), &key, spec, source, context, d),
+                    redrive_of,
+                )
+            }
             CandidateKind::Derived(derived) => (
                 alarm::derived(alarm_name.clone(), derived, context, d),
                 None,

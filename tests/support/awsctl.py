@@ -51,6 +51,8 @@ Commands (each prints JSON to stdout; on an AWS/boto error prints it to stderr, 
     put-policy GROUP NAME                              -> the policy, as in dump
         A foreign target-tracking policy on GROUP: ASGAverageCPUUtilization, target 50.
         Fails if the group does not exist (moto would accept it).
+    put-metric NAMESPACE NAME [--dim K=V ...]          -> {"Namespace", "MetricName", "Dimensions"}
+        One data point (value 1, now) of a custom metric: what makes it exist.
     create-log-group NAME                              -> {"logGroupName": NAME}
     put-metric-filter GROUP NAME PATTERN               -> the filter, as in dump
         A foreign filter: namespace Foreign, metric M, value 1.
@@ -397,6 +399,15 @@ def metric_filters(logs, prefix):
     return {group: dict(sorted(filters.items())) for group, filters in sorted(out.items())}
 
 
+def cmd_put_metric(aws, args):
+    dims = [{"Name": t["Key"], "Value": t["Value"]} for t in parse_tags(args.dim)]
+    aws.cw.put_metric_data(
+        Namespace=args.namespace,
+        MetricData=[{"MetricName": args.name, "Dimensions": dims, "Value": 1.0}],
+    )
+    return {"Namespace": args.namespace, "MetricName": args.name, "Dimensions": dims}
+
+
 def cmd_create_log_group(aws, args):
     aws.logs.create_log_group(logGroupName=args.name)
     return {"logGroupName": args.name}
@@ -623,6 +634,12 @@ def main(argv=None):
     p.add_argument("group", metavar="GROUP")
     p.add_argument("name", metavar="NAME")
     p.set_defaults(func=cmd_put_policy)
+
+    p = sub.add_parser("put-metric")
+    p.add_argument("namespace", metavar="NAMESPACE")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--dim", action="append", metavar="K=V")
+    p.set_defaults(func=cmd_put_metric)
 
     p = sub.add_parser("create-log-group")
     p.add_argument("name", metavar="NAME")
