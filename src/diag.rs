@@ -381,5 +381,13 @@ pub mod codes {
     pub const METRIC_MISSING: &str = "W0201";
     /// An alarm's metric exists, but not with the alarm's dimensions.
     pub const METRIC_DIMENSIONS: &str = "W0202";
+    /// An alarm's period is shorter than its AWS metric's resolution.
+    pub const PERIOD_BELOW_RESOLUTION: &str = "W0203";
+    /// An alarm on a log metric without a default value treats missing data as missing.
+    pub const MISSING_DATA: &str = "W0204";
+    /// An alarm action in another region or account.
+    pub const FOREIGN_ACTION: &str = "W0205";
+    /// A topic alarms notify has no subscriptions.
+    pub const NOBODY_SUBSCRIBED: &str = "W0206";
     pub const UNMANAGED_LIVE: &str = "W0102";
 }

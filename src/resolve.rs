@@ -20,7 +20,7 @@ use crate::kinds::dashboard;
 use crate::model::{
     Action, Alarm, AlarmActions, AlarmMetric, AlarmName, CompositeAlarm, Declared, DesiredStack,
     FilterRef, LiveState, MetricFilter, PolicyKind, PolicyRef, ResourceId, ScalingPolicy, Scope,
-    StackName, Widget,
+    StackName, TreatMissingData, Widget,
 };
 
 /// One stack, where it is planned, and what is live there.
@@ -133,6 +133,7 @@ impl<'a> Resolver<'_, 'a, '_> {
             })
             .collect();
         self.metrics_exist(&alarms);
+        self.review(&alarms);
         let composites = desired
             .composites
             .iter()
@@ -421,6 +422,111 @@ impl<'a> Resolver<'_, 'a, '_> {
                     names.join(", ")
                 ),
             );
+        }
+    }
+
+    /// What a careful reviewer of a monitoring change would flag, beyond the metric's
+    /// existence: each a warning at the alarm or topic, never a block (`--strict` makes
+    /// them errors).
+    fn review(&mut self, alarms: &BTreeMap<AlarmName, Declared<Alarm>>) {
+        let desired = self.input.desired;
+        let scope = self.input.scope;
+        for declared in alarms.values() {
+            let alarm = &declared.value;
+            let metrics: Vec<&crate::model::Metric> = match &alarm.metric {
+                AlarmMetric::Single(metric) => vec![metric],
+                AlarmMetric::Math { metrics, .. } => metrics.values().collect(),
+            };
+            // AWS/SQS and AWS/AutoScaling publish one datapoint a minute (SQS and EC2 Auto
+            // Scaling user guides, "available CloudWatch metrics"): a shorter period
+            // evaluates mostly missing data.
+            if let Some(fast) = metrics.iter().find(|m| {
+                m.period < 60 && matches!(m.namespace.as_str(), "AWS/SQS" | "AWS/AutoScaling")
+            }) {
+                self.errors.push(
+                    Diagnostic::warning(
+                        codes::PERIOD_BELOW_RESOLUTION,
+                        format!(
+                            "{} publishes {} once a minute, but the alarm's period is {}s",
+                            fast.namespace, fast.name, fast.period
+                        ),
+                    )
+                    .at(
+                        declared.origin,
+                        "evaluated on missing data most of the time",
+                    )
+                    .note("use a period of 1m or more"),
+                );
+            }
+            // A log metric without a default value has no data while no line matches.
+            let silent = metrics.iter().find(|m| {
+                desired.log_metrics.values().any(|f| {
+                    f.value.namespace == m.namespace
+                        && f.value.metric == m.name
+                        && f.value.default_value.is_none()
+                })
+            });
+            if let (Some(metric), TreatMissingData::Missing) = (silent, alarm.treat_missing_data) {
+                self.errors.push(
+                    Diagnostic::warning(
+                        codes::MISSING_DATA,
+                        format!("{} has no data while no log line matches, and missing data is `missing`", metric.name),
+                    )
+                    .at(declared.origin, "sits in INSUFFICIENT_DATA between matching lines")
+                    .note("set `treat_missing_data` (`not_breaching` for events that mean trouble), or give the log metric a `default_value`"),
+                );
+            }
+            // Actions in another region or account are rejected or never run.
+            let foreign = alarm
+                .actions
+                .alarm
+                .iter()
+                .chain(&alarm.actions.ok)
+                .chain(&alarm.actions.insufficient_data)
+                .find_map(|action| match action {
+                    Action::Arn(arn) => {
+                        let parts: Vec<&str> = arn.as_str().split(':').collect();
+                        let (region, account) = (parts.get(3).copied(), parts.get(4).copied());
+                        let elsewhere = region.is_some_and(|r| !r.is_empty() && r != scope.region)
+                            || account.is_some_and(|a| !a.is_empty() && a != scope.account);
+                        elsewhere.then(|| arn.to_string())
+                    }
+                    _ => None,
+                });
+            if let Some(arn) = foreign {
+                self.errors.push(
+                    Diagnostic::warning(
+                        codes::FOREIGN_ACTION,
+                        format!("`{arn}` is in another region or account than the alarm"),
+                    )
+                    .at(declared.origin, format!("an alarm in {} / {}", scope.region, scope.account))
+                    .note("CloudWatch runs alarm actions of its own region and account only (a cross-account topic needs a policy and the alarm's region)"),
+                );
+            }
+        }
+        // A topic nobody subscribes to pages nobody.
+        for (name, topic) in &desired.topics {
+            let subscribed = desired.subscriptions.keys().any(|s| s.topic == *name);
+            let notified = alarms.values().any(|a| {
+                let arn = scope.topic_arn(name);
+                let actions = &a.value.actions;
+                actions
+                    .alarm
+                    .iter()
+                    .chain(&actions.ok)
+                    .chain(&actions.insufficient_data)
+                    .any(|x| matches!(x, Action::Arn(a) if *a == arn))
+            });
+            if notified && !subscribed {
+                self.errors.push(
+                    Diagnostic::warning(
+                        codes::NOBODY_SUBSCRIBED,
+                        format!("topic `{name}` has no subscriptions, but alarms notify it"),
+                    )
+                    .at(topic.origin, "nobody receives these alarms")
+                    .note("add `subscriptions:` (email, https, ...) to the topic"),
+                );
+            }
         }
     }
 

@@ -686,3 +686,65 @@ fn the_monthly_cost_is_the_list_price_of_what_the_plan_makes() {
     );
     assert!(rendered.contains("free tier of 10 alarm metrics, 10 custom metrics and 3 dashboards per account is not subtracted"));
 }
+
+/// The plan's review warnings of a stack: (code, line of the alarm or topic).
+fn review(yaml: &str, live: &LiveState) -> Vec<(&'static str, usize)> {
+    let stack = desired(yaml);
+    let plan = run(&stack, live);
+    assert!(!plan.errors.has_errors(), "{:?}", plan.errors);
+    plan.errors
+        .iter()
+        .map(|d| {
+            let start = d.primary.as_ref().map_or(0, |(span, _)| span.start);
+            (d.code, yaml[..start].matches('\n').count() + 1)
+        })
+        .collect()
+}
+
+#[test]
+fn a_careful_reviewer_flags_each_planted_mistake_at_its_line() {
+    let mut live = LiveState::default();
+    live.queues.insert(
+        "jobs".into(),
+        monplan::model::LiveQueue {
+            url: "https://sqs.us-east-1.amazonaws.com/123456789012/jobs".into(),
+            dead_letter_queue: None,
+        },
+    );
+    live.log_groups.insert("/aws/ec2/shop".into());
+    let planted = [
+        (
+            "W0203",
+            "stack: shop\nalarms:\n  fast:\n    metric: { namespace: AWS/SQS, name: ApproximateNumberOfMessagesVisible, dimensions: { QueueName: jobs }, stat: Maximum, period: 10s }\n    above: 5\n",
+            3,
+        ),
+        (
+            "W0204",
+            "stack: shop\nlog_groups:\n  workers: { name: /aws/ec2/shop }\nlog_metrics:\n  slow:\n    log_group: workers\n    pattern: '{ $.event = \"JOB_COMPLETE\" }'\n    metric: { namespace: Shop, name: Duration }\n    value: $.duration\nalarms:\n  slow-jobs:\n    metric: slow\n    above: 600\n",
+            11,
+        ),
+        (
+            "W0205",
+            "stack: shop\nalarms:\n  elsewhere:\n    metric: { namespace: Shop, name: Errors, stat: Sum }\n    above: 5\n    notify: ['arn:aws:sns:eu-west-1:123456789012:pager']\n",
+            3,
+        ),
+        (
+            "W0206",
+            "stack: shop\ntopics:\n  oncall: {}\nalarms:\n  errors:\n    metric: { namespace: Shop, name: Errors, stat: Sum }\n    above: 5\n    notify: [oncall]\n",
+            3,
+        ),
+    ];
+    for (code, yaml, line) in planted {
+        assert_eq!(review(yaml, &live), [(code, line)], "{yaml}");
+    }
+    // The same stacks, corrected, pass clean.
+    let clean = [
+        "stack: shop\nalarms:\n  fast:\n    metric: { namespace: AWS/SQS, name: ApproximateNumberOfMessagesVisible, dimensions: { QueueName: jobs }, stat: Maximum, period: 1m }\n    above: 5\n",
+        "stack: shop\nlog_groups:\n  workers: { name: /aws/ec2/shop }\nlog_metrics:\n  slow:\n    log_group: workers\n    pattern: '{ $.event = \"JOB_COMPLETE\" }'\n    metric: { namespace: Shop, name: Duration }\n    value: $.duration\nalarms:\n  slow-jobs:\n    metric: slow\n    above: 600\n    treat_missing_data: not_breaching\n",
+        "stack: shop\nalarms:\n  here:\n    metric: { namespace: Shop, name: Errors, stat: Sum }\n    above: 5\n    notify: ['arn:aws:sns:us-east-1:123456789012:pager']\n",
+        "stack: shop\ntopics:\n  oncall:\n    subscriptions:\n      - email: oncall@example.com\nalarms:\n  errors:\n    metric: { namespace: Shop, name: Errors, stat: Sum }\n    above: 5\n    notify: [oncall]\n",
+    ];
+    for yaml in clean {
+        assert_eq!(review(yaml, &live), [], "{yaml}");
+    }
+}
