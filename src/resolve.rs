@@ -370,18 +370,40 @@ impl<'a> Resolver<'_, 'a, '_> {
     /// read that failed) is not checked.
     fn metrics_exist(&mut self, alarms: &BTreeMap<AlarmName, Declared<Alarm>>) {
         let live = self.input.live;
+        let desired = self.input.desired;
         let mut quiet = BTreeSet::new();
         for declared in alarms.values() {
+            if desired.expect_later.contains(&declared.value.name) {
+                continue;
+            }
             let metrics: Vec<&crate::model::Metric> = match &declared.value.metric {
                 AlarmMetric::Single(metric) => vec![metric],
                 AlarmMetric::Math { metrics, .. } => metrics.values().collect(),
             };
             for metric in metrics {
+                // The stack's own filters publish it once they exist.
+                let published = desired.log_metrics.values().any(|f| {
+                    f.value.namespace == metric.namespace && f.value.metric == metric.name
+                });
+                // An AWS metric of a queue or group that exists but has had no activity
+                // yet (a new queue, an idle dead-letter queue) has no data: expected.
+                let idle = metric.namespace.starts_with("AWS/")
+                    && metric
+                        .dimensions
+                        .values()
+                        .any(|v| live.queues.contains_key(v) || live.groups.contains(v));
+                if published {
+                    continue;
+                }
                 let key = (metric.namespace.clone(), metric.name.clone());
                 let Some(sets) = live.metrics.get(&key) else {
                     continue;
                 };
                 if sets.contains(&metric.dimensions) {
+                    continue;
+                }
+                if idle {
+                    quiet.insert(metric.name.clone());
                     continue;
                 }
                 let what = format!("{} {}", metric.namespace, metric.name);
@@ -487,8 +509,13 @@ impl<'a> Resolver<'_, 'a, '_> {
                     Action::Arn(arn) => {
                         let parts: Vec<&str> = arn.as_str().split(':').collect();
                         let (region, account) = (parts.get(3).copied(), parts.get(4).copied());
+                        // EC2 actions (`arn:aws:automate:REGION:ec2:stop`) name no account.
+                        let is_account =
+                            |a: &&str| a.len() == 12 && a.chars().all(|c| c.is_ascii_digit());
                         let elsewhere = region.is_some_and(|r| !r.is_empty() && r != scope.region)
-                            || account.is_some_and(|a| !a.is_empty() && a != scope.account);
+                            || account
+                                .filter(is_account)
+                                .is_some_and(|a| a != scope.account);
                         elsewhere.then(|| arn.to_string())
                     }
                     _ => None,

@@ -12,6 +12,7 @@
 //! `${env:...}` value that changed between plan and apply. Nothing secret is ever
 //! written.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -20,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::diag::SourceMap;
 use crate::plan::render_json;
-use crate::plan::{Change, Plan};
+use crate::plan::Plan;
 
 /// Marks a file as a saved plan, with its version.
 pub const SAVED_PLAN_KEY: &str = "monplan_saved_plan";
@@ -50,13 +51,21 @@ pub fn to_document(
     })
 }
 
-/// The saved digest of the change to `resource` of `stack`.
-fn saved_digest<'a>(saved: &'a Value, change: &Change) -> Option<&'a str> {
-    saved["digests"].as_array()?.iter().find_map(|d| {
-        (d["stack"] == change.stack.as_str() && d["resource"] == change.resource.to_string())
-            .then(|| d["sha256"].as_str())
-            .flatten()
-    })
+/// The saved digests by (stack, resource as shown): several changes may show the same
+/// (two copies of one saved query, two webhooks of one host), so each key holds a list.
+fn saved_digests(saved: &Value) -> BTreeMap<(String, String), Vec<String>> {
+    let mut digests: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for d in saved["digests"].as_array().into_iter().flatten() {
+        let key = (
+            d["stack"].as_str().unwrap_or_default().to_string(),
+            d["resource"].as_str().unwrap_or_default().to_string(),
+        );
+        digests
+            .entry(key)
+            .or_default()
+            .push(d["sha256"].as_str().unwrap_or_default().to_string());
+    }
+    digests
 }
 
 /// The saved plan in `path`, if that is what the file is.
@@ -162,8 +171,19 @@ pub fn plan_changed(saved: &Value, now: &Plan, sources: &SourceMap) -> Vec<Strin
             Some(_) => {}
         }
     }
+    let mut digests = saved_digests(saved);
     for change in &now.changes {
-        let differs = saved_digest(saved, change).is_some_and(|d| d != change.digest());
+        let key = (change.stack.to_string(), change.resource.to_string());
+        // Each saved digest matches one current change at most.
+        let differs = digests.get_mut(&key).is_some_and(|list| {
+            match list.iter().position(|d| *d == change.digest()) {
+                Some(found) => {
+                    list.remove(found);
+                    false
+                }
+                None => true,
+            }
+        });
         if differs {
             problems.push(format!(
                 "{}: its operations differ from the saved ones although the plan reads the same (an `${{env:...}}` value changed?)",
@@ -186,7 +206,7 @@ pub fn plan_changed(saved: &Value, now: &Plan, sources: &SourceMap) -> Vec<Strin
 mod tests {
     use super::*;
     use crate::model::{Endpoint, Protocol, ResourceId, StackName, SubscriptionId, TopicName};
-    use crate::plan::{ChangeAction, Op};
+    use crate::plan::{Change, ChangeAction, Op};
 
     fn plan_with_hook(value: &str) -> Plan {
         let endpoint = Endpoint::sensitive("${env:HOOK}", value);

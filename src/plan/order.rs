@@ -70,7 +70,16 @@ fn prerequisites(changes: &[Change]) -> Vec<BTreeSet<usize>> {
         for reference in &change.depends_on {
             let target = (change.stack.clone(), reference.clone());
             for &j in index.get(&target).into_iter().flatten() {
-                if j == i || is_delete(&changes[j]) != is_delete(change) {
+                if j == i {
+                    continue;
+                }
+                if is_delete(&changes[j]) && !is_delete(change) {
+                    // A live reference the change releases: what it refers to is
+                    // deleted only once the change no longer refers to it.
+                    before[j].insert(i);
+                    continue;
+                }
+                if is_delete(&changes[j]) != is_delete(change) {
                     continue;
                 }
                 if is_delete(change) {
@@ -82,16 +91,44 @@ fn prerequisites(changes: &[Change]) -> Vec<BTreeSet<usize>> {
             }
         }
     }
-    // Every deletion before any other change.
-    let deletions: Vec<usize> = (0..changes.len())
-        .filter(|i| is_delete(&changes[*i]))
+    // Every deletion before any other change, except the deletions that wait, directly
+    // or through other deletions, for a change that releases what they delete.
+    let late = late_deletions(changes, &before);
+    let early: Vec<usize> = (0..changes.len())
+        .filter(|i| is_delete(&changes[*i]) && !late.contains(i))
         .collect();
     for (i, change) in changes.iter().enumerate() {
         if !is_delete(change) {
-            before[i].extend(deletions.iter().copied());
+            before[i].extend(early.iter().copied());
         }
     }
     before
+}
+
+/// The deletions that wait for a non-deletion, directly or through other deletions.
+fn late_deletions(changes: &[Change], before: &[BTreeSet<usize>]) -> BTreeSet<usize> {
+    // Who waits for whom, the other way round.
+    let mut waiting: Vec<Vec<usize>> = vec![Vec::new(); changes.len()];
+    for (k, prerequisites) in before.iter().enumerate() {
+        for &p in prerequisites {
+            waiting[p].push(k);
+        }
+    }
+    let mut late = BTreeSet::new();
+    let mut frontier: Vec<usize> = (0..changes.len())
+        .filter(|k| is_delete(&changes[*k]) && before[*k].iter().any(|p| !is_delete(&changes[*p])))
+        .collect();
+    while let Some(k) = frontier.pop() {
+        if late.insert(k) {
+            frontier.extend(
+                waiting[k]
+                    .iter()
+                    .copied()
+                    .filter(|w| is_delete(&changes[*w])),
+            );
+        }
+    }
+    late
 }
 
 /// The longest chain of prerequisites below each change; a cycle (only possible in live
@@ -360,6 +397,48 @@ mod tests {
                 vec!["alarm \"a\""],
                 vec!["composite alarm \"mid\""],
                 vec!["composite alarm \"top\""],
+            ]
+        );
+    }
+
+    #[test]
+    fn an_alarm_a_composite_stops_naming_is_deleted_after_the_composite_is_updated() {
+        // AWS refuses to delete an alarm a composite still names: the update that drops
+        // it goes first, and what the deleted alarm notified goes after it.
+        let plan = Plan {
+            changes: vec![
+                change(alarm("a"), ChangeAction::Delete, vec![topic("t")]),
+                change(topic("t"), ChangeAction::Delete, vec![]),
+                change(
+                    composite("c"),
+                    ChangeAction::Update,
+                    vec![alarm("b"), alarm("a")],
+                ),
+                change(alarm("new"), ChangeAction::Create, vec![]),
+            ],
+            ..Plan::default()
+        };
+        let waves: Vec<Vec<String>> = plan
+            .schedule()
+            .waves
+            .iter()
+            .map(|w| {
+                let mut names: Vec<String> = w
+                    .steps
+                    .iter()
+                    .flat_map(|s| &s.changes)
+                    .map(|i| plan.changes[*i].resource.to_string())
+                    .collect();
+                names.sort();
+                names
+            })
+            .collect();
+        assert_eq!(
+            waves,
+            [
+                vec!["alarm \"new\"", "composite alarm \"c\""],
+                vec!["alarm \"a\""],
+                vec!["topic \"t\""],
             ]
         );
     }

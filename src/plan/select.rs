@@ -149,7 +149,8 @@ impl Selection {
                     let needed = other.stack == change.stack
                         && other.resource == *reference
                         && other.action != ChangeAction::Delete
-                        && change.action != ChangeAction::Delete;
+                        && change.action != ChangeAction::Delete
+                        && !self.excluded(&other.stack, &other.resource);
                     if needed && keep.insert(j) {
                         frontier.push(j);
                     }
@@ -256,6 +257,36 @@ mod tests {
             .collect();
         assert_eq!(kept, ["topic \"s-oncall\"", "alarm \"s-a\""]);
         assert_eq!(plan.limited.as_deref(), Some("--target alarms.a"));
+    }
+
+    #[test]
+    fn an_excluded_dependency_is_not_brought_back() {
+        let filter = ResourceId::MetricFilter(crate::model::FilterRef {
+            log_group: "/g".into(),
+            name: "s_f".into(),
+        });
+        let mut plan = Plan {
+            changes: vec![
+                change(filter.clone(), ChangeAction::Create, vec![]),
+                change(
+                    ResourceId::Alarm(AlarmName::new("s-a")),
+                    ChangeAction::Create,
+                    vec![filter],
+                ),
+            ],
+            ..Plan::default()
+        };
+        let selection = Selection {
+            targets: Vec::new(),
+            excludes: vec![parse_selector("log_metrics").unwrap()],
+        };
+        selection.apply(&mut plan);
+        let kept: Vec<String> = plan
+            .changes
+            .iter()
+            .map(|c| c.resource.to_string())
+            .collect();
+        assert_eq!(kept, ["alarm \"s-a\""]);
     }
 
     #[test]

@@ -237,12 +237,19 @@ impl AlarmKind for CompositeAlarm {
 
 /// Whether `name` is a composite alarm, desired or live.
 fn is_composite(stack: &ResolvedStack<'_>, name: &AlarmName) -> bool {
-    stack.composites.contains_key(name)
-        || stack
-            .live
-            .alarms
-            .get(name)
-            .is_some_and(|a| matches!(a.body, LiveAlarmBody::Composite(_)))
+    // What the alarm will be when it is declared (a replacement changes its kind), else
+    // what it is.
+    if stack.composites.contains_key(name) {
+        return true;
+    }
+    if stack.alarms.contains_key(name) {
+        return false;
+    }
+    stack
+        .live
+        .alarms
+        .get(name)
+        .is_some_and(|a| matches!(a.body, LiveAlarmBody::Composite(_)))
 }
 
 /// The topics and scaling policies an alarm notifies. A declared alarm also waits for
@@ -426,6 +433,15 @@ fn reconcile<A: AlarmKind>(cx: &mut Cx<'_, '_>, name: &AlarmName, declared: &Dec
             ops.extend(tag_changes);
         }
         if !ops.is_empty() {
+            // What the live alarm refers to and the update drops (a child a composite's
+            // rule no longer names) may be deleted only once the update is done: AWS
+            // refuses to delete an alarm a composite still names.
+            let mut refs = refs;
+            for released in current.refs(cx.stack, false) {
+                if !refs.contains(&released) {
+                    refs.push(released);
+                }
+            }
             cx.change(id, ChangeAction::Update, fields, refs, ops);
         }
         return;
