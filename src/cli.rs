@@ -91,6 +91,12 @@ pub enum Command {
     /// Delete everything a stack owns (never queues, groups or anything foreign), after
     /// the same confirmation and `--max-destroy` rules as apply.
     Destroy(DestroyArgs),
+
+    /// Prove that alarms reach someone: subscribe a temporary queue to their topics, set
+    /// each alarm to ALARM and back, and report whether the notification arrived. It
+    /// pages the topics' subscribers: refused without `--yes` (terminal) or
+    /// `--auto-approve` (elsewhere).
+    Drill(DrillArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -118,6 +124,35 @@ pub struct PathsArgs {
     /// a plan saved by `plan --out` instead.
     #[arg(default_value = "stacks")]
     pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DrillArgs {
+    /// The stack whose alarms to drill.
+    pub stack: String,
+
+    /// Alarm keys or names (default: every alarm of the stack that notifies a topic).
+    pub alarms: Vec<String>,
+
+    /// Where the stack files are.
+    #[arg(long = "stacks", default_value = "stacks")]
+    pub paths: Vec<PathBuf>,
+
+    /// List what the drill would do, and do nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Drill without asking, on a terminal.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Drill without a terminal (CI).
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// How long to wait for each notification, in seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub wait: u64,
 }
 
 #[derive(Debug, Clone, Args)]

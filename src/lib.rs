@@ -56,6 +56,7 @@ pub fn run(cli: &cli::Cli) -> ExitStatus {
         cli::Command::Plan(args) => commands::plan::plan(args, &cli.global),
         cli::Command::Apply(args) => commands::apply::apply(args, &cli.global),
         cli::Command::Destroy(args) => commands::destroy::destroy(args, &cli.global),
+        cli::Command::Drill(args) => commands::drill::drill(args, &cli.global),
     }
 }
 

@@ -12,6 +12,7 @@
 
 mod alarm;
 mod dashboard;
+mod drill;
 mod error;
 mod execute;
 mod log_metric;
@@ -24,6 +25,7 @@ mod tagging;
 mod topic;
 
 pub use alarm::band_expression;
+pub use drill::{drill_wait, Delivery, Drill};
 pub use error::AwsError;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod destroy;
+pub mod drill;
 pub mod plan;
 pub mod saved;
 pub mod validate;

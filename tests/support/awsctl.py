@@ -51,6 +51,7 @@ Commands (each prints JSON to stdout; on an AWS/boto error prints it to stderr, 
     put-policy GROUP NAME                              -> the policy, as in dump
         A foreign target-tracking policy on GROUP: ASGAverageCPUUtilization, target 50.
         Fails if the group does not exist (moto would accept it).
+    list-queues                                        -> [queue name, ...]
     put-metric NAMESPACE NAME [--dim K=V ...]          -> {"Namespace", "MetricName", "Dimensions"}
         One data point (value 1, now) of a custom metric: what makes it exist.
     create-log-group NAME                              -> {"logGroupName": NAME}
@@ -399,6 +400,11 @@ def metric_filters(logs, prefix):
     return {group: dict(sorted(filters.items())) for group, filters in sorted(out.items())}
 
 
+def cmd_list_queues(aws, args):
+    urls = aws.sqs.list_queues().get("QueueUrls", [])
+    return sorted(url.rsplit("/", 1)[-1] for url in urls)
+
+
 def cmd_put_metric(aws, args):
     dims = [{"Name": t["Key"], "Value": t["Value"]} for t in parse_tags(args.dim)]
     aws.cw.put_metric_data(
@@ -634,6 +640,9 @@ def main(argv=None):
     p.add_argument("group", metavar="GROUP")
     p.add_argument("name", metavar="NAME")
     p.set_defaults(func=cmd_put_policy)
+
+    p = sub.add_parser("list-queues")
+    p.set_defaults(func=cmd_list_queues)
 
     p = sub.add_parser("put-metric")
     p.add_argument("namespace", metavar="NAMESPACE")

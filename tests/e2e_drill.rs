@@ -1,0 +1,93 @@
+//! `monplan drill` against `LocalStack`, which runs alarm actions on `SetAlarmState` and
+//! delivers SNS messages to a subscribed SQS queue (moto runs no alarm actions).
+
+mod support;
+
+use std::path::Path;
+
+use support::localstack::LocalStack;
+
+const STACK: &str = r"
+stack: drill
+topics:
+  oncall:
+    subscriptions:
+      - email: oncall@example.com
+alarms:
+  failures:
+    metric: { namespace: Drill, name: Failures, stat: Sum }
+    above: 5
+    notify: [oncall]
+  muted:
+    metric: { namespace: Drill, name: Other, stat: Sum }
+    above: 5
+    notify: [oncall]
+    actions_enabled: false
+";
+
+fn write(dir: &Path, yaml: &str) {
+    std::fs::write(dir.join("stacks/drill.yaml"), yaml).unwrap();
+}
+
+#[test]
+fn a_drill_proves_delivery_reports_whom_it_paged_and_leaves_nothing_behind() {
+    let localstack = LocalStack::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("stacks")).unwrap();
+    write(dir.path(), STACK);
+    localstack
+        .run(
+            &["apply", "--auto-approve", "--exclude", "queries"],
+            dir.path(),
+            &[],
+        )
+        .assert_code(0);
+    let before = localstack.awsctl(&["dump"]);
+
+    // It pages people: refused without --auto-approve when not on a terminal.
+    localstack
+        .run(&["drill", "drill"], dir.path(), &[])
+        .assert_code(1)
+        .assert_stderr_contains("refusing to drill");
+    localstack
+        .run(&["drill", "drill", "--dry-run"], dir.path(), &[])
+        .assert_code(0)
+        .assert_stdout_contains("set alarm \"drill-failures\" to ALARM")
+        .assert_stdout_contains("Nothing was done.");
+
+    let drill = localstack.run(
+        &[
+            "drill",
+            "drill",
+            "failures",
+            "--auto-approve",
+            "--wait",
+            "30",
+        ],
+        dir.path(),
+        &[],
+    );
+    drill
+        .assert_code(0)
+        .assert_stdout_contains("alarm \"drill-failures\" -> topic drill-oncall: delivered in")
+        .assert_stdout_contains("also sent to: email:oncall@example.com")
+        .assert_stdout_contains("Every notification arrived.");
+
+    // Actions disabled: the notification never comes, and the drill says so.
+    let muted = localstack.run(
+        &["drill", "drill", "muted", "--auto-approve", "--wait", "5"],
+        dir.path(),
+        &[],
+    );
+    muted.assert_code(1).assert_stdout_contains(
+        "alarm \"drill-muted\" -> topic drill-oncall: NOT delivered within 5 s",
+    );
+
+    // Nothing left behind: no queue, no subscription beyond the declared ones.
+    assert_eq!(localstack.awsctl(&["list-queues"]), serde_json::json!([]));
+    let after = localstack.awsctl(&["dump"]);
+    assert_eq!(
+        after["topics"]["drill-oncall"]["subscriptions"],
+        before["topics"]["drill-oncall"]["subscriptions"]
+    );
+}
