@@ -61,10 +61,7 @@ pub(super) async fn log_groups(
                 .filter(|n| names.contains(*n))
                 .map(ToString::to_string),
         );
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(ToString::to_string);
+        token = super::next_page(page.next_token());
         if token.is_none() {
             break;
         }
@@ -125,10 +122,7 @@ async fn metric_filters(
                 found.insert(reference, model);
             }
         }
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(ToString::to_string);
+        token = super::next_page(page.next_token());
         if token.is_none() {
             break;
         }

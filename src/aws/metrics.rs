@@ -91,10 +91,7 @@ async fn list(
                         .collect();
                     found.push((key, dimensions));
                 }
-                token = page
-                    .next_token()
-                    .filter(|t| !t.is_empty())
-                    .map(ToString::to_string);
+                token = super::next_page(page.next_token());
                 if token.is_none() {
                     break;
                 }

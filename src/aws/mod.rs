@@ -46,6 +46,12 @@ use crate::pace::Pacer;
 /// few calls a plan makes; request pacing for large estates is the pacer's business.
 const CONCURRENCY: usize = 4;
 
+/// The token of the next page, if there is one. Some APIs (and emulators) answer an
+/// empty string on the last page instead of no token: both end the listing.
+fn next_page(token: Option<&str>) -> Option<String> {
+    token.filter(|t| !t.is_empty()).map(ToString::to_string)
+}
+
 /// How to reach AWS: the global flags, before any region is chosen.
 #[derive(Clone, Debug, Default)]
 pub struct ConnectOptions {

@@ -44,10 +44,7 @@ pub(super) async fn queues(
                 );
             }
         }
-        token = page
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(ToString::to_string);
+        token = super::next_page(page.next_token());
         if token.is_none() {
             break;
         }

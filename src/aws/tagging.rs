@@ -49,10 +49,7 @@ pub(super) async fn owned_resources(
                     .collect();
                 found.push((Arn::new(arn), tags));
             }
-            token = page
-                .pagination_token()
-                .filter(|t| !t.is_empty())
-                .map(ToString::to_string);
+            token = super::next_page(page.pagination_token());
             if token.is_none() {
                 break;
             }

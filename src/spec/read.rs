@@ -506,22 +506,22 @@ fn job_events(node: &Node, d: &mut Diagnostics) -> Option<Sp<JobEventsSpec>> {
         "the job-events recipe (format, namespace, alarms, ...)",
         d,
     )?;
-    let spec = JobEventsSpec {
-        format: map.take("format").and_then(|n| string(n, d)),
-        prefix: map.take("prefix").and_then(|n| string(n, d)),
-        namespace: map.take("namespace").and_then(|n| string(n, d)),
-        queue: None,
-        alarms: Vec::new(),
-    };
-    let spec = JobEventsSpec {
-        queue: map.take("queue").and_then(|n| string(n, d)),
-        ..spec
-    };
+    let format = map.take("format").and_then(|n| string(n, d));
+    let prefix = map.take("prefix").and_then(|n| string(n, d));
+    let namespace = map.take("namespace").and_then(|n| string(n, d));
+    let queue = map.take("queue").and_then(|n| string(n, d));
+    // `no_progress` reads differently with a queue than without one.
     let alarms = map
         .take("alarms")
-        .map(|n| job_alarms(n, spec.queue.is_some(), d))
+        .map(|n| job_alarms(n, queue.is_some(), d))
         .unwrap_or_default();
-    let spec = JobEventsSpec { alarms, ..spec };
+    let spec = JobEventsSpec {
+        format,
+        prefix,
+        namespace,
+        queue,
+        alarms,
+    };
     map.finish(JOB_EVENTS_KEYS, d);
     Some(Sp::new(spec, node.span))
 }
