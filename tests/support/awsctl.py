@@ -52,8 +52,20 @@ Commands (each prints JSON to stdout; on an AWS/boto error prints it to stderr, 
         A foreign target-tracking policy on GROUP: ASGAverageCPUUtilization, target 50.
         Fails if the group does not exist (moto would accept it).
     list-queues                                        -> [queue name, ...]
-    put-metric NAMESPACE NAME [--dim K=V ...]          -> {"Namespace", "MetricName", "Dimensions"}
-        One data point (value 1, now) of a custom metric: what makes it exist.
+    put-metric NAMESPACE NAME [--dim K=V ...] [--value V] [--storage-resolution 1|60]
+        -> {"Namespace", "MetricName", "Dimensions", "Value"}
+        One data point (value V, default 1, now) of a custom metric: what makes it exist,
+        or what an alarm evaluates. StorageResolution is sent only when given.
+    alarm-state NAME                                   -> {"StateValue", "StateReason",
+                                                           "StateUpdatedTimestamp"}
+        Fails if the alarm does not exist.
+    receive QUEUE_NAME [--wait SECONDS]
+        -> [{"Body": <as received>, "Notification": {"Type", "TopicArn", "Subject",
+             "Message": <parsed JSON, else the string>} | null}, ...]
+        One ReceiveMessage (up to 10, long-polling SECONDS, default 0); what it receives
+        is deleted. Notification is null when the body is not an SNS envelope.
+    set-topic-attribute TOPIC_NAME ATTRIBUTE VALUE     -> the topic's attributes, all
+        SetTopicAttributes, e.g. Policy with a JSON document.
     create-log-group NAME                              -> {"logGroupName": NAME}
     put-metric-filter GROUP NAME PATTERN               -> the filter, as in dump
         A foreign filter: namespace Foreign, metric M, value 1.
@@ -407,11 +419,61 @@ def cmd_list_queues(aws, args):
 
 def cmd_put_metric(aws, args):
     dims = [{"Name": t["Key"], "Value": t["Value"]} for t in parse_tags(args.dim)]
-    aws.cw.put_metric_data(
-        Namespace=args.namespace,
-        MetricData=[{"MetricName": args.name, "Dimensions": dims, "Value": 1.0}],
+    datum = {"MetricName": args.name, "Dimensions": dims, "Value": args.value}
+    if args.storage_resolution is not None:
+        datum["StorageResolution"] = args.storage_resolution
+    aws.cw.put_metric_data(Namespace=args.namespace, MetricData=[datum])
+    return {
+        "Namespace": args.namespace,
+        "MetricName": args.name,
+        "Dimensions": dims,
+        "Value": args.value,
+    }
+
+
+def cmd_alarm_state(aws, args):
+    alarm = raw_alarm(aws.cw, args.name)
+    return {k: alarm.get(k) for k in ("StateValue", "StateReason", "StateUpdatedTimestamp")}
+
+
+def parse_notification(body):
+    """An SNS envelope as delivered to SQS (raw delivery off), its Message parsed."""
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(envelope, dict) or "Message" not in envelope:
+        return None
+    out = {k: envelope.get(k) for k in ("Type", "TopicArn", "Subject", "Message")}
+    try:
+        out["Message"] = json.loads(envelope["Message"])
+    except (TypeError, ValueError):
+        pass  # not JSON: kept as the raw string
+    return out
+
+
+def cmd_receive(aws, args):
+    sqs = aws.sqs
+    url = sqs.get_queue_url(QueueName=args.queue)["QueueUrl"]
+    resp = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=args.wait
     )
-    return {"Namespace": args.namespace, "MetricName": args.name, "Dimensions": dims}
+    out = []
+    for message in resp.get("Messages", []):
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        out.append(
+            {"Body": message["Body"], "Notification": parse_notification(message["Body"])}
+        )
+    return out
+
+
+def cmd_set_topic_attribute(aws, args):
+    sns = aws.sns
+    arn = topic_arn_by_name(sns, args.topic)
+    sns.set_topic_attributes(
+        TopicArn=arn, AttributeName=args.attribute, AttributeValue=args.value
+    )
+    return sns.get_topic_attributes(TopicArn=arn)["Attributes"]
 
 
 def cmd_create_log_group(aws, args):
@@ -648,7 +710,24 @@ def main(argv=None):
     p.add_argument("namespace", metavar="NAMESPACE")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--dim", action="append", metavar="K=V")
+    p.add_argument("--value", type=float, default=1.0)
+    p.add_argument("--storage-resolution", type=int, choices=[1, 60])
     p.set_defaults(func=cmd_put_metric)
+
+    p = sub.add_parser("alarm-state")
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(func=cmd_alarm_state)
+
+    p = sub.add_parser("receive")
+    p.add_argument("queue", metavar="QUEUE_NAME")
+    p.add_argument("--wait", type=int, default=0, metavar="SECONDS")
+    p.set_defaults(func=cmd_receive)
+
+    p = sub.add_parser("set-topic-attribute")
+    p.add_argument("topic", metavar="TOPIC_NAME")
+    p.add_argument("attribute", metavar="ATTRIBUTE")
+    p.add_argument("value", metavar="VALUE")
+    p.set_defaults(func=cmd_set_topic_attribute)
 
     p = sub.add_parser("create-log-group")
     p.add_argument("name", metavar="NAME")
