@@ -1,5 +1,16 @@
 //! `monplan drill` against `LocalStack`, which runs alarm actions on `SetAlarmState` and
 //! delivers SNS messages to a subscribed SQS queue (moto runs no alarm actions).
+//!
+//! "Not delivered" is tested with an alarm whose actions are disabled, not with a topic
+//! whose access policy denies `CloudWatch`: `LocalStack` 2026.3.0 stores such a policy
+//! (`SetTopicAttributes Policy`, read back as set) but does not enforce it on the alarm's
+//! publish. With a policy whose only statement is `Deny` for the principal
+//! `Service: cloudwatch.amazonaws.com` on `sns:Publish` to the topic, the drill still
+//! reports "delivered in 0.1 s" and the message is on every subscribed queue (its
+//! `CloudWatch` provider publishes through an internal client, and the free runtime
+//! enforces no IAM or resource policy). The first test pins that: when it fails there,
+//! `LocalStack` has started enforcing topic policies, and a "not delivered because of
+//! the policy" drill test becomes possible.
 
 mod support;
 
@@ -72,6 +83,43 @@ fn a_drill_proves_delivery_reports_whom_it_paged_and_leaves_nothing_behind() {
         .assert_stdout_contains("alarm \"drill-failures\" -> topic drill-oncall: delivered in")
         .assert_stdout_contains("also sent to: email:oncall@example.com")
         .assert_stdout_contains("Every notification arrived.");
+
+    // A topic policy denying CloudWatch: AWS would drop the notification; LocalStack
+    // does not enforce it (see the module doc), so the drill still delivers.
+    let deny = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "DenyCloudWatch",
+            "Effect": "Deny",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": before["topics"]["drill-oncall"]["arn"],
+        }],
+    });
+    let attributes = localstack.awsctl(&[
+        "set-topic-attribute",
+        "drill-oncall",
+        "Policy",
+        &deny.to_string(),
+    ]);
+    let stored: serde_json::Value =
+        serde_json::from_str(attributes["Policy"].as_str().expect("a Policy")).unwrap();
+    assert_eq!(stored, deny, "LocalStack stores the policy as set");
+    localstack
+        .run(
+            &[
+                "drill",
+                "drill",
+                "failures",
+                "--auto-approve",
+                "--wait",
+                "10",
+            ],
+            dir.path(),
+            &[],
+        )
+        .assert_code(0)
+        .assert_stdout_contains("alarm \"drill-failures\" -> topic drill-oncall: delivered in");
 
     // Actions disabled: the notification never comes, and the drill says so.
     let muted = localstack.run(
