@@ -1,8 +1,10 @@
 //! The drill's AWS side: a temporary SQS queue subscribed to the alarms' topics, each
 //! alarm set to ALARM and back, and the notification awaited on the queue. What it
-//! creates it removes again, whatever happens in between ([`Drill::cleanup`]).
+//! creates it removes again, and an alarm it set to ALARM it sets back, whatever happens
+//! in between ([`Drill::cleanup`]).
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudwatch::types::StateValue;
@@ -20,6 +22,9 @@ pub struct Drill {
     subscriptions: Vec<Arn>,
     /// The topics the queue listens to.
     pub topics: Vec<Arn>,
+    /// Alarms set to ALARM and not yet set back (interrupted or failed mid-drill), with
+    /// the state they had before.
+    fired: Mutex<Vec<(AlarmName, StateValue)>>,
 }
 
 /// One alarm's outcome on one topic.
@@ -58,6 +63,7 @@ impl Drill {
             queue_arn,
             subscriptions: Vec::new(),
             topics: Vec::new(),
+            fired: Mutex::new(Vec::new()),
         };
         // SNS may deliver to the queue only from these topics.
         let sources: Vec<String> = topics.iter().map(ToString::to_string).collect();
@@ -146,6 +152,7 @@ impl Drill {
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("SetAlarmState", format!("alarm {alarm}"), e))?;
+        self.fired_alarms().push((alarm.clone(), previous.clone()));
         let mut arrived: BTreeMap<String, f64> = BTreeMap::new();
         let mut last_shown = 0;
         while arrived.len() < topics.len() && started.elapsed() < wait {
@@ -163,14 +170,8 @@ impl Drill {
                     .or_insert_with(|| started.elapsed().as_secs_f64());
             }
         }
-        let back = cloudwatch
-            .set_alarm_state()
-            .alarm_name(alarm.as_str())
-            .state_value(previous)
-            .state_reason("monplan drill: back to the state before the drill")
-            .send()
-            .await;
-        back.map_err(|e| AwsError::from_sdk("SetAlarmState", format!("alarm {alarm}"), e))?;
+        self.set_back(alarm, previous).await?;
+        self.fired_alarms().retain(|(fired, _)| fired != alarm);
         let mut deliveries = Vec::new();
         for topic in topics {
             deliveries.push(Delivery {
@@ -181,6 +182,25 @@ impl Drill {
             });
         }
         Ok(deliveries)
+    }
+
+    fn fired_alarms(&self) -> std::sync::MutexGuard<'_, Vec<(AlarmName, StateValue)>> {
+        self.fired
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    async fn set_back(&self, alarm: &AlarmName, previous: StateValue) -> Result<(), AwsError> {
+        self.clients
+            .cloudwatch
+            .set_alarm_state()
+            .alarm_name(alarm.as_str())
+            .state_value(previous)
+            .state_reason("monplan drill: back to the state before the drill")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::from_sdk("SetAlarmState", format!("alarm {alarm}"), e))
     }
 
     /// The topics from which a notification about `alarm` arrived on the queue.
@@ -247,10 +267,17 @@ impl Drill {
             .collect())
     }
 
-    /// Removes the subscriptions and the queue; every step is tried, the first failure
-    /// is returned.
+    /// Sets back an alarm left in ALARM (the drill was interrupted or failed while it
+    /// waited), then removes the subscriptions and the queue; every step is tried, the
+    /// first failure is returned.
     pub async fn cleanup(self) -> Result<(), AwsError> {
         let mut first = None;
+        let fired = std::mem::take(&mut *self.fired_alarms());
+        for (alarm, previous) in fired {
+            if let Err(e) = self.set_back(&alarm, previous).await {
+                first.get_or_insert(e);
+            }
+        }
         for subscription in &self.subscriptions {
             if let Err(e) = self
                 .clients
