@@ -80,10 +80,18 @@ fn run(args: &DrillArgs, global: &GlobalArgs) -> Result<ExitStatus, ExitStatus> 
         // Ctrl-C ends the waiting, never the cleanup.
         let outcome = tokio::select! {
             outcome = fire_all(&drill, &targets, args.wait, &progress) => outcome,
-            _ = tokio::signal::ctrl_c() => Err(crate::aws::AwsError::local("drill", "drill", "Interrupted", "interrupted (Ctrl-C)")),
+            _ = tokio::signal::ctrl_c() => Err(crate::aws::AwsError::local("drill", format!("stack {}", stack.name), "Interrupted", "interrupted (Ctrl-C)")),
         };
         let cleaned = drill.cleanup().await;
-        printer.info(&format!("drill: removed queue {name} and its subscriptions\n"));
+        if cleaned.is_ok() {
+            printer.info(&format!(
+                "drill: removed queue {name} and its subscriptions; every alarm is in its state from before the drill\n"
+            ));
+        } else {
+            printer.error(&format!(
+                "drill: cleanup incomplete: check for the queue {name}, its subscriptions and alarms left in ALARM (the error follows)\n"
+            ));
+        }
         match (outcome, cleaned) {
             (Ok(deliveries), Ok(())) => Ok(deliveries),
             (Err(error), _) | (_, Err(error)) => Err(error),
