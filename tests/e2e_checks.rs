@@ -19,8 +19,13 @@ fn run(emulator: &Emulator, dir: &Path, args: &[&str]) -> Output {
 
 const TYPO: &str = r"
 stack: checks
+topics:
+  oncall:
+    subscriptions:
+      - email: oncall@example.com
 alarms:
   backlog:
+    notify: [oncall]
     metric:
       namespace: Transcription
       name: Backlog
@@ -55,9 +60,9 @@ fn a_misspelled_dimension_warns_with_the_right_spelling() {
         .assert_stderr_contains(
             "warning[W0202]: Transcription Backlog exists, but not with QueueName=transcription-job",
         )
-        .assert_stderr_contains("stacks/checks.yaml:4:3")
+        .assert_stderr_contains("stacks/checks.yaml:8:3")
         .assert_stderr_contains("it exists with QueueName=transcription-jobs: did you mean that?")
-        .assert_stdout_contains("Plan: 1 to add");
+        .assert_stdout_contains("Plan: 3 to add");
     // --strict: the warning stops the plan and the apply.
     run(&emulator, dir.path(), &["plan", "--strict"])
         .assert_code(1)
