@@ -948,3 +948,38 @@ fn the_example_stack_draws_no_review_warning() {
     });
     assert_eq!(review(&example, &live), []);
 }
+
+/// `--exclude dashboards,log_metrics` leaves the stacks' dashboards and filters unread:
+/// the cost says its figures leave them out rather than count them as $0.
+#[test]
+fn the_cost_says_which_kinds_an_excluded_read_leaves_out() {
+    use monplan::model::ResourceKind;
+    let stack = desired(PRICED);
+    let mut live = LiveState::default();
+    live.log_groups.insert("/aws/ec2/bill".into());
+    let plan = run(&stack, &live);
+    assert!(plan.cost.uncovered.is_empty());
+    assert!(!text(&plan).contains("leave out"));
+
+    live.unread = [
+        ResourceKind::Dashboard,
+        ResourceKind::MetricFilter,
+        ResourceKind::Query,
+    ]
+    .into();
+    let plan = run(&stack, &live);
+    assert_eq!(
+        plan.cost.uncovered,
+        [ResourceKind::Dashboard, ResourceKind::MetricFilter].into()
+    );
+    let rendered = text(&plan);
+    assert!(
+        rendered.contains("(now and after leave out metric filters and dashboards: --exclude/--target kept them out of the read)"),
+        "{rendered}"
+    );
+    let json = monplan::plan::render_json::to_json(&plan, None);
+    assert_eq!(
+        json["cost"]["not_covered"],
+        serde_json::json!(["metric filter", "dashboard"])
+    );
+}

@@ -403,9 +403,11 @@ fn merge(into: &mut LiveState, from: LiveState) {
         queries,
         metrics,
         foreign_topics,
+        unread,
         warnings,
     } = from;
     into.foreign_topics.extend(foreign_topics);
+    into.unread.extend(unread);
     into.topics.extend(topics);
     into.alarms.extend(alarms);
     into.queues.extend(queues);

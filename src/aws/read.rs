@@ -140,6 +140,17 @@ pub async fn read_live(
         .collect();
     let foreign_topics = async { Ok(topic::foreign_policies(clients, foreign).await) };
 
+    // The kinds listed by `read` above: skipping one leaves what the stacks own of it
+    // unknown. Alarms and topics are read whatever the selection (references need them).
+    let unread = [
+        ResourceKind::Dashboard,
+        ResourceKind::MetricFilter,
+        ResourceKind::Query,
+    ]
+    .into_iter()
+    .filter(|kind| request.skip.contains(kind))
+    .collect();
+
     let (alarms, topics, foreign_topics) = futures_util::try_join!(alarms, topics, foreign_topics)?;
     let (policies, mut warnings) = policies;
     let (metric_filters, filter_warnings) = filters;
@@ -159,6 +170,7 @@ pub async fn read_live(
         queries,
         metrics,
         foreign_topics,
+        unread,
         warnings,
     })
 }

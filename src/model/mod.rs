@@ -332,6 +332,9 @@ pub struct LiveState {
     /// stack declares, with what their access policy says (for the plan's check that
     /// `CloudWatch` may publish to them).
     pub foreign_topics: BTreeMap<Arn, ForeignTopic>,
+    /// Kinds whose owned resources were not listed because `--exclude`/`--target` left
+    /// them out: what the stacks own of them is unknown (the cost's "now" says so).
+    pub unread: BTreeSet<ResourceKind>,
     /// What could not be read but did not stop the plan, for the user to know.
     pub warnings: Vec<String>,
 }
