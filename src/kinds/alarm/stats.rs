@@ -1,8 +1,10 @@
 //! Which statistics mean something for a metric: a table of the AWS metrics monplan's
 //! stacks watch, and a rule for the log metrics a stack's own filters publish.
 //!
-//! Sources (read 2026-05; AWS lists every statistic as "valid" for most of these, so the
-//! table says what is *meaningful*, from what each page says the metric measures):
+//! Sources (AWS lists every statistic as "valid" for most of these, so the table says
+//! what is *meaningful*, from what each page says the metric measures; the SQS and Auto
+//! Scaling pages were read for this table, the EC2 and ECS addresses are AWS's usual ones
+//! and worth re-checking):
 //! - SQS: <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html>
 //!   (the `Approximate*` metrics are levels sampled once a minute; `NumberOf*` count
 //!   events in the minute).
