@@ -389,5 +389,15 @@ pub mod codes {
     pub const FOREIGN_ACTION: &str = "W0205";
     /// A topic alarms notify has no subscriptions.
     pub const NOBODY_SUBSCRIBED: &str = "W0206";
+    /// An alarm's statistic means nothing for its metric (`Sum` of a queue depth).
+    pub const STATISTIC_UNFIT: &str = "W0207";
+    /// A notified topic's live subscriptions are pending confirmation, some or all.
+    pub const UNCONFIRMED: &str = "W0208";
+    /// A topic monplan did not create may not let `CloudWatch` publish: its policy
+    /// denies or grants nothing, it does not exist, or its policy could not be read.
+    pub const TOPIC_POLICY: &str = "W0209";
+    /// An alarm that notifies nobody: no actions, or actions disabled, and no
+    /// composite or dashboard uses it.
+    pub const NOTIFIES_NOBODY: &str = "W0210";
     pub const UNMANAGED_LIVE: &str = "W0102";
 }

@@ -15,12 +15,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diag::{codes, Diagnostic, Diagnostics};
+use crate::diag::{codes, Diagnostic, Diagnostics, Span};
 use crate::kinds::dashboard;
 use crate::model::{
-    Action, Alarm, AlarmActions, AlarmMetric, AlarmName, CompositeAlarm, Declared, DesiredStack,
-    FilterRef, LiveState, MetricFilter, PolicyKind, PolicyRef, ResourceId, ScalingPolicy, Scope,
-    StackName, TreatMissingData, Widget,
+    Action, Alarm, AlarmActions, AlarmMetric, AlarmName, Arn, CompositeAlarm, Declared,
+    DesiredStack, Endpoint, FilterRef, ForeignTopic, LiveState, LiveSubscription, MetricFilter,
+    PolicyKind, PolicyRef, ResourceId, ScalingPolicy, Scope, StackName, TreatMissingData, Widget,
 };
 
 /// One stack, where it is planned, and what is live there.
@@ -133,7 +133,6 @@ impl<'a> Resolver<'_, 'a, '_> {
             })
             .collect();
         self.metrics_exist(&alarms);
-        self.review(&alarms);
         let composites = desired
             .composites
             .iter()
@@ -143,6 +142,7 @@ impl<'a> Resolver<'_, 'a, '_> {
                 (name.clone(), with_value(declared, value))
             })
             .collect();
+        self.review(&alarms, &composites);
         let policies = desired
             .policies
             .iter()
@@ -449,102 +449,196 @@ impl<'a> Resolver<'_, 'a, '_> {
 
     /// What a careful reviewer of a monitoring change would flag, beyond the metric's
     /// existence: each a warning at the alarm or topic, never a block (`--strict` makes
-    /// them errors).
-    fn review(&mut self, alarms: &BTreeMap<AlarmName, Declared<Alarm>>) {
+    /// them errors). Composite alarms' actions count as much as metric alarms'.
+    fn review(
+        &mut self,
+        alarms: &BTreeMap<AlarmName, Declared<Alarm>>,
+        composites: &BTreeMap<AlarmName, Declared<CompositeAlarm>>,
+    ) {
+        for declared in alarms.values() {
+            self.review_metrics(declared);
+        }
+        let all: Vec<Notifier<'_>> = alarms
+            .iter()
+            .map(|(name, a)| Notifier {
+                name,
+                origin: a.origin,
+                actions: &a.value.actions,
+                enabled: a.value.actions_enabled,
+            })
+            .chain(composites.iter().map(|(name, a)| Notifier {
+                name,
+                origin: a.origin,
+                actions: &a.value.actions,
+                enabled: a.value.actions_enabled,
+            }))
+            .collect();
+        for alarm in &all {
+            self.foreign_action(alarm.origin, alarm.actions);
+        }
+        self.notifies_nobody(&all, composites);
+        let notified: BTreeSet<&Arn> = all
+            .iter()
+            .flat_map(|alarm| all_actions(alarm.actions))
+            .filter_map(|action| match action {
+                Action::Arn(arn) => Some(arn),
+                _ => None,
+            })
+            .collect();
+        self.topics(&notified);
+        self.foreign_topics(&all);
+    }
+
+    /// The checks on what an alarm watches: period, statistic, missing data.
+    fn review_metrics(&mut self, declared: &Declared<Alarm>) {
+        let desired = self.input.desired;
+        let alarm = &declared.value;
+        let metrics: Vec<&crate::model::Metric> = match &alarm.metric {
+            AlarmMetric::Single(metric) => vec![metric],
+            AlarmMetric::Math { metrics, .. } => metrics.values().collect(),
+        };
+        // AWS/SQS and AWS/AutoScaling publish one datapoint a minute (SQS and EC2 Auto
+        // Scaling user guides, "available CloudWatch metrics"): a shorter period
+        // evaluates mostly missing data.
+        if let Some(fast) = metrics.iter().find(|m| {
+            m.period < 60 && matches!(m.namespace.as_str(), "AWS/SQS" | "AWS/AutoScaling")
+        }) {
+            self.errors.push(
+                Diagnostic::warning(
+                    codes::PERIOD_BELOW_RESOLUTION,
+                    format!(
+                        "{} publishes {} once a minute, but the alarm's period is {}s",
+                        fast.namespace, fast.name, fast.period
+                    ),
+                )
+                .at(
+                    declared.origin,
+                    "evaluated on missing data most of the time",
+                )
+                .note("use a period of 1m or more"),
+            );
+        }
+        // A statistic that means nothing for the metric (the table in `stats`).
+        let filters: Vec<&MetricFilter> = desired.log_metrics.values().map(|f| &f.value).collect();
+        if let Some((why, fix)) = metrics
+            .iter()
+            .find_map(|m| crate::kinds::alarm::stats::unfit(m, &filters))
+        {
+            self.errors.push(
+                Diagnostic::warning(codes::STATISTIC_UNFIT, why)
+                    .at(declared.origin, "this alarm compares a meaningless number")
+                    .note(fix),
+            );
+        }
+        // A log metric without a default value has no data while no line matches.
+        let silent = metrics.iter().find(|m| {
+            desired.log_metrics.values().any(|f| {
+                f.value.namespace == m.namespace
+                    && f.value.metric == m.name
+                    && f.value.default_value.is_none()
+            })
+        });
+        if let (Some(metric), TreatMissingData::Missing) = (silent, alarm.treat_missing_data) {
+            self.errors.push(
+                Diagnostic::warning(
+                    codes::MISSING_DATA,
+                    format!("{} has no data while no log line matches, and missing data is `missing`", metric.name),
+                )
+                .at(declared.origin, "sits in INSUFFICIENT_DATA between matching lines")
+                .note("set `treat_missing_data` (`not_breaching` for events that mean trouble), or give the log metric a `default_value`"),
+            );
+        }
+    }
+
+    /// Actions in another region or account are rejected or never run.
+    fn foreign_action(&mut self, origin: Span, actions: &AlarmActions) {
+        let scope = self.input.scope;
+        let foreign = all_actions(actions).find_map(|action| match action {
+            Action::Arn(arn) => {
+                let parts: Vec<&str> = arn.as_str().split(':').collect();
+                let (region, account) = (parts.get(3).copied(), parts.get(4).copied());
+                // EC2 actions (`arn:aws:automate:REGION:ec2:stop`) name no account.
+                let is_account = |a: &&str| a.len() == 12 && a.chars().all(|c| c.is_ascii_digit());
+                let elsewhere = region.is_some_and(|r| !r.is_empty() && r != scope.region)
+                    || account
+                        .filter(is_account)
+                        .is_some_and(|a| a != scope.account);
+                elsewhere.then(|| arn.to_string())
+            }
+            _ => None,
+        });
+        if let Some(arn) = foreign {
+            self.errors.push(
+                Diagnostic::warning(
+                    codes::FOREIGN_ACTION,
+                    format!("`{arn}` is in another region or account than the alarm"),
+                )
+                .at(origin, format!("an alarm in {} / {}", scope.region, scope.account))
+                .note("CloudWatch runs alarm actions of its own region and account only (a cross-account topic needs a policy and the alarm's region)"),
+            );
+        }
+    }
+
+    /// An alarm whose state change reaches nobody: no actions (or actions disabled), no
+    /// composite that watches it and no dashboard that shows it.
+    fn notifies_nobody(
+        &mut self,
+        all: &[Notifier<'_>],
+        composites: &BTreeMap<AlarmName, Declared<CompositeAlarm>>,
+    ) {
+        let desired = self.input.desired;
+        let watched: BTreeSet<String> = composites
+            .values()
+            .flat_map(|c| c.value.children())
+            .collect();
+        let shown: BTreeSet<&AlarmName> = desired
+            .dashboards
+            .values()
+            .flat_map(|d| &d.value.widgets)
+            .filter_map(|w| match w {
+                Widget::Alarms { alarms } => Some(alarms),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        for Notifier {
+            name,
+            origin,
+            actions,
+            enabled,
+        } in all
+        {
+            let silent = !*enabled || all_actions(actions).next().is_none();
+            if !silent || watched.contains(name.as_str()) || shown.contains(name) {
+                continue;
+            }
+            let why = if *enabled {
+                format!("alarm `{name}` has no actions")
+            } else {
+                format!("alarm `{name}` has its actions disabled (`actions_enabled: false`)")
+            };
+            self.errors.push(
+                Diagnostic::warning(codes::NOTIFIES_NOBODY, format!("{why}, and no composite alarm or dashboard uses it"))
+                    .at(*origin, "its state changes reach nobody")
+                    .note("give it `notify:`, name it in a composite alarm's rule, or show it on a dashboard"),
+            );
+        }
+    }
+
+    /// The stack's topics that alarms notify: someone must be subscribed (W0206), and
+    /// the live subscriptions confirmed (W0208). SNS reports no subscription's age
+    /// (neither `ListSubscriptionsByTopic` nor `GetSubscriptionAttributes` has one, and
+    /// a pending one has no ARN to ask about), so "pending longer than a day" cannot be
+    /// known: every pending subscription of a notified topic is reported.
+    fn topics(&mut self, notified: &BTreeSet<&Arn>) {
         let desired = self.input.desired;
         let scope = self.input.scope;
-        for declared in alarms.values() {
-            let alarm = &declared.value;
-            let metrics: Vec<&crate::model::Metric> = match &alarm.metric {
-                AlarmMetric::Single(metric) => vec![metric],
-                AlarmMetric::Math { metrics, .. } => metrics.values().collect(),
-            };
-            // AWS/SQS and AWS/AutoScaling publish one datapoint a minute (SQS and EC2 Auto
-            // Scaling user guides, "available CloudWatch metrics"): a shorter period
-            // evaluates mostly missing data.
-            if let Some(fast) = metrics.iter().find(|m| {
-                m.period < 60 && matches!(m.namespace.as_str(), "AWS/SQS" | "AWS/AutoScaling")
-            }) {
-                self.errors.push(
-                    Diagnostic::warning(
-                        codes::PERIOD_BELOW_RESOLUTION,
-                        format!(
-                            "{} publishes {} once a minute, but the alarm's period is {}s",
-                            fast.namespace, fast.name, fast.period
-                        ),
-                    )
-                    .at(
-                        declared.origin,
-                        "evaluated on missing data most of the time",
-                    )
-                    .note("use a period of 1m or more"),
-                );
-            }
-            // A log metric without a default value has no data while no line matches.
-            let silent = metrics.iter().find(|m| {
-                desired.log_metrics.values().any(|f| {
-                    f.value.namespace == m.namespace
-                        && f.value.metric == m.name
-                        && f.value.default_value.is_none()
-                })
-            });
-            if let (Some(metric), TreatMissingData::Missing) = (silent, alarm.treat_missing_data) {
-                self.errors.push(
-                    Diagnostic::warning(
-                        codes::MISSING_DATA,
-                        format!("{} has no data while no log line matches, and missing data is `missing`", metric.name),
-                    )
-                    .at(declared.origin, "sits in INSUFFICIENT_DATA between matching lines")
-                    .note("set `treat_missing_data` (`not_breaching` for events that mean trouble), or give the log metric a `default_value`"),
-                );
-            }
-            // Actions in another region or account are rejected or never run.
-            let foreign = alarm
-                .actions
-                .alarm
-                .iter()
-                .chain(&alarm.actions.ok)
-                .chain(&alarm.actions.insufficient_data)
-                .find_map(|action| match action {
-                    Action::Arn(arn) => {
-                        let parts: Vec<&str> = arn.as_str().split(':').collect();
-                        let (region, account) = (parts.get(3).copied(), parts.get(4).copied());
-                        // EC2 actions (`arn:aws:automate:REGION:ec2:stop`) name no account.
-                        let is_account =
-                            |a: &&str| a.len() == 12 && a.chars().all(|c| c.is_ascii_digit());
-                        let elsewhere = region.is_some_and(|r| !r.is_empty() && r != scope.region)
-                            || account
-                                .filter(is_account)
-                                .is_some_and(|a| a != scope.account);
-                        elsewhere.then(|| arn.to_string())
-                    }
-                    _ => None,
-                });
-            if let Some(arn) = foreign {
-                self.errors.push(
-                    Diagnostic::warning(
-                        codes::FOREIGN_ACTION,
-                        format!("`{arn}` is in another region or account than the alarm"),
-                    )
-                    .at(declared.origin, format!("an alarm in {} / {}", scope.region, scope.account))
-                    .note("CloudWatch runs alarm actions of its own region and account only (a cross-account topic needs a policy and the alarm's region)"),
-                );
-            }
-        }
-        // A topic nobody subscribes to pages nobody.
         for (name, topic) in &desired.topics {
+            if !notified.contains(&scope.topic_arn(name)) {
+                continue;
+            }
             let subscribed = desired.subscriptions.keys().any(|s| s.topic == *name);
-            let notified = alarms.values().any(|a| {
-                let arn = scope.topic_arn(name);
-                let actions = &a.value.actions;
-                actions
-                    .alarm
-                    .iter()
-                    .chain(&actions.ok)
-                    .chain(&actions.insufficient_data)
-                    .any(|x| matches!(x, Action::Arn(a) if *a == arn))
-            });
-            if notified && !subscribed {
+            if !subscribed {
                 self.errors.push(
                     Diagnostic::warning(
                         codes::NOBODY_SUBSCRIBED,
@@ -552,6 +646,89 @@ impl<'a> Resolver<'_, 'a, '_> {
                     )
                     .at(topic.origin, "nobody receives these alarms")
                     .note("add `subscriptions:` (email, https, ...) to the topic"),
+                );
+                continue;
+            }
+            let Some(live) = self.input.live.topics.get(name) else {
+                continue;
+            };
+            let pending: Vec<&LiveSubscription> = live
+                .subscriptions
+                .iter()
+                .filter(|s| s.arn.is_none())
+                .collect();
+            if pending.is_empty() {
+                continue;
+            }
+            let endpoints: Vec<String> = pending
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{}:{}",
+                        s.protocol,
+                        Endpoint::observed(s.protocol, s.endpoint.clone())
+                    )
+                })
+                .collect();
+            let message = if pending.len() == live.subscriptions.len() {
+                format!("topic `{name}` has no confirmed subscription, but alarms notify it")
+            } else {
+                format!("topic `{name}` has subscriptions pending confirmation")
+            };
+            self.errors.push(
+                Diagnostic::warning(codes::UNCONFIRMED, message)
+                    .at(topic.origin, format!("pending: {}", endpoints.join(", ")))
+                    .note("SNS delivers nothing to a subscription until its endpoint confirms it; the confirmation link is valid for 3 days, after which AWS removes the subscription and the next apply subscribes again"),
+            );
+        }
+    }
+
+    /// Topics monplan did not create, notified by ARN: their access policy must let
+    /// `CloudWatch` publish. One warning per topic, at the first alarm that notifies it.
+    fn foreign_topics(&mut self, all: &[Notifier<'_>]) {
+        use crate::kinds::topic::policy::{cloudwatch_may_publish, Verdict};
+        let live = self.input.live;
+        let mut seen = BTreeSet::new();
+        for alarm in all {
+            for action in all_actions(alarm.actions) {
+                let Action::Arn(arn) = action else { continue };
+                let Some(topic) = live.foreign_topics.get(arn) else {
+                    continue;
+                };
+                if !seen.insert(arn) {
+                    continue;
+                }
+                let (message, note) = match topic {
+                    ForeignTopic::Missing => (
+                        format!("topic `{arn}` does not exist"),
+                        "create it, or fix the ARN: CloudWatch drops notifications to a missing topic".to_string(),
+                    ),
+                    ForeignTopic::Unread(error) => (
+                        format!("could not read the access policy of topic `{arn}`, so whether CloudWatch may publish to it is unknown"),
+                        format!("{error}; allow sns:GetTopicAttributes on it to have it checked"),
+                    ),
+                    ForeignTopic::Policy(policy) => {
+                        match cloudwatch_may_publish(policy, arn.as_str(), &self.input.scope.account) {
+                            Verdict::Publishes => continue,
+                            Verdict::Denied(sid) => (
+                                format!("the access policy of topic `{arn}` denies CloudWatch sns:Publish"),
+                                format!("statement {} refuses it; alarms notifying this topic page nobody", sid.as_deref().unwrap_or("(no Sid)")),
+                            ),
+                            Verdict::NotAllowed => (
+                                format!("the access policy of topic `{arn}` does not let CloudWatch publish"),
+                                format!("allow sns:Publish to the service principal {} (or the account) on the topic", crate::kinds::topic::policy::CLOUDWATCH),
+                            ),
+                            Verdict::Unreadable(error) => (
+                                format!("the access policy of topic `{arn}` is not a policy document"),
+                                error,
+                            ),
+                        }
+                    }
+                };
+                self.errors.push(
+                    Diagnostic::warning(codes::TOPIC_POLICY, message)
+                        .at(alarm.origin, "this alarm notifies it")
+                        .note(note),
                 );
             }
         }
@@ -617,6 +794,23 @@ fn closest_dimensions<'a>(
         (!same_names, edits)
     };
     sets.iter().min_by_key(|set| distance(set))
+}
+
+/// A metric or composite alarm, as far as whom it notifies goes.
+struct Notifier<'a> {
+    name: &'a AlarmName,
+    origin: Span,
+    actions: &'a AlarmActions,
+    enabled: bool,
+}
+
+/// Every action of an alarm, whichever state runs it.
+fn all_actions(actions: &AlarmActions) -> impl Iterator<Item = &Action> {
+    actions
+        .alarm
+        .iter()
+        .chain(&actions.ok)
+        .chain(&actions.insufficient_data)
 }
 
 fn with_value<T, U>(declared: &Declared<T>, value: U) -> Declared<U> {

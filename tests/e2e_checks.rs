@@ -19,8 +19,13 @@ fn run(emulator: &Emulator, dir: &Path, args: &[&str]) -> Output {
 
 const TYPO: &str = r"
 stack: checks
+topics:
+  oncall:
+    subscriptions:
+      - email: oncall@example.com
 alarms:
   backlog:
+    notify: [oncall]
     metric:
       namespace: Transcription
       name: Backlog
@@ -55,9 +60,9 @@ fn a_misspelled_dimension_warns_with_the_right_spelling() {
         .assert_stderr_contains(
             "warning[W0202]: Transcription Backlog exists, but not with QueueName=transcription-job",
         )
-        .assert_stderr_contains("stacks/checks.yaml:4:3")
+        .assert_stderr_contains("stacks/checks.yaml:8:3")
         .assert_stderr_contains("it exists with QueueName=transcription-jobs: did you mean that?")
-        .assert_stdout_contains("Plan: 1 to add");
+        .assert_stdout_contains("Plan: 3 to add");
     // --strict: the warning stops the plan and the apply.
     run(&emulator, dir.path(), &["plan", "--strict"])
         .assert_code(1)
@@ -97,4 +102,52 @@ fn a_metric_nobody_publishes_warns_unless_it_is_expected_later() {
     let plan = run(&emulator, dir.path(), &["plan", "--strict"]);
     plan.assert_code(0);
     assert!(!plan.stderr.contains("W0201"), "{plan}");
+}
+
+const PAGER: &str = r"
+stack: checks
+alarms:
+  errors:
+    metric: { namespace: Shop, name: Errors, stat: Sum }
+    above: 5
+    expect_metric: later
+    notify: ['arn:aws:sns:us-east-1:123456789012:team-pager']
+";
+
+/// A policy keeping `CloudWatch` out of the topic, as a team might write it.
+const DENY_CLOUDWATCH: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"OwnerOnly","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sns:Publish","Resource":"*"},{"Sid":"NoAlarms","Effect":"Deny","Principal":{"Service":"cloudwatch.amazonaws.com"},"Action":"sns:Publish","Resource":"*"}]}"#;
+
+/// A topic monplan did not create, notified by ARN: its policy is read with one
+/// `GetTopicAttributes`, and a policy that denies `CloudWatch` is a warning at the alarm;
+/// the topic's default policy (owner account may publish) plans clean; a topic that does
+/// not exist is a warning too.
+#[test]
+fn a_foreign_topic_whose_policy_denies_cloudwatch_warns_at_the_alarm() {
+    let emulator = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("stacks")).unwrap();
+    write(dir.path(), PAGER);
+
+    // Not there at all.
+    run(&emulator, dir.path(), &["plan"])
+        .assert_code(0)
+        .assert_stderr_contains(
+            "warning[W0209]: topic `arn:aws:sns:us-east-1:123456789012:team-pager` does not exist",
+        )
+        .assert_stderr_contains("stacks/checks.yaml:4:3");
+
+    emulator.awsctl(&["create-topic", "team-pager", "--policy", DENY_CLOUDWATCH]);
+    let plan = run(&emulator, dir.path(), &["plan"]);
+    plan.assert_code(0)
+        .assert_stderr_contains("warning[W0209]: the access policy of topic `arn:aws:sns:us-east-1:123456789012:team-pager` denies CloudWatch sns:Publish")
+        .assert_stderr_contains("stacks/checks.yaml:4:3")
+        .assert_stderr_contains("statement NoAlarms refuses it");
+    run(&emulator, dir.path(), &["plan", "--strict"]).assert_code(1);
+
+    // A topic as SNS creates it: its default policy lets the owner account publish.
+    emulator.awsctl(&["create-topic", "team-pager-2"]);
+    write(dir.path(), &PAGER.replace("team-pager'", "team-pager-2'"));
+    let plan = run(&emulator, dir.path(), &["plan", "--strict"]);
+    plan.assert_code(0);
+    assert!(!plan.stderr.contains("warning["), "{plan}");
 }

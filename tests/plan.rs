@@ -715,12 +715,12 @@ fn a_careful_reviewer_flags_each_planted_mistake_at_its_line() {
     let planted = [
         (
             "W0203",
-            "stack: shop\nalarms:\n  fast:\n    metric: { namespace: AWS/SQS, name: ApproximateNumberOfMessagesVisible, dimensions: { QueueName: jobs }, stat: Maximum, period: 10s }\n    above: 5\n",
+            "stack: shop\nalarms:\n  fast:\n    metric: { namespace: AWS/SQS, name: ApproximateNumberOfMessagesVisible, dimensions: { QueueName: jobs }, stat: Maximum, period: 10s }\n    above: 5\n    notify: ['arn:aws:sns:us-east-1:123456789012:pager']\n",
             3,
         ),
         (
             "W0204",
-            "stack: shop\nlog_groups:\n  workers: { name: /aws/ec2/shop }\nlog_metrics:\n  slow:\n    log_group: workers\n    pattern: '{ $.event = \"JOB_COMPLETE\" }'\n    metric: { namespace: Shop, name: Duration }\n    value: $.duration\nalarms:\n  slow-jobs:\n    metric: slow\n    above: 600\n",
+            "stack: shop\nlog_groups:\n  workers: { name: /aws/ec2/shop }\nlog_metrics:\n  slow:\n    log_group: workers\n    pattern: '{ $.event = \"JOB_COMPLETE\" }'\n    metric: { namespace: Shop, name: Duration }\n    value: $.duration\nalarms:\n  slow-jobs:\n    metric: slow\n    above: 600\n    notify: ['arn:aws:sns:us-east-1:123456789012:pager']\n",
             11,
         ),
         (
@@ -739,12 +739,247 @@ fn a_careful_reviewer_flags_each_planted_mistake_at_its_line() {
     }
     // The same stacks, corrected, pass clean.
     let clean = [
-        "stack: shop\nalarms:\n  fast:\n    metric: { namespace: AWS/SQS, name: ApproximateNumberOfMessagesVisible, dimensions: { QueueName: jobs }, stat: Maximum, period: 1m }\n    above: 5\n",
-        "stack: shop\nlog_groups:\n  workers: { name: /aws/ec2/shop }\nlog_metrics:\n  slow:\n    log_group: workers\n    pattern: '{ $.event = \"JOB_COMPLETE\" }'\n    metric: { namespace: Shop, name: Duration }\n    value: $.duration\nalarms:\n  slow-jobs:\n    metric: slow\n    above: 600\n    treat_missing_data: not_breaching\n",
+        "stack: shop\nalarms:\n  fast:\n    metric: { namespace: AWS/SQS, name: ApproximateNumberOfMessagesVisible, dimensions: { QueueName: jobs }, stat: Maximum, period: 1m }\n    above: 5\n    notify: ['arn:aws:sns:us-east-1:123456789012:pager']\n",
+        "stack: shop\nlog_groups:\n  workers: { name: /aws/ec2/shop }\nlog_metrics:\n  slow:\n    log_group: workers\n    pattern: '{ $.event = \"JOB_COMPLETE\" }'\n    metric: { namespace: Shop, name: Duration }\n    value: $.duration\nalarms:\n  slow-jobs:\n    metric: slow\n    above: 600\n    treat_missing_data: not_breaching\n    notify: ['arn:aws:sns:us-east-1:123456789012:pager']\n",
         "stack: shop\nalarms:\n  here:\n    metric: { namespace: Shop, name: Errors, stat: Sum }\n    above: 5\n    notify: ['arn:aws:sns:us-east-1:123456789012:pager']\n",
         "stack: shop\ntopics:\n  oncall:\n    subscriptions:\n      - email: oncall@example.com\nalarms:\n  errors:\n    metric: { namespace: Shop, name: Errors, stat: Sum }\n    above: 5\n    notify: [oncall]\n",
     ];
     for yaml in clean {
         assert_eq!(review(yaml, &live), [], "{yaml}");
     }
+}
+
+/// The live state of the planted-mistake suite: a queue, a log group, and what a case adds.
+fn review_world(extra: impl FnOnce(&mut LiveState)) -> LiveState {
+    let mut live = LiveState::default();
+    live.queues.insert(
+        "jobs".into(),
+        monplan::model::LiveQueue {
+            url: "https://sqs.us-east-1.amazonaws.com/123456789012/jobs".into(),
+            dead_letter_queue: None,
+        },
+    );
+    live.log_groups.insert("/aws/ec2/shop".into());
+    extra(&mut live);
+    live
+}
+
+const PAGER: &str = "arn:aws:sns:us-east-1:123456789012:pager";
+
+/// The policy SNS gives a new topic, abridged.
+const DEFAULT_POLICY: &str = r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["SNS:Subscribe","SNS:Publish"],"Resource":"arn:aws:sns:us-east-1:123456789012:pager","Condition":{"StringEquals":{"AWS:SourceOwner":"123456789012"}}}]}"#;
+const DENY_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoAlarms","Effect":"Deny","Principal":{"Service":"cloudwatch.amazonaws.com"},"Action":"sns:Publish","Resource":"*"}]}"#;
+
+fn foreign(policy: monplan::model::ForeignTopic) -> impl FnOnce(&mut LiveState) {
+    move |live| {
+        live.foreign_topics.insert(Arn::new(PAGER), policy);
+    }
+}
+
+/// The stack's topic `oncall` is live with these subscriptions (`None`: pending).
+fn oncall_live(subscriptions: &'static [(&'static str, bool)]) -> impl FnOnce(&mut LiveState) {
+    move |live| {
+        let name = TopicName::new("shop-oncall");
+        let arn = scope().topic_arn(&name);
+        let subscriptions = subscriptions
+            .iter()
+            .map(|(email, confirmed)| LiveSubscription {
+                protocol: Protocol::Email,
+                endpoint: (*email).to_string(),
+                arn: confirmed.then(|| Arn::new(format!("{arn}:{email}"))),
+            })
+            .collect();
+        live.topics.insert(
+            name.clone(),
+            LiveTopic {
+                arn,
+                owner: owner(&StackName::new("shop")),
+                topic: Some(Topic {
+                    name,
+                    display_name: None,
+                    tags: BTreeMap::from([("monplan:stack".to_string(), "shop".to_string())]),
+                }),
+                subscriptions,
+            },
+        );
+    }
+}
+
+const STAT: &str = "stack: shop\nalarms:\n  backlog:\n    metric: { namespace: AWS/SQS, name: ApproximateNumberOfMessagesVisible, dimensions: { QueueName: jobs }, stat: Sum, period: 5m }\n    above: 5\n    notify: ['arn:aws:sns:us-east-1:123456789012:pager']\n";
+const COUNT_OF_ONE: &str = "stack: shop\nlog_groups:\n  workers: { name: /aws/ec2/shop }\nlog_metrics:\n  failed:\n    log_group: workers\n    pattern: '{ $.event = \"JOB_FAILED\" }'\n    metric: { namespace: Shop, name: Failed }\n    value: 1\nalarms:\n  failing:\n    metric: { log_metric: failed, stat: Maximum }\n    above: 5\n    treat_missing_data: not_breaching\n    notify: ['arn:aws:sns:us-east-1:123456789012:pager']\n";
+const ONCALL: &str = "stack: shop\ntopics:\n  oncall:\n    subscriptions:\n      - email: a@example.com\n      - email: b@example.com\nalarms:\n  errors:\n    metric: { namespace: Shop, name: Errors, stat: Sum }\n    above: 5\n    notify: [oncall]\n";
+const TO_PAGER: &str = "stack: shop\nalarms:\n  errors:\n    metric: { namespace: Shop, name: Errors, stat: Sum }\n    above: 5\n    notify: ['arn:aws:sns:us-east-1:123456789012:pager']\n";
+const SILENT: &str = "stack: shop\nalarms:\n  errors:\n    metric: { namespace: Shop, name: Errors, stat: Sum }\n    above: 5\n";
+const COMPOSITE: &str = "stack: shop\ntopics:\n  oncall: {}\nalarms:\n  errors:\n    metric: { namespace: Shop, name: Errors, stat: Sum }\n    above: 5\n  down:\n    rule: ALARM(errors)\n    notify: [oncall]\n";
+
+#[test]
+fn the_remaining_live_checks_flag_each_planted_mistake_at_its_line() {
+    use monplan::model::ForeignTopic;
+    type World = Box<dyn FnOnce(&mut LiveState)>;
+    type Case = (&'static str, String, usize, World);
+    let none = || -> World { Box::new(|_| {}) };
+    let planted: Vec<Case> = vec![
+        // Sum of a queue depth over five one-minute samples.
+        ("W0207", STAT.into(), 3, none()),
+        // SampleCount of a level counts samples.
+        (
+            "W0207",
+            STAT.replace("stat: Sum, period: 5m", "stat: SampleCount"),
+            3,
+            none(),
+        ),
+        // Maximum of a metric that is 1 at every datapoint.
+        ("W0207", COUNT_OF_ONE.into(), 11, none()),
+        // Both subscriptions wait for confirmation: nobody receives the alarms.
+        (
+            "W0208",
+            ONCALL.into(),
+            3,
+            Box::new(oncall_live(&[
+                ("a@example.com", false),
+                ("b@example.com", false),
+            ])),
+        ),
+        // One waits: it receives nothing until confirmed.
+        (
+            "W0208",
+            ONCALL.into(),
+            3,
+            Box::new(oncall_live(&[
+                ("a@example.com", true),
+                ("b@example.com", false),
+            ])),
+        ),
+        (
+            "W0209",
+            TO_PAGER.into(),
+            3,
+            Box::new(foreign(ForeignTopic::Policy(DENY_POLICY.into()))),
+        ),
+        (
+            "W0209",
+            TO_PAGER.into(),
+            3,
+            Box::new(foreign(ForeignTopic::Policy(
+                DEFAULT_POLICY.replace(",\"SNS:Publish\"", ""),
+            ))),
+        ),
+        (
+            "W0209",
+            TO_PAGER.into(),
+            3,
+            Box::new(foreign(ForeignTopic::Missing)),
+        ),
+        // A failed read is never a pass.
+        (
+            "W0209",
+            TO_PAGER.into(),
+            3,
+            Box::new(foreign(ForeignTopic::Unread(
+                "GetTopicAttributes on pager failed: AuthorizationError: no".into(),
+            ))),
+        ),
+        ("W0210", SILENT.into(), 3, none()),
+        (
+            "W0210",
+            TO_PAGER.replace("    notify:", "    actions_enabled: false\n    notify:"),
+            3,
+            none(),
+        ),
+        // A composite's actions count: the topic it notifies has nobody subscribed...
+        ("W0206", COMPOSITE.into(), 3, none()),
+        // ...and its action ARNs are checked like a metric alarm's.
+        (
+            "W0205",
+            COMPOSITE
+                .replace("topics:\n  oncall: {}\n", "")
+                .replace("[oncall]", "['arn:aws:sns:eu-west-1:123456789012:pager']"),
+            6,
+            none(),
+        ),
+    ];
+    for (code, yaml, line, extra) in planted {
+        assert_eq!(
+            review(&yaml, &review_world(extra)),
+            [(code, line)],
+            "{yaml}"
+        );
+    }
+    // The same stacks, corrected, pass clean.
+    let clean: Vec<(String, World)> = vec![
+        (STAT.replace("stat: Sum", "stat: Maximum"), none()),
+        // Sum over one sample a period: AWS's own backlog-per-instance example.
+        (STAT.replace("period: 5m", "period: 1m"), none()),
+        (COUNT_OF_ONE.replace("stat: Maximum", "stat: Sum"), none()),
+        (ONCALL.into(), Box::new(oncall_live(&[("a@example.com", true), ("b@example.com", true)]))),
+        // Not subscribed yet: the apply subscribes; nothing is pending.
+        (ONCALL.into(), none()),
+        (TO_PAGER.into(), Box::new(foreign(ForeignTopic::Policy(DEFAULT_POLICY.into())))),
+        (TO_PAGER.into(), none()),
+        (SILENT.replace("    above: 5\n", "    above: 5\n  down:\n    rule: ALARM(errors)\n    notify: ['arn:aws:sns:us-east-1:123456789012:pager']\n"), none()),
+        (SILENT.replace("stack: shop\n", "stack: shop\ndashboards:\n  board:\n    widgets:\n      - alarms: [errors]\n"), none()),
+        (COMPOSITE.replace("  oncall: {}\n", "  oncall:\n    subscriptions:\n      - email: a@example.com\n"), none()),
+    ];
+    for (yaml, extra) in clean {
+        assert_eq!(review(&yaml, &review_world(extra)), [], "{yaml}");
+    }
+}
+
+/// The example stack, planned against an account where what it watches exists and its
+/// subscriptions are confirmed, draws no review warning (the `LocalStack` test in
+/// `e2e_example.rs` checks the same end to end).
+#[test]
+fn the_example_stack_draws_no_review_warning() {
+    let example = std::fs::read_to_string("stacks/example.yaml")
+        .unwrap()
+        .replace("${env:ONCALL_WEBHOOK}", "${env:HOOK}");
+    let live = review_world(|live| {
+        for queue in ["transcription-jobs", "transcription-jobs-dlq"] {
+            live.queues.insert(
+                queue.into(),
+                monplan::model::LiveQueue {
+                    url: format!("https://sqs.us-east-1.amazonaws.com/123456789012/{queue}"),
+                    dead_letter_queue: None,
+                },
+            );
+        }
+        live.groups.insert("transcription-workers".into());
+        live.log_groups.insert("/aws/ec2/transcription".into());
+    });
+    assert_eq!(review(&example, &live), []);
+}
+
+/// `--exclude dashboards,log_metrics` leaves the stacks' dashboards and filters unread:
+/// the cost says its figures leave them out rather than count them as $0.
+#[test]
+fn the_cost_says_which_kinds_an_excluded_read_leaves_out() {
+    use monplan::model::ResourceKind;
+    let stack = desired(PRICED);
+    let mut live = LiveState::default();
+    live.log_groups.insert("/aws/ec2/bill".into());
+    let plan = run(&stack, &live);
+    assert!(plan.cost.uncovered.is_empty());
+    assert!(!text(&plan).contains("leave out"));
+
+    live.unread = [
+        ResourceKind::Dashboard,
+        ResourceKind::MetricFilter,
+        ResourceKind::Query,
+    ]
+    .into();
+    let plan = run(&stack, &live);
+    assert_eq!(
+        plan.cost.uncovered,
+        [ResourceKind::Dashboard, ResourceKind::MetricFilter].into()
+    );
+    let rendered = text(&plan);
+    assert!(
+        rendered.contains("(now and after leave out metric filters and dashboards: --exclude/--target kept them out of the read)"),
+        "{rendered}"
+    );
+    let json = monplan::plan::render_json::to_json(&plan, None);
+    assert_eq!(
+        json["cost"]["not_covered"],
+        serde_json::json!(["metric filter", "dashboard"])
+    );
 }

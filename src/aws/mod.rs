@@ -344,8 +344,28 @@ fn read_request<'a>(
             .extend(stack.log_groups.values().map(|g| g.value.name.clone()));
         request.queries |= !stack.queries.is_empty();
         request.metrics.extend(watched_metrics(stack));
+        request.foreign_topics.extend(topic_arns(stack));
     }
     request
+}
+
+/// The SNS topic ARNs the stack's alarms and composites notify by ARN.
+fn topic_arns(stack: &DesiredStack) -> impl Iterator<Item = crate::model::Arn> + '_ {
+    let metric = stack.alarms.values().map(|a| &a.value.actions);
+    let composite = stack.composites.values().map(|a| &a.value.actions);
+    metric
+        .chain(composite)
+        .flat_map(|actions| {
+            actions
+                .alarm
+                .iter()
+                .chain(&actions.ok)
+                .chain(&actions.insufficient_data)
+        })
+        .filter_map(|action| match action {
+            crate::model::Action::Arn(arn) if arn.topic_name().is_some() => Some(arn.clone()),
+            _ => None,
+        })
 }
 
 /// The (namespace, name) of every metric the stack's alarms watch that should exist
@@ -382,8 +402,12 @@ fn merge(into: &mut LiveState, from: LiveState) {
         metric_filters,
         queries,
         metrics,
+        foreign_topics,
+        unread,
         warnings,
     } = from;
+    into.foreign_topics.extend(foreign_topics);
+    into.unread.extend(unread);
     into.topics.extend(topics);
     into.alarms.extend(alarms);
     into.queues.extend(queues);

@@ -122,7 +122,36 @@ pub async fn read_live(
             .await
     };
 
-    let (alarms, topics) = futures_util::try_join!(alarms, topics)?;
+    // Topics alarms notify by ARN, here, that no loaded stack declares or owns: their
+    // policies decide whether CloudWatch may publish (a foreign region or account is a
+    // warning of its own, and its topic is not ours to read).
+    let foreign: Vec<Arn> = request
+        .foreign_topics
+        .iter()
+        .filter(|arn| {
+            let parts: Vec<&str> = arn.as_str().split(':').collect();
+            parts.get(3) == Some(&scope.region.as_str())
+                && parts.get(4) == Some(&scope.account.as_str())
+                && arn
+                    .topic_name()
+                    .is_some_and(|n| !request.topics.contains(&n) && !owned_topics.contains_key(&n))
+        })
+        .cloned()
+        .collect();
+    let foreign_topics = async { Ok(topic::foreign_policies(clients, foreign).await) };
+
+    // The kinds listed by `read` above: skipping one leaves what the stacks own of it
+    // unknown. Alarms and topics are read whatever the selection (references need them).
+    let unread = [
+        ResourceKind::Dashboard,
+        ResourceKind::MetricFilter,
+        ResourceKind::Query,
+    ]
+    .into_iter()
+    .filter(|kind| request.skip.contains(kind))
+    .collect();
+
+    let (alarms, topics, foreign_topics) = futures_util::try_join!(alarms, topics, foreign_topics)?;
     let (policies, mut warnings) = policies;
     let (metric_filters, filter_warnings) = filters;
     warnings.extend(filter_warnings);
@@ -140,6 +169,8 @@ pub async fn read_live(
         metric_filters,
         queries,
         metrics,
+        foreign_topics,
+        unread,
         warnings,
     })
 }

@@ -5,9 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::read::owner_of;
 use super::{AwsError, Clients};
+use futures_util::{stream, StreamExt};
+
 use crate::model::{
-    Arn, Endpoint, LiveSubscription, LiveTopic, Owner, Protocol, Scope, StackName, Tags, Topic,
-    TopicName,
+    Arn, Endpoint, ForeignTopic, LiveSubscription, LiveTopic, Owner, Protocol, Scope, StackName,
+    Tags, Topic, TopicName,
 };
 
 /// One topic: `known` when the tag query found it (with its tags), otherwise probed by
@@ -60,6 +62,30 @@ pub(super) async fn read_topic(
         topic: Some(topic),
         subscriptions,
     }))
+}
+
+/// The access policy of each topic alarm actions name by ARN that monplan did not
+/// create, one `GetTopicAttributes` each. Never fails: a failed read is recorded as
+/// such, so the plan warns that the check could not be made rather than passing it.
+pub(super) async fn foreign_policies(
+    clients: &Clients,
+    arns: Vec<Arn>,
+) -> BTreeMap<Arn, ForeignTopic> {
+    stream::iter(arns)
+        .map(|arn| async move {
+            let topic = match topic_attributes(clients, &arn).await {
+                Ok(attributes) => {
+                    // AWS always sets one; a topic without is one nothing may publish to.
+                    ForeignTopic::Policy(attributes.get("Policy").cloned().unwrap_or_default())
+                }
+                Err(error) if error.is_not_found() => ForeignTopic::Missing,
+                Err(error) => ForeignTopic::Unread(error.to_string()),
+            };
+            (arn, topic)
+        })
+        .buffered(super::CONCURRENCY)
+        .collect()
+        .await
 }
 
 pub(super) async fn topic_attributes(

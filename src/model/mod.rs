@@ -328,8 +328,26 @@ pub struct LiveState {
     pub queries: BTreeMap<String, Vec<LiveQuery>>,
     /// The metrics asked for that exist, by (namespace, name), with their dimension sets.
     pub metrics: BTreeMap<(String, String), MetricDimensions>,
+    /// Topics of the plan's region and account that alarm actions name by ARN and no
+    /// stack declares, with what their access policy says (for the plan's check that
+    /// `CloudWatch` may publish to them).
+    pub foreign_topics: BTreeMap<Arn, ForeignTopic>,
+    /// Kinds whose owned resources were not listed because `--exclude`/`--target` left
+    /// them out: what the stacks own of them is unknown (the cost's "now" says so).
+    pub unread: BTreeSet<ResourceKind>,
     /// What could not be read but did not stop the plan, for the user to know.
     pub warnings: Vec<String>,
+}
+
+/// A topic monplan did not create, as far as its access policy goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ForeignTopic {
+    /// The topic's `Policy` attribute, as `GetTopicAttributes` returns it.
+    Policy(String),
+    /// `GetTopicAttributes` says there is no such topic.
+    Missing,
+    /// The read failed (operation, code, message): the check could not be made.
+    Unread(String),
 }
 
 /// What the reader needs to know of the desired state: names to look up and the stacks
@@ -351,6 +369,9 @@ pub struct ReadRequest {
     /// The metrics the stacks' alarms watch, by (namespace, metric name), for the
     /// plan's check that they exist.
     pub metrics: BTreeSet<(String, String)>,
+    /// SNS topic ARNs that alarm actions name directly (`notify: ['arn:...']`); the
+    /// reader keeps those of its region and account that no stack declares.
+    pub foreign_topics: BTreeSet<Arn>,
 }
 
 /// The dimension sets under which one metric exists (from `ListMetrics`).

@@ -6,9 +6,9 @@
 //! are stated with the figures, never subtracted: they are per account, and other
 //! resources of the account use them too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{Alarm, AlarmMetric, CompositeAlarm, Condition, MetricFilter};
+use crate::model::{Alarm, AlarmMetric, CompositeAlarm, Condition, MetricFilter, ResourceKind};
 
 /// List prices in USD per month, with their source and the day they were read.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -120,9 +120,24 @@ pub struct PlanCost {
     pub deltas: BTreeMap<(String, String), f64>,
     /// What the prices assume, for the reader.
     pub notes: Vec<String>,
+    /// Priced kinds `now` (and so `after`) leaves out: `--exclude`/`--target` kept them
+    /// out of the read, so what the stacks own of them is unknown.
+    pub uncovered: BTreeSet<ResourceKind>,
 }
 
 impl PlanCost {
+    /// What `now` leaves out, for the reader: `None` when it covers every priced kind.
+    pub fn uncovered_note(&self) -> Option<String> {
+        if self.uncovered.is_empty() {
+            return None;
+        }
+        let kinds: Vec<String> = self.uncovered.iter().map(|k| format!("{k}s")).collect();
+        Some(format!(
+            "now and after leave out {}: --exclude/--target kept them out of the read",
+            kinds.join(" and ")
+        ))
+    }
+
     /// After apply: now plus every change's delta.
     pub fn after(&self) -> f64 {
         self.now + self.deltas.values().sum::<f64>()
@@ -163,6 +178,13 @@ pub fn of_stack(
     }
     let name = stack.name();
     let live = stack.live;
+    // Alarms are read whatever the selection; dashboards and filters are not, and
+    // counting them as $0 would understate the bill.
+    for kind in [ResourceKind::Dashboard, ResourceKind::MetricFilter] {
+        if live.unread.contains(&kind) {
+            cost.uncovered.insert(kind);
+        }
+    }
     let owns = |owner: &crate::model::Owner| *owner == crate::model::Owner::Stack(name.clone());
     let prefix = format!("{name}_");
     let live_price = |id: &ResourceId| -> f64 {

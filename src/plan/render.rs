@@ -45,7 +45,7 @@ fn cost_line(plan: &Plan) -> String {
         )
     };
     let _ = writeln!(line, "  ({FREE_TIER})");
-    for note in &cost.notes {
+    for note in cost.notes.iter().cloned().chain(cost.uncovered_note()) {
         let _ = writeln!(line, "  ({note})");
     }
     line

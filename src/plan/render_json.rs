@@ -66,7 +66,9 @@ pub fn to_json(plan: &Plan, estimate_seconds: Option<f64>) -> Value {
             "monthly_after": cents(plan.cost.after()),
             "notes": std::iter::once(super::cost::FREE_TIER.to_string())
                 .chain(plan.cost.notes.iter().cloned())
+                .chain(plan.cost.uncovered_note())
                 .collect::<Vec<_>>(),
+            "not_covered": plan.cost.uncovered.iter().map(ToString::to_string).collect::<Vec<_>>(),
         },
     })
 }

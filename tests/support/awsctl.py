@@ -34,7 +34,7 @@ Commands (each prints JSON to stdout; on an AWS/boto error prints it to stderr, 
         name prefix.
     put-alarm NAME [--tag K=V ...] [--threshold N]     -> the alarm, as in dump
         Namespace Foreign, metric M, Sum, 60 s, 1 period, GreaterThanThreshold (default 1).
-    create-topic NAME [--tag K=V ...]                  -> the topic, as in dump
+    create-topic NAME [--tag K=V ...] [--policy JSON]  -> the topic, as in dump
     subscribe TOPIC_NAME PROTOCOL ENDPOINT             -> {"SubscriptionArn": ...}
     set-threshold NAME N                               -> the alarm, as in dump
         Re-puts an existing alarm with every field preserved but the threshold.
@@ -546,6 +546,11 @@ def cmd_create_topic(aws, args):
     if tags:
         params["Tags"] = tags
     arn = sns.create_topic(**params)["TopicArn"]
+    if args.policy is not None:
+        # A foreign topic with its own access policy (a team's pager topic, say).
+        sns.set_topic_attributes(
+            TopicArn=arn, AttributeName="Policy", AttributeValue=args.policy
+        )
     return describe_topic(sns, arn)
 
 
@@ -668,6 +673,7 @@ def main(argv=None):
     p = sub.add_parser("create-topic")
     p.add_argument("name")
     p.add_argument("--tag", action="append", metavar="K=V")
+    p.add_argument("--policy", metavar="JSON", help="the topic's access policy")
     p.set_defaults(func=cmd_create_topic)
 
     p = sub.add_parser("subscribe")

@@ -4,6 +4,7 @@
 //! alarm), replacing one kind by the other and deleting are written once.
 
 pub mod model;
+pub mod stats;
 
 use super::{changed, created, deleted, quote, tag_fields, tag_ops, Cx, Fields};
 use crate::model::duration;

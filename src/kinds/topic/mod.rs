@@ -1,6 +1,7 @@
 //! SNS topics: created, updated (display name, tags) and deleted by their ownership tag.
 
 pub mod model;
+pub mod policy;
 
 use super::{changed, created, deleted, quote, tag_fields, tag_ops, Cx, Fields};
 use crate::model::{Arn, ResourceId, Topic};
