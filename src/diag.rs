@@ -227,6 +227,10 @@ impl Diagnostics {
         }
     }
 
+    pub fn retain(&mut self, keep: impl FnMut(&Diagnostic) -> bool) {
+        self.items.retain(keep);
+    }
+
     pub fn extend(&mut self, other: Diagnostics) {
         self.items.extend(other.items);
     }
@@ -400,4 +404,18 @@ pub mod codes {
     /// composite or dashboard uses it.
     pub const NOTIFIES_NOBODY: &str = "W0210";
     pub const UNMANAGED_LIVE: &str = "W0102";
+    /// The review warnings an alarm or topic may list under `ignore_warnings`: advice
+    /// about a resource, never a fact that makes apply fail.
+    pub const IGNORABLE: &[&str] = &[
+        METRIC_MISSING,
+        METRIC_DIMENSIONS,
+        PERIOD_BELOW_RESOLUTION,
+        MISSING_DATA,
+        FOREIGN_ACTION,
+        NOBODY_SUBSCRIBED,
+        STATISTIC_UNFIT,
+        UNCONFIRMED,
+        TOPIC_POLICY,
+        NOTIFIES_NOBODY,
+    ];
 }

@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diag::{codes, Diagnostic, Diagnostics, Span};
+use crate::diag::{codes, Diagnostic, Diagnostics, Severity, Span};
 use crate::kinds::dashboard;
 use crate::model::{
     Action, Alarm, AlarmActions, AlarmMetric, AlarmName, Arn, CompositeAlarm, Declared,
@@ -107,6 +107,18 @@ pub fn resolve<'a>(inputs: &[StackInput<'a>]) -> Resolution<'a> {
             resolution.stacks.push(stack);
         }
     }
+    // A reviewed exception (`ignore_warnings`) drops the warning at its resource.
+    let ignored: Vec<&(Span, BTreeSet<&'static str>)> =
+        inputs.iter().flat_map(|i| &i.desired.ignored).collect();
+    resolution.errors.retain(|d| {
+        let Some((span, _)) = &d.primary else {
+            return true;
+        };
+        d.severity != Severity::Warning
+            || !ignored
+                .iter()
+                .any(|(at, codes)| at == span && codes.contains(d.code))
+    });
     resolution
 }
 

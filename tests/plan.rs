@@ -736,6 +736,8 @@ fn a_careful_reviewer_flags_each_planted_mistake_at_its_line() {
     ];
     for (code, yaml, line) in planted {
         assert_eq!(review(yaml, &live), [(code, line)], "{yaml}");
+        let excused = excused(yaml, code, line);
+        assert_eq!(review(&excused, &live), [], "{excused}");
     }
     // The same stacks, corrected, pass clean.
     let clean = [
@@ -747,6 +749,56 @@ fn a_careful_reviewer_flags_each_planted_mistake_at_its_line() {
     for yaml in clean {
         assert_eq!(review(yaml, &live), [], "{yaml}");
     }
+}
+
+/// `yaml` with `ignore_warnings: [code]` written under the resource declared at `line`: a
+/// reviewed exception, which silences exactly that warning there.
+fn excused(yaml: &str, code: &str, line: usize) -> String {
+    let mut lines: Vec<String> = yaml.lines().map(|l| l.replace(": {}", ":")).collect();
+    lines.insert(line, format!("    ignore_warnings: [{code}]"));
+    lines.join("\n") + "\n"
+}
+
+#[test]
+fn only_review_warnings_can_be_ignored_and_only_where_written() {
+    // Ignored at another alarm: the warning stays.
+    let elsewhere = "stack: shop\nalarms:\n  quiet:\n    metric: { namespace: Shop, name: Errors, stat: Sum }\n    above: 5\n  other:\n    metric: { namespace: Shop, name: Errors, stat: Sum }\n    above: 9\n    notify: ['arn:aws:sns:us-east-1:123456789012:pager']\n    ignore_warnings: [W0210]\n";
+    assert_eq!(review(elsewhere, &review_world(|_| {})), [("W0210", 3)]);
+    // An error code, or a misspelt one, is a located error of its own.
+    let yaml = "stack: shop\nalarms:\n  quiet:\n    metric: { namespace: Shop, name: Errors, stat: Sum }\n    above: 5\n    ignore_warnings: [E0101, W021]\n";
+    let mut file = tempfile::Builder::new().suffix(".yaml").tempfile().unwrap();
+    file.write_all(yaml.as_bytes()).unwrap();
+    let mut d = Diagnostics::default();
+    let specs = monplan::spec::load(
+        &[file.path().to_path_buf()],
+        &mut SourceMap::default(),
+        &mut d,
+    );
+    let _ = validate(&specs, &TestEnv, &mut d);
+    let found: Vec<(&str, String)> = d.iter().map(|x| (x.code, x.message.clone())).collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "E0006",
+                "`E0101` is not a review warning monplan can ignore".to_string()
+            ),
+            (
+                "E0006",
+                "`W021` is not a review warning monplan can ignore".to_string()
+            ),
+        ]
+    );
+    assert!(
+        d.iter()
+            .nth(1)
+            .unwrap()
+            .notes
+            .iter()
+            .any(|n| n.contains("did you mean `W0201`")),
+        "{:?}",
+        d.iter().nth(1)
+    );
 }
 
 /// The live state of the planted-mistake suite: a queue, a log group, and what a case adds.
@@ -899,11 +951,10 @@ fn the_remaining_live_checks_flag_each_planted_mistake_at_its_line() {
         ),
     ];
     for (code, yaml, line, extra) in planted {
-        assert_eq!(
-            review(&yaml, &review_world(extra)),
-            [(code, line)],
-            "{yaml}"
-        );
+        let live = review_world(extra);
+        assert_eq!(review(&yaml, &live), [(code, line)], "{yaml}");
+        let excused = excused(&yaml, code, line);
+        assert_eq!(review(&excused, &live), [], "{excused}");
     }
     // The same stacks, corrected, pass clean.
     let clean: Vec<(String, World)> = vec![

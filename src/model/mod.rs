@@ -189,6 +189,9 @@ pub struct DesiredStack {
     pub samples: Vec<SampleRun>,
     /// Alarms with `expect_metric: later`: their metric need not exist yet.
     pub expect_later: BTreeSet<AlarmName>,
+    /// `ignore_warnings`: where an alarm or topic is declared -> the review warnings not
+    /// to report there.
+    pub ignored: Vec<(Span, BTreeSet<&'static str>)>,
 }
 
 /// One sample line of a log metric, as monplan's matcher reads it.
@@ -232,6 +235,7 @@ impl DesiredStack {
             dashboards: BTreeMap::new(),
             samples: Vec::new(),
             expect_later: BTreeSet::new(),
+            ignored: Vec::new(),
         }
     }
 }

@@ -171,6 +171,8 @@ pub struct TopicSpec {
     pub name: Option<Sp<String>>,
     pub display_name: Option<Sp<String>>,
     pub subscriptions: Vec<SubscriptionSpec>,
+    /// Review warnings (`W02xx`) not to report for this topic.
+    pub ignore_warnings: Option<Sp<Vec<Sp<String>>>>,
 }
 
 #[derive(Debug, Clone)]
@@ -213,6 +215,9 @@ pub struct AlarmSpec {
     /// `later`: the metric does not exist yet (the first deploy or first traffic makes
     /// it), so the plan's live check does not warn.
     pub expect_metric: Option<Sp<String>>,
+    /// Review warnings (`W02xx`) not to report for this alarm: a team's reviewed
+    /// exception, written beside the resource it excuses.
+    pub ignore_warnings: Option<Sp<Vec<Sp<String>>>>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -53,7 +53,7 @@ const LOG_METRIC_KEYS: &[&str] = &[
 const LOG_METRIC_TARGET_KEYS: &[&str] = &["namespace", "name", "unit"];
 const SAMPLES_KEYS: &[&str] = &["match", "no_match"];
 const QUERY_KEYS: &[&str] = &["log_groups", "query"];
-const TOPIC_KEYS: &[&str] = &["name", "display_name", "subscriptions"];
+const TOPIC_KEYS: &[&str] = &["name", "display_name", "subscriptions", "ignore_warnings"];
 const ALARM_KEYS: &[&str] = &[
     "name",
     "description",
@@ -77,10 +77,12 @@ const ALARM_KEYS: &[&str] = &[
     "above_band",
     "below_band",
     "expect_metric",
+    "ignore_warnings",
 ];
 /// A queue recipe is an alarm whose metric the recipe defines.
 const RECIPE_KEYS: &[&str] = &[
     "expect_metric",
+    "ignore_warnings",
     "name",
     "description",
     "above",
@@ -212,6 +214,7 @@ fn topic(node: &Node, d: &mut Diagnostics) -> Option<TopicSpec> {
             name: None,
             display_name: None,
             subscriptions: Vec::new(),
+            ignore_warnings: None,
         });
     }
     let mut map = Fields::new(node, "a topic (a mapping)", d)?;
@@ -222,6 +225,7 @@ fn topic(node: &Node, d: &mut Diagnostics) -> Option<TopicSpec> {
             .take("subscriptions")
             .map(|n| list(n, d, subscription))
             .unwrap_or_default(),
+        ignore_warnings: map.take("ignore_warnings").and_then(|n| string_list(n, d)),
     };
     map.finish(TOPIC_KEYS, d);
     Some(spec)
@@ -461,6 +465,7 @@ fn alarm(node: &Node, allowed: &[&str], durations: bool, d: &mut Diagnostics) ->
         bands: Vec::new(),
         rule: map.take("rule").and_then(|n| string(n, d)),
         expect_metric: map.take("expect_metric").and_then(|n| string(n, d)),
+        ignore_warnings: map.take("ignore_warnings").and_then(|n| string_list(n, d)),
     };
     if let Some(node) = map.take("metrics") {
         spec.metrics = keyed(node, d, metric);

@@ -156,7 +156,60 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
         dashboards,
         samples,
         expect_later: alarms.expect_later,
+        ignored: ignored_warnings(spec, d),
     })
+}
+
+/// Every `ignore_warnings` list of the stack's topics and alarms (queue recipes too), by
+/// where the resource is declared: review warnings are located there. Only review
+/// warnings can be ignored; an error is never optional.
+fn ignored_warnings(spec: &StackSpec, d: &mut Diagnostics) -> Vec<(Span, BTreeSet<&'static str>)> {
+    let lists = spec
+        .topics
+        .iter()
+        .map(|(key, topic)| (key, &topic.ignore_warnings))
+        .chain(
+            spec.alarms
+                .iter()
+                .map(|(key, alarm)| (key, &alarm.ignore_warnings)),
+        )
+        .chain(spec.queues.iter().flat_map(|(_, queue)| {
+            queue
+                .alarms
+                .iter()
+                .map(|(key, alarm)| (key, &alarm.ignore_warnings))
+        }));
+    let mut ignored = Vec::new();
+    for (key, list) in lists {
+        let Some(list) = list else { continue };
+        let mut codes_here = BTreeSet::new();
+        for code in &list.value {
+            match codes::IGNORABLE.iter().find(|c| **c == code.value) {
+                Some(known) => {
+                    codes_here.insert(*known);
+                }
+                None => {
+                    d.push(
+                        Diagnostic::error(
+                            codes::INVALID_VALUE,
+                            format!(
+                                "`{}` is not a review warning monplan can ignore",
+                                code.value
+                            ),
+                        )
+                        .at(code.span, "not one of W0201-W0210")
+                        .suggest(&code.value, codes::IGNORABLE.iter().copied())
+                        .note(format!(
+                            "`ignore_warnings` takes: {}",
+                            codes::IGNORABLE.join(", ")
+                        )),
+                    );
+                }
+            }
+        }
+        ignored.push((key.span, codes_here));
+    }
+    ignored
 }
 
 /// A stack's validated topics and subscriptions, and the topic keys `notify` may name.
