@@ -88,6 +88,42 @@ fn a_misspelled_dimension_warns_with_the_right_spelling() {
     assert!(!plan.stderr.contains("warning["), "{plan}");
 }
 
+/// The case word for word: an alarm on the queue `transcription-job` when the
+/// queue AWS publishes metrics for is `transcription-jobs`.
+#[test]
+fn a_misspelled_queue_name_on_an_sqs_metric_warns_with_the_queue_that_exists() {
+    let emulator = Emulator::start();
+    emulator.awsctl(&[
+        "put-metric",
+        "AWS/SQS",
+        "ApproximateAgeOfOldestMessage",
+        "--dim",
+        "QueueName=transcription-jobs",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("stacks")).unwrap();
+    let yaml = TYPO
+        .replace("namespace: Transcription", "namespace: AWS/SQS")
+        .replace("name: Backlog", "name: ApproximateAgeOfOldestMessage");
+    write(dir.path(), &yaml);
+    run(&emulator, dir.path(), &["plan", "--exclude", "queries"])
+        .assert_code(0)
+        .assert_stderr_contains("warning[W0202]: AWS/SQS ApproximateAgeOfOldestMessage exists, but not with QueueName=transcription-job")
+        .assert_stderr_contains("stacks/checks.yaml:8:3")
+        .assert_stderr_contains("it exists with QueueName=transcription-jobs: did you mean that?");
+    write(
+        dir.path(),
+        &yaml.replace("transcription-job }", "transcription-jobs }"),
+    );
+    let plan = run(
+        &emulator,
+        dir.path(),
+        &["plan", "--strict", "--exclude", "queries"],
+    );
+    plan.assert_code(0);
+    assert!(!plan.stderr.contains("warning["), "{plan}");
+}
+
 #[test]
 fn a_metric_nobody_publishes_warns_unless_it_is_expected_later() {
     let emulator = Emulator::start();

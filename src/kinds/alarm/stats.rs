@@ -107,7 +107,7 @@ pub fn unfit(metric: &Metric, filters: &[&MetricFilter]) -> Option<(String, &'st
         )),
         Shape::Level { resolution } if stat == "Sum" && metric.period > resolution => Some((
             format!(
-                "Sum of {} adds up the {}s samples of a {}s period, which is no level at all",
+                "Sum of {} adds up the {}s samples of each {}s period: a sum of levels measures nothing",
                 metric.name, resolution, metric.period
             ),
             "use Maximum or Average (or a period of one sample)",
