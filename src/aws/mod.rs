@@ -318,6 +318,12 @@ fn read_request<'a>(
     for stack in stacks {
         request.stacks.insert(stack.name.clone());
         request.topics.extend(stack.topics.keys().cloned());
+        request
+            .adopt_topics
+            .extend(stack.adopt.iter().filter_map(|id| match id {
+                crate::model::ResourceId::Topic(name) => Some(name.clone()),
+                _ => None,
+            }));
         request.alarms.extend(stack.alarms.keys().cloned());
         request.alarms.extend(stack.composites.keys().cloned());
         for queue in stack.queues.values() {

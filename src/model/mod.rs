@@ -189,6 +189,9 @@ pub struct DesiredStack {
     pub samples: Vec<SampleRun>,
     /// Alarms with `expect_metric: later`: their metric need not exist yet.
     pub expect_later: BTreeSet<AlarmName>,
+    /// Topics and alarms declared with `adopt: true`: when one exists without an
+    /// ownership tag, the plan takes it over by tagging it instead of refusing.
+    pub adopt: BTreeSet<ResourceId>,
 }
 
 /// One sample line of a log metric, as monplan's matcher reads it.
@@ -232,6 +235,7 @@ impl DesiredStack {
             dashboards: BTreeMap::new(),
             samples: Vec::new(),
             expect_later: BTreeSet::new(),
+            adopt: BTreeSet::new(),
         }
     }
 }
@@ -261,9 +265,9 @@ pub enum Owner {
 pub struct LiveTopic {
     pub arn: Arn,
     pub owner: Owner,
-    /// Attributes and tags; only read for topics we own.
+    /// Attributes and tags; only read for topics we own or adopt.
     pub topic: Option<Topic>,
-    /// Only read for topics we own.
+    /// Only read for topics we own or adopt.
     pub subscriptions: Vec<LiveSubscription>,
 }
 
@@ -338,6 +342,9 @@ pub struct LiveState {
 pub struct ReadRequest {
     pub stacks: BTreeSet<StackName>,
     pub topics: BTreeSet<TopicName>,
+    /// Declared topics with `adopt: true`: read in full even when untagged, for the plan
+    /// to compare.
+    pub adopt_topics: BTreeSet<TopicName>,
     pub alarms: BTreeSet<AlarmName>,
     pub queues: BTreeSet<String>,
     /// Queues whose redrive policy is needed.

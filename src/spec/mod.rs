@@ -171,6 +171,10 @@ pub struct TopicSpec {
     pub name: Option<Sp<String>>,
     pub display_name: Option<Sp<String>>,
     pub subscriptions: Vec<SubscriptionSpec>,
+    /// Tags of this topic, over the stack's `tags:`.
+    pub tags: Vec<(Sp<String>, Sp<String>)>,
+    /// `adopt: true`: take ownership of an existing untagged topic of this name.
+    pub adopt: Option<Sp<bool>>,
 }
 
 #[derive(Debug, Clone)]
@@ -213,6 +217,10 @@ pub struct AlarmSpec {
     /// `later`: the metric does not exist yet (the first deploy or first traffic makes
     /// it), so the plan's live check does not warn.
     pub expect_metric: Option<Sp<String>>,
+    /// Tags of this alarm, over the stack's `tags:`.
+    pub tags: Vec<(Sp<String>, Sp<String>)>,
+    /// `adopt: true`: take ownership of an existing untagged alarm of this name.
+    pub adopt: Option<Sp<bool>>,
 }
 
 #[derive(Debug, Clone, Default)]

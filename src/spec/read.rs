@@ -53,7 +53,7 @@ const LOG_METRIC_KEYS: &[&str] = &[
 const LOG_METRIC_TARGET_KEYS: &[&str] = &["namespace", "name", "unit"];
 const SAMPLES_KEYS: &[&str] = &["match", "no_match"];
 const QUERY_KEYS: &[&str] = &["log_groups", "query"];
-const TOPIC_KEYS: &[&str] = &["name", "display_name", "subscriptions"];
+const TOPIC_KEYS: &[&str] = &["name", "display_name", "subscriptions", "tags", "adopt"];
 const ALARM_KEYS: &[&str] = &[
     "name",
     "description",
@@ -77,6 +77,8 @@ const ALARM_KEYS: &[&str] = &[
     "above_band",
     "below_band",
     "expect_metric",
+    "tags",
+    "adopt",
 ];
 /// A queue recipe is an alarm whose metric the recipe defines.
 const RECIPE_KEYS: &[&str] = &[
@@ -212,6 +214,8 @@ fn topic(node: &Node, d: &mut Diagnostics) -> Option<TopicSpec> {
             name: None,
             display_name: None,
             subscriptions: Vec::new(),
+            tags: Vec::new(),
+            adopt: None,
         });
     }
     let mut map = Fields::new(node, "a topic (a mapping)", d)?;
@@ -222,6 +226,11 @@ fn topic(node: &Node, d: &mut Diagnostics) -> Option<TopicSpec> {
             .take("subscriptions")
             .map(|n| list(n, d, subscription))
             .unwrap_or_default(),
+        tags: map
+            .take("tags")
+            .map(|n| string_map(n, d))
+            .unwrap_or_default(),
+        adopt: map.take("adopt").and_then(|n| boolean(n, d)),
     };
     map.finish(TOPIC_KEYS, d);
     Some(spec)
@@ -461,6 +470,11 @@ fn alarm(node: &Node, allowed: &[&str], durations: bool, d: &mut Diagnostics) ->
         bands: Vec::new(),
         rule: map.take("rule").and_then(|n| string(n, d)),
         expect_metric: map.take("expect_metric").and_then(|n| string(n, d)),
+        tags: map
+            .take("tags")
+            .map(|n| string_map(n, d))
+            .unwrap_or_default(),
+        adopt: map.take("adopt").and_then(|n| boolean(n, d)),
     };
     if let Some(node) = map.take("metrics") {
         spec.metrics = keyed(node, d, metric);
