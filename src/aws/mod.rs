@@ -15,6 +15,7 @@ mod dashboard;
 mod drill;
 mod error;
 mod execute;
+mod import;
 mod log_metric;
 mod metrics;
 mod policy;
@@ -27,6 +28,7 @@ mod topic;
 pub use alarm::band_expression;
 pub use drill::{drill_wait, Delivery, Drill};
 pub use error::AwsError;
+pub use import::Selection;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -290,6 +292,19 @@ pub async fn read_world(
         }
     }
     Ok((connections, observed))
+}
+
+/// What `monplan import` selects, read in the configured region, with the scope
+/// (account, region) it was read in.
+pub async fn read_estate(
+    options: &ConnectOptions,
+    selection: &Selection<'_>,
+    counter: &CallCounter,
+) -> Result<(Scope, crate::import::Estate), AwsError> {
+    let clients = connect(options, None, counter).await?;
+    let scope = clients.scope().await?;
+    let estate = import::read_estate(&clients, selection).await?;
+    Ok((scope, estate))
 }
 
 /// For each (pattern, lines), whether AWS's own matcher (`TestMetricFilter`) matches

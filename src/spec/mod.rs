@@ -126,6 +126,9 @@ pub struct ScalingSpec {
 #[derive(Debug, Clone)]
 pub struct DashboardSpec {
     pub widgets: Vec<Sp<WidgetSpec>>,
+    /// A dashboard body as JSON text, instead of `widgets` (what `monplan import` writes
+    /// for a dashboard it cannot express as widgets).
+    pub body: Option<Sp<String>>,
 }
 
 #[derive(Debug, Clone)]

@@ -362,8 +362,9 @@ fn dashboard(node: &Node, d: &mut Diagnostics) -> Option<DashboardSpec> {
         .take("widgets")
         .map(|n| list(n, d, widget))
         .unwrap_or_default();
-    map.finish(&["widgets"], d);
-    Some(DashboardSpec { widgets })
+    let body = map.take("body").and_then(|n| string(n, d));
+    map.finish(&["widgets", "body"], d);
+    Some(DashboardSpec { widgets, body })
 }
 
 fn widget(node: &Node, d: &mut Diagnostics) -> Option<Sp<WidgetSpec>> {

@@ -39,6 +39,8 @@ Commands (each prints JSON to stdout; on an AWS/boto error prints it to stderr, 
     set-threshold NAME N                               -> the alarm, as in dump
         Re-puts an existing alarm with every field preserved but the threshold.
     delete-alarm NAME                                  -> {"deleted": NAME}
+    put-alarm-raw NAME PUT_METRIC_ALARM_JSON [--tag K=V]... -> the alarm as described
+    set-topic-attribute TOPIC_NAME ATTRIBUTE VALUE      -> the topic as described
         Fails if the alarm does not exist.
     create-queue NAME [--dlq DLQ_NAME]
         -> {"name", "url", "arn", "attributes": {...}, "dlq": <same shape> | null}
@@ -477,6 +479,26 @@ def cmd_put_alarm(aws, args):
     return describe_alarm(cw, raw_alarm(cw, args.name))
 
 
+def cmd_put_alarm_raw(aws, args):
+    """An alarm as a console user clicks it: PutMetricAlarm with these exact parameters
+    (a JSON object), tags given as K=V."""
+    cw = aws.cw
+    params = json.loads(args.params)
+    params["AlarmName"] = args.name
+    tags = parse_tags(args.tag)
+    if tags:
+        params["Tags"] = tags
+    cw.put_metric_alarm(**params)
+    return describe_alarm(cw, raw_alarm(cw, args.name))
+
+
+def cmd_set_topic_attribute(aws, args):
+    sns = aws.sns
+    arn = topic_arn_by_name(sns, args.topic)
+    sns.set_topic_attributes(TopicArn=arn, AttributeName=args.attribute, AttributeValue=args.value)
+    return describe_topic(sns, arn)
+
+
 def cmd_create_topic(aws, args):
     sns = aws.sns
     params = {"Name": args.name}
@@ -602,6 +624,18 @@ def main(argv=None):
     p.add_argument("--tag", action="append", metavar="K=V")
     p.add_argument("--threshold", type=float, default=1.0)
     p.set_defaults(func=cmd_put_alarm)
+
+    p = sub.add_parser("put-alarm-raw")
+    p.add_argument("name")
+    p.add_argument("params", metavar="PUT_METRIC_ALARM_JSON")
+    p.add_argument("--tag", action="append", metavar="K=V")
+    p.set_defaults(func=cmd_put_alarm_raw)
+
+    p = sub.add_parser("set-topic-attribute")
+    p.add_argument("topic", metavar="TOPIC_NAME")
+    p.add_argument("attribute")
+    p.add_argument("value")
+    p.set_defaults(func=cmd_set_topic_attribute)
 
     p = sub.add_parser("create-topic")
     p.add_argument("name")
