@@ -150,7 +150,11 @@ fn secret_url(protocol: Protocol, endpoint: &str) -> bool {
 
 /// `https://hooks.example.com/...`: what a secret endpoint's comment shows.
 fn redacted(endpoint: &str) -> String {
-    crate::model::Endpoint::observed(Protocol::Https, endpoint).to_string()
+    let shown = crate::model::Endpoint::observed(Protocol::Https, endpoint).to_string();
+    shown
+        .strip_prefix("(sensitive: ")
+        .and_then(|s| s.strip_suffix(')'))
+        .map_or(shown.clone(), ToString::to_string)
 }
 
 fn env_name(stack: &StackName, key: &str, n: usize) -> String {
@@ -316,9 +320,26 @@ pub fn render(
     body
 }
 
+/// Text for a `#` comment: one line, control characters escaped.
+fn comment(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn header(source: &str, skipped: &[(String, String)], secrets: &[(String, String)]) -> String {
     let mut head = String::new();
-    let _ = writeln!(head, "# Written by `monplan import` from {source}.");
+    let _ = writeln!(
+        head,
+        "# Written by `monplan import` from {}.",
+        comment(source)
+    );
     head.push_str(
         "# `adopt: true` marks what has no monplan:stack tag yet: the first apply only tags it\n\
          # as this stack's. Remove `adopt` afterwards, or leave it: it is then a no-op.\n",
@@ -329,14 +350,13 @@ fn header(source: &str, skipped: &[(String, String)], secrets: &[(String, String
              # set these variables to them before `monplan validate` or `plan`:\n",
         );
         for (name, what) in secrets {
-            let _ = writeln!(head, "#   {name}: {what}");
+            let _ = writeln!(head, "#   {name}: {}", comment(what));
         }
     }
     if !skipped.is_empty() {
         head.push_str("# Not imported:\n");
         for (item, why) in skipped {
-            let why = why.replace('\n', " ");
-            let _ = writeln!(head, "#   {item}: {why}");
+            let _ = writeln!(head, "#   {}: {}", comment(item), comment(why));
         }
     }
     head
