@@ -97,6 +97,39 @@ pub enum Command {
     /// pages the topics' subscribers: refused without `--yes` (terminal) or
     /// `--auto-approve` (elsewhere).
     Drill(DrillArgs),
+
+    /// Write a stack YAML for existing alarms, topics and dashboards (named with a prefix,
+    /// or tagged), so that monplan can take them over: its plan only adds the ownership
+    /// tag. Reads AWS; changes nothing.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("select").required(true).multiple(true).args(["prefix", "tag"])))]
+pub struct ImportArgs {
+    /// Import the alarms and topics whose names start with this (and the dashboards
+    /// named `{stack}_...`).
+    #[arg(long)]
+    pub prefix: Option<String>,
+
+    /// Import the alarms and topics tagged `KEY=VALUE` (with --prefix: those with both).
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_tag)]
+    pub tag: Option<(String, String)>,
+
+    /// The stack's name (default: the prefix without trailing `-` or `_`).
+    #[arg(long)]
+    pub stack: Option<String>,
+
+    /// Write the YAML to this file instead of standard output (refuses to overwrite).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_tag(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("expected KEY=VALUE, got `{text}`")),
+    }
 }
 
 #[derive(Debug, Clone, Args)]

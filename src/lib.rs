@@ -38,6 +38,7 @@ pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod diag;
+pub mod import;
 pub mod kinds;
 pub mod logs;
 pub mod model;
@@ -57,6 +58,7 @@ pub fn run(cli: &cli::Cli) -> ExitStatus {
         cli::Command::Apply(args) => commands::apply::apply(args, &cli.global),
         cli::Command::Destroy(args) => commands::destroy::destroy(args, &cli.global),
         cli::Command::Drill(args) => commands::drill::drill(args, &cli.global),
+        cli::Command::Import(args) => commands::import::import(args, &cli.global),
     }
 }
 

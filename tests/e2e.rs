@@ -618,7 +618,7 @@ fn plans_render_as_json_and_markdown() {
     assert_eq!(document["format_version"], 1);
     assert_eq!(
         document["summary"],
-        serde_json::json!({"add": 5, "change": 0, "destroy": 0})
+        serde_json::json!({"add": 5, "change": 0, "destroy": 0, "adopt": 0})
     );
     assert_eq!(document["changes"][0]["action"], "create");
     assert!(document["estimated_apply_seconds"]

@@ -1034,3 +1034,222 @@ fn the_cost_says_which_kinds_an_excluded_read_leaves_out() {
         serde_json::json!(["metric filter", "dashboard"])
     );
 }
+
+/// The stack with `adopt: true` on its topic and its `errors` alarm.
+fn adopting_stack() -> DesiredStack {
+    let yaml = STACK
+        .replace(
+            "    display_name: Shop on-call\n",
+            "    display_name: Shop on-call\n    adopt: true\n",
+        )
+        .replace(
+            "    treat_missing_data: not_breaching\n",
+            "    treat_missing_data: not_breaching\n    adopt: true\n",
+        );
+    desired(&yaml)
+}
+
+/// What a team clicked together: the stack's topic and alarm as declared, but without
+/// any tag of monplan's (and with a tag of their own that the YAML lists or not).
+fn clicked_together(stack: &DesiredStack) -> LiveState {
+    let mut live = live_after_create(stack);
+    let untagged = |tags: &mut monplan::model::Tags| {
+        tags.clear();
+        tags.insert("team".into(), "web".into());
+        tags.insert("aws:cloudformation:stack-name".into(), "old".into());
+    };
+    let topic = live.topics.get_mut(&TopicName::new("shop-oncall")).unwrap();
+    topic.owner = Owner::Foreign;
+    untagged(&mut topic.topic.as_mut().unwrap().tags);
+    let alarm = live.alarms.get_mut(&AlarmName::new("shop-errors")).unwrap();
+    alarm.owner = Owner::Foreign;
+    untagged(&mut alarm_mut(&mut live, "shop-errors").tags);
+    live
+}
+
+fn adoptions(plan: &Plan) -> Vec<&monplan::plan::Change> {
+    plan.changes
+        .iter()
+        .filter(|c| c.action == ChangeAction::Adopt)
+        .collect()
+}
+
+#[test]
+fn adopting_an_untagged_resource_only_adds_the_ownership_tag() {
+    let stack = adopting_stack();
+    let live = clicked_together(&stack);
+    let plan = run(&stack, &live);
+    assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+    let adopted = adoptions(&plan);
+    assert_eq!(adopted.len(), 2, "{}", text(&plan));
+    assert_eq!(
+        plan.changes.len(),
+        2,
+        "nothing but the adoptions: {}",
+        text(&plan)
+    );
+    for change in adopted {
+        let [Op::TagResource { tags, .. }] = change.ops.as_slice() else {
+            panic!("only a TagResource: {:?}", change.ops);
+        };
+        assert_eq!(
+            tags.iter().collect::<Vec<_>>(),
+            [(&"monplan:stack".to_string(), &"shop".to_string())]
+        );
+        let names: Vec<&str> = change.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["tags.monplan:stack"]);
+    }
+    let summary = plan.summary();
+    assert_eq!(
+        (summary.add, summary.change, summary.destroy, summary.adopt),
+        (0, 0, 0, 2)
+    );
+    let shown = text(&plan);
+    assert!(
+        shown.contains("Plan: 0 to add, 2 to adopt, 0 to change, 0 to destroy."),
+        "{shown}"
+    );
+    assert!(shown.contains("will be adopted"), "{shown}");
+    assert!(
+        shown.contains("adopting only adds the ownership tag monplan:stack=shop"),
+        "{shown}"
+    );
+    let json = monplan::plan::render_json::to_json(&plan, None);
+    assert_eq!(json["summary"]["adopt"], 2);
+    assert_eq!(json["changes"][0]["action"], "adopt");
+    assert!(monplan::plan::render_markdown::to_markdown(&plan, None).contains("2 to adopt"));
+
+    // Once the tags are set, the resources are owned: nothing left to plan but a notice
+    // that `adopt` can go.
+    let mut after = live.clone();
+    let alarm = after
+        .alarms
+        .get_mut(&AlarmName::new("shop-errors"))
+        .unwrap();
+    alarm.owner = owner(&stack.name);
+    alarm_mut(&mut after, "shop-errors")
+        .tags
+        .insert("monplan:stack".into(), "shop".into());
+    let topic = after
+        .topics
+        .get_mut(&TopicName::new("shop-oncall"))
+        .unwrap();
+    topic.owner = owner(&stack.name);
+    topic
+        .topic
+        .as_mut()
+        .unwrap()
+        .tags
+        .insert("monplan:stack".into(), "shop".into());
+    let again = run(&stack, &after);
+    assert!(again.changes.is_empty(), "{}", text(&again));
+    assert!(again
+        .notices
+        .iter()
+        .any(|n| n.message.contains("`adopt: true` has nothing left to do")));
+}
+
+#[test]
+fn adopting_keeps_undeclared_tags_and_subscriptions_and_deletes_nothing() {
+    let stack = adopting_stack();
+    let mut live = clicked_together(&stack);
+    alarm_mut(&mut live, "shop-errors")
+        .tags
+        .insert("owner".into(), "alice".into());
+    let topic = live.topics.get_mut(&TopicName::new("shop-oncall")).unwrap();
+    topic.subscriptions.push(LiveSubscription {
+        protocol: Protocol::Email,
+        endpoint: "old@example.com".into(),
+        arn: Some(Arn::new(
+            "arn:aws:sns:us-east-1:123456789012:shop-oncall:old",
+        )),
+    });
+    let plan = run(&stack, &live);
+    assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+    for change in &plan.changes {
+        assert_ne!(change.action, ChangeAction::Delete, "{}", text(&plan));
+        for op in &change.ops {
+            assert!(
+                !matches!(
+                    op,
+                    Op::UntagResource { .. }
+                        | Op::Unsubscribe(_)
+                        | Op::DeleteAlarms(_)
+                        | Op::DeleteTopic(_)
+                ),
+                "{op:?}"
+            );
+        }
+    }
+    let shown = text(&plan);
+    assert!(
+        shown.contains("Kept although the YAML does not list them: tag owner"),
+        "{shown}"
+    );
+    assert!(shown.contains("kept: the YAML does not list it"), "{shown}");
+}
+
+#[test]
+fn adopting_a_resource_that_differs_updates_it_too() {
+    let stack = adopting_stack();
+    let mut live = clicked_together(&stack);
+    alarm_mut(&mut live, "shop-errors").condition = Condition::Threshold {
+        comparison: Comparison::Above,
+        value: 9.0,
+    };
+    live.topics
+        .get_mut(&TopicName::new("shop-oncall"))
+        .unwrap()
+        .topic
+        .as_mut()
+        .unwrap()
+        .display_name = Some("Clicked".into());
+    let plan = run(&stack, &live);
+    assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+    let adopted = adoptions(&plan);
+    assert_eq!(adopted.len(), 2);
+    let alarm = adopted
+        .iter()
+        .find(|c| c.resource == ResourceId::Alarm(AlarmName::new("shop-errors")))
+        .unwrap();
+    let ops: Vec<&str> = alarm.ops.iter().map(Op::operation).collect();
+    assert_eq!(ops, ["PutMetricAlarm", "TagResource"]);
+    let threshold = alarm.fields.iter().find(|f| f.name == "threshold").unwrap();
+    assert_eq!(threshold.before.as_deref(), Some("above 9"));
+    assert_eq!(threshold.after.as_deref(), Some("above 5"));
+    let topic = adopted
+        .iter()
+        .find(|c| c.resource.kind() == monplan::model::ResourceKind::Topic)
+        .unwrap();
+    let ops: Vec<&str> = topic.ops.iter().map(Op::operation).collect();
+    assert_eq!(ops, ["SetTopicAttributes", "TagResource"]);
+    assert!(text(&plan).contains("the fields shown are updated to match the YAML"));
+}
+
+#[test]
+fn adopt_never_takes_a_resource_of_another_stack() {
+    let stack = adopting_stack();
+    let mut live = clicked_together(&stack);
+    let alarm = live.alarms.get_mut(&AlarmName::new("shop-errors")).unwrap();
+    alarm.owner = Owner::Stack(StackName::new("billing"));
+    alarm_mut(&mut live, "shop-errors")
+        .tags
+        .insert("monplan:stack".into(), "billing".into());
+    let plan = run(&stack, &live);
+    let codes: Vec<&str> = plan.errors.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0102"]);
+    assert!(plan
+        .changes
+        .iter()
+        .all(|c| c.resource != ResourceId::Alarm(AlarmName::new("shop-errors"))));
+    // Without `adopt`, an untagged one stays an error that says how to adopt it.
+    let without_adopt = desired(STACK);
+    let plan = run(&without_adopt, &clicked_together(&without_adopt));
+    let codes: Vec<&str> = plan.errors.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0101", "E0101"]);
+    assert!(plan
+        .errors
+        .iter()
+        .all(|d| format!("{d:?}").contains("adopt: true")));
+    assert!(adoptions(&plan).is_empty());
+}

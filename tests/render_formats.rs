@@ -163,7 +163,10 @@ fn json_has_the_documented_keys_and_values() {
     assert_eq!(doc["format_version"], json!(1));
     assert_eq!(doc["format_version"], json!(render_json::FORMAT_VERSION));
     // The replacement counts as one add and one destroy, as in the text plan.
-    assert_eq!(doc["summary"], json!({"add": 3, "change": 2, "destroy": 2}));
+    assert_eq!(
+        doc["summary"],
+        json!({"add": 3, "change": 2, "destroy": 2, "adopt": 0})
+    );
     assert_eq!(doc["estimated_apply_seconds"], json!(12.5));
     assert_eq!(doc["warnings"], json!([]));
     assert_eq!(
@@ -253,7 +256,10 @@ fn json_estimate_is_null_when_unknown_or_not_a_number() {
         assert_eq!(doc["estimated_apply_seconds"], Value::Null, "{estimate:?}");
     }
     let doc = to_json(&Plan::default(), None);
-    assert_eq!(doc["summary"], json!({"add": 0, "change": 0, "destroy": 0}));
+    assert_eq!(
+        doc["summary"],
+        json!({"add": 0, "change": 0, "destroy": 0, "adopt": 0})
+    );
     assert_eq!(doc["changes"], json!([]));
     assert_eq!(doc["errors"], json!([]));
 }

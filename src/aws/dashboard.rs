@@ -12,16 +12,24 @@ pub(super) async fn dashboards(
     clients: &Clients,
     stacks: &BTreeSet<StackName>,
 ) -> Result<BTreeMap<String, serde_json::Value>, AwsError> {
-    let mut names = Vec::new();
-    for stack in stacks {
-        let prefix = format!("{stack}_");
+    let prefixes: Vec<String> = stacks.iter().map(|s| format!("{s}_")).collect();
+    by_prefixes(clients, &prefixes).await
+}
+
+/// Every dashboard whose name starts with one of `prefixes`, with its body parsed.
+pub(super) async fn by_prefixes(
+    clients: &Clients,
+    prefixes: &[String],
+) -> Result<BTreeMap<String, serde_json::Value>, AwsError> {
+    let mut names = BTreeSet::new();
+    for prefix in prefixes {
         let mut token: Option<String> = None;
         loop {
             clients.pacer.wait("ListDashboards").await;
             let page = clients
                 .cloudwatch
                 .list_dashboards()
-                .dashboard_name_prefix(&prefix)
+                .dashboard_name_prefix(prefix.as_str())
                 .set_next_token(token.clone())
                 .send()
                 .await
@@ -33,7 +41,7 @@ pub(super) async fn dashboards(
                     .iter()
                     .filter_map(|e| e.dashboard_name())
                     // The prefix filter is the API's; checked again in case it is ignored.
-                    .filter(|n| n.starts_with(&prefix))
+                    .filter(|n| n.starts_with(prefix.as_str()))
                     .map(ToString::to_string),
             );
             token = page.next_token().map(ToString::to_string);

@@ -15,6 +15,7 @@ mod dashboard;
 mod drill;
 mod error;
 mod execute;
+mod import;
 mod log_metric;
 mod metrics;
 mod policy;
@@ -27,6 +28,7 @@ mod topic;
 pub use alarm::band_expression;
 pub use drill::{drill_wait, Delivery, Drill};
 pub use error::AwsError;
+pub use import::Selection;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -292,6 +294,19 @@ pub async fn read_world(
     Ok((connections, observed))
 }
 
+/// What `monplan import` selects, read in the configured region, with the scope
+/// (account, region) it was read in.
+pub async fn read_estate(
+    options: &ConnectOptions,
+    selection: &Selection<'_>,
+    counter: &CallCounter,
+) -> Result<(Scope, crate::import::Estate), AwsError> {
+    let clients = connect(options, None, counter).await?;
+    let scope = clients.scope().await?;
+    let estate = import::read_estate(&clients, selection).await?;
+    Ok((scope, estate))
+}
+
 /// For each (pattern, lines), whether AWS's own matcher (`TestMetricFilter`) matches
 /// each line, in `region` (or the configured one).
 pub async fn test_metric_filters(
@@ -318,6 +333,12 @@ fn read_request<'a>(
     for stack in stacks {
         request.stacks.insert(stack.name.clone());
         request.topics.extend(stack.topics.keys().cloned());
+        request
+            .adopt_topics
+            .extend(stack.adopt.iter().filter_map(|id| match id {
+                crate::model::ResourceId::Topic(name) => Some(name.clone()),
+                _ => None,
+            }));
         request.alarms.extend(stack.alarms.keys().cloned());
         request.alarms.extend(stack.composites.keys().cloned());
         for queue in stack.queues.values() {

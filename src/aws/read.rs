@@ -111,8 +111,10 @@ pub async fn read_live(
                     .get(&name)
                     .map(|(arn, tags)| ((*arn).clone(), (*tags).clone()));
                 async move {
+                    let adopt = request.adopt_topics.contains(&name);
                     let topic =
-                        topic::read_topic(clients, scope, &name, known, &request.stacks).await?;
+                        topic::read_topic(clients, scope, &name, known, &request.stacks, adopt)
+                            .await?;
                     Ok::<_, AwsError>(topic.map(|t| (name, t)))
                 }
             })

@@ -58,6 +58,51 @@ pub(super) async fn owned_resources(
     Ok(found)
 }
 
+/// Every alarm and topic tagged `key = value`, with all its tags.
+pub(super) async fn tagged(
+    clients: &Clients,
+    key: &str,
+    value: &str,
+) -> Result<Vec<(Arn, Tags)>, AwsError> {
+    let filter = aws_sdk_resourcegroupstagging::types::TagFilter::builder()
+        .key(key)
+        .values(value)
+        .build();
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = clients
+            .tagging
+            .get_resources()
+            .tag_filters(filter.clone())
+            .resource_type_filters("cloudwatch:alarm")
+            .resource_type_filters("sns")
+            .resources_per_page(100)
+            .set_pagination_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| {
+                AwsError::from_sdk("GetResources", format!("resources tagged {key}={value}"), e)
+            })?;
+        for mapping in page.resource_tag_mapping_list() {
+            let Some(arn) = mapping.resource_arn() else {
+                continue;
+            };
+            let tags: Tags = mapping
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect();
+            found.push((Arn::new(arn), tags));
+        }
+        token = super::next_page(page.pagination_token());
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(found)
+}
+
 pub(super) async fn tag(clients: &Clients, arn: &Arn, tags: &Tags) -> Result<(), AwsError> {
     if arn.service() == Some("sns") {
         let mut request = clients.sns.tag_resource().resource_arn(arn.as_str());

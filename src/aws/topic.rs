@@ -13,13 +13,15 @@ use crate::model::{
 };
 
 /// One topic: `known` when the tag query found it (with its tags), otherwise probed by
-/// ARN. Attributes and subscriptions are read only for topics a loaded stack owns.
+/// ARN. Attributes and subscriptions are read only for topics a loaded stack owns, or,
+/// with `adopt`, that carry no ownership tag (a stack is about to adopt them).
 pub(super) async fn read_topic(
     clients: &Clients,
     scope: &Scope,
     name: &TopicName,
     known: Option<(Arn, Tags)>,
     stacks: &BTreeSet<StackName>,
+    adopt: bool,
 ) -> Result<Option<LiveTopic>, AwsError> {
     let (arn, tags, attributes) = if let Some((arn, tags)) = known {
         (arn, tags, None)
@@ -35,7 +37,8 @@ pub(super) async fn read_topic(
     };
     let owner = owner_of(&tags);
     let ours = matches!(&owner, Owner::Stack(s) if stacks.contains(s));
-    if !ours {
+    let adopted = adopt && owner == Owner::Foreign;
+    if !(ours || adopted) {
         return Ok(Some(LiveTopic {
             arn,
             owner,

@@ -220,7 +220,7 @@ impl<'a> Progress<'a> {
 }
 
 fn summarize(plan: &Plan, report: &Report, printer: &Printer) -> ExitStatus {
-    let mut counts = [0usize; 3];
+    let mut counts = [0usize; 4];
     for (_, action) in &report.applied {
         match action {
             ChangeAction::Create => counts[0] += 1,
@@ -230,11 +230,18 @@ fn summarize(plan: &Plan, report: &Report, printer: &Printer) -> ExitStatus {
                 counts[2] += 1;
             }
             ChangeAction::Delete => counts[2] += 1,
+            ChangeAction::Adopt => counts[3] += 1,
         }
     }
     if report.succeeded() && report.not_started.is_empty() {
+        // Like the plan's summary line: adoptions are named only when there are some.
+        let adopted = if counts[3] > 0 {
+            format!(" {} adopted,", counts[3])
+        } else {
+            String::new()
+        };
         printer.out(&format!(
-            "\nApply complete! Resources: {} added, {} changed, {} destroyed.\n",
+            "\nApply complete! Resources: {} added,{adopted} {} changed, {} destroyed.\n",
             counts[0], counts[1], counts[2]
         ));
         return ExitStatus::Success;

@@ -86,37 +86,87 @@ impl Cx<'_, '_> {
         });
     }
 
-    /// A declared name that exists but is not ours: a plan error, never an overwrite.
-    pub fn check_owner<T>(
-        &mut self,
-        kind: &str,
-        name: &str,
-        owner: &Owner,
-        declared: &Declared<T>,
-    ) -> bool {
+    /// Whether the declared resource `id` says `adopt: true`.
+    pub fn adopts(&self, id: &ResourceId) -> bool {
+        self.stack.desired.adopt.contains(id)
+    }
+
+    /// What the plan may do with a declared resource that exists under its name: manage
+    /// it (ours), adopt it (untagged and declared with `adopt: true`), or nothing (a plan
+    /// error: tagged for another stack, or untagged without `adopt`). Never an overwrite.
+    pub fn claim<T>(&mut self, id: &ResourceId, owner: &Owner, declared: &Declared<T>) -> Claim {
         let stack = self.name().clone();
+        let kind = id.kind();
+        let name = match id {
+            ResourceId::Topic(name) => name.to_string(),
+            ResourceId::Alarm(name) | ResourceId::CompositeAlarm(name) => name.to_string(),
+            other => other.to_string(),
+        };
+        let adopt = self.adopts(id);
         match owner {
-            Owner::Stack(s) if *s == stack => true,
+            Owner::Stack(s) if *s == stack => {
+                if adopt {
+                    self.notice(
+                        id,
+                        "already owned by this stack; `adopt: true` has nothing left to do and can be removed".into(),
+                    );
+                }
+                Claim::Owned
+            }
             Owner::Stack(other) => {
                 self.plan.errors.push(
                     Diagnostic::error(codes::OWNED_ELSEWHERE, format!("{kind} `{name}` belongs to monplan stack `{other}`"))
                         .at(declared.origin, format!("declared here by stack `{stack}`"))
-                        .note(format!("it is tagged monplan:stack={other}; two stacks cannot manage one {kind}. Rename one with `name:`")),
+                        .note(format!("it is tagged monplan:stack={other}; two stacks cannot manage one {kind}, and `adopt` never takes a resource from another stack. Rename one with `name:`")),
                 );
-                false
+                Claim::Refused
             }
+            Owner::Foreign if adopt => Claim::Adopt,
             Owner::Foreign => {
                 self.plan.errors.push(
                     Diagnostic::error(codes::EXISTS_OUTSIDE, format!("{kind} `{name}` exists outside monplan"))
                         .at(declared.origin, "declared here")
                         .note(format!(
-                            "it has no monplan:stack tag, so monplan will not change or delete it. Choose another name with `name:`, or adopt it by tagging it monplan:stack={stack}"
+                            "it has no monplan:stack tag, so monplan will not change or delete it. Choose another name with `name:`, or adopt it with `adopt: true` (the plan then tags it monplan:stack={stack}; `monplan import` writes such YAML)"
                         )),
                 );
-                false
+                Claim::Refused
             }
         }
     }
+
+    /// Says what adopting `id` does: `updates` when the live resource also differs from
+    /// the YAML; `kept` names what the YAML does not list and adoption leaves in place.
+    pub fn adopt_notice(&mut self, id: &ResourceId, updates: bool, kept: &[String]) {
+        let stack = self.name().clone();
+        let mut message = format!(
+            "adopting only adds the ownership tag monplan:stack={stack} (and the tags the YAML declares); nothing is created again or deleted"
+        );
+        if updates {
+            message.push_str(", and the fields shown are updated to match the YAML");
+        }
+        if !kept.is_empty() {
+            use std::fmt::Write as _;
+            let _ = write!(
+                message,
+                ". Kept although the YAML does not list them: {}; once the resource is owned the next plan removes them unless the YAML lists them",
+                kept.join(", ")
+            );
+        }
+        self.notice(id, message);
+    }
+}
+
+/// What a plan may do with a declared resource that exists ([`Cx::claim`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// Tagged as this stack's: create, update, replace as declared.
+    Owned,
+    /// Untagged and declared with `adopt: true`: tag it (and update what differs), never
+    /// delete or replace it.
+    Adopt,
+    /// Reported as a plan error; nothing is planned for it.
+    Refused,
 }
 
 /// A resource as named, rendered fields: what a plan shows. Names follow the YAML
@@ -180,6 +230,19 @@ pub fn changed(before: &Fields, after: &Fields) -> Vec<FieldDiff> {
 /// Tags AWS itself sets (`aws:` prefix) cannot be removed and are not ours.
 fn managed_tag(key: &str) -> bool {
     !key.starts_with("aws:")
+}
+
+/// The tagging call of an adoption: `desired` tags set, nothing removed (adoption never
+/// deletes), and the live tags the YAML does not list, which it keeps.
+pub fn adopt_tag_ops(arn: &Arn, desired: &Tags, live: &Tags) -> (Vec<Op>, Vec<String>) {
+    let mut ops = tag_ops(arn, desired, live);
+    ops.retain(|op| !matches!(op, Op::UntagResource { .. }));
+    let kept = live
+        .keys()
+        .filter(|k| !desired.contains_key(*k) && managed_tag(k))
+        .map(|k| format!("tag {k}"))
+        .collect();
+    (ops, kept)
 }
 
 /// The tagging calls that turn `live` tags into `desired` ones.

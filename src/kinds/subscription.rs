@@ -3,7 +3,7 @@
 //! its topic, protocol and endpoint.
 
 use super::{created, deleted, Cx};
-use crate::model::{Arn, Endpoint, LiveTopic, ResourceId, SubscriptionId, TopicName};
+use crate::model::{Arn, Endpoint, LiveTopic, Owner, ResourceId, SubscriptionId, TopicName};
 use crate::plan::{ChangeAction, Op};
 
 pub fn plan(cx: &mut Cx<'_, '_>) {
@@ -25,7 +25,15 @@ pub fn plan(cx: &mut Cx<'_, '_>) {
             }
             // Reconciled only on topics we own (the topic's planner reports the others).
             Some(live_topic) if cx.owns(&live_topic.owner) => {
-                reconcile(cx, name, &declared, live_topic);
+                reconcile(cx, name, &declared, live_topic, true);
+            }
+            // An untagged topic being adopted: missing subscriptions are added, none is
+            // removed (adoption deletes nothing).
+            Some(live_topic)
+                if live_topic.owner == Owner::Foreign
+                    && cx.adopts(&ResourceId::Topic(name.clone())) =>
+            {
+                reconcile(cx, name, &declared, live_topic, false);
             }
             Some(_) => {}
         }
@@ -56,12 +64,14 @@ fn subscribe(cx: &mut Cx<'_, '_>, id: &SubscriptionId, topic: &Arn) {
     );
 }
 
-/// Reconciles an owned topic's subscriptions to exactly the declared set.
+/// Reconciles an owned topic's subscriptions to exactly the declared set; with
+/// `deletes` false (adoption), the undeclared ones are kept and said so.
 fn reconcile(
     cx: &mut Cx<'_, '_>,
     topic: &TopicName,
     declared: &[&SubscriptionId],
     live: &LiveTopic,
+    deletes: bool,
 ) {
     for id in declared {
         let found = live
@@ -90,6 +100,13 @@ fn reconcile(
             protocol: s.protocol,
             endpoint: Endpoint::observed(s.protocol, s.endpoint.clone()),
         };
+        if !deletes {
+            cx.notice(
+                ResourceId::Subscription(id),
+                "kept: the YAML does not list it and adoption removes nothing; once the topic is owned the next plan removes it unless the YAML lists it".into(),
+            );
+            continue;
+        }
         match &s.arn {
             Some(arn) => {
                 let fields = deleted(vec![

@@ -192,6 +192,9 @@ pub struct DesiredStack {
     /// `ignore_warnings`: where an alarm or topic is declared -> the review warnings not
     /// to report there.
     pub ignored: Vec<(Span, BTreeSet<&'static str>)>,
+    /// Topics and alarms declared with `adopt: true`: when one exists without an
+    /// ownership tag, the plan takes it over by tagging it instead of refusing.
+    pub adopt: BTreeSet<ResourceId>,
 }
 
 /// One sample line of a log metric, as monplan's matcher reads it.
@@ -236,6 +239,7 @@ impl DesiredStack {
             samples: Vec::new(),
             expect_later: BTreeSet::new(),
             ignored: Vec::new(),
+            adopt: BTreeSet::new(),
         }
     }
 }
@@ -265,9 +269,9 @@ pub enum Owner {
 pub struct LiveTopic {
     pub arn: Arn,
     pub owner: Owner,
-    /// Attributes and tags; only read for topics we own.
+    /// Attributes and tags; only read for topics we own or adopt.
     pub topic: Option<Topic>,
-    /// Only read for topics we own.
+    /// Only read for topics we own or adopt.
     pub subscriptions: Vec<LiveSubscription>,
 }
 
@@ -360,6 +364,9 @@ pub enum ForeignTopic {
 pub struct ReadRequest {
     pub stacks: BTreeSet<StackName>,
     pub topics: BTreeSet<TopicName>,
+    /// Declared topics with `adopt: true`: read in full even when untagged, for the plan
+    /// to compare.
+    pub adopt_topics: BTreeSet<TopicName>,
     pub alarms: BTreeSet<AlarmName>,
     pub queues: BTreeSet<String>,
     /// Queues whose redrive policy is needed.

@@ -33,6 +33,10 @@ pub enum ChangeAction {
     /// Deleted and created again: AWS cannot change this resource in place.
     Replace,
     Delete,
+    /// An existing resource without an ownership tag, declared with `adopt: true`:
+    /// tagged as the stack's (and updated where it differs from the YAML), never
+    /// deleted or created again.
+    Adopt,
 }
 
 impl ChangeAction {
@@ -43,6 +47,7 @@ impl ChangeAction {
             ChangeAction::Update => "updated",
             ChangeAction::Replace => "replaced",
             ChangeAction::Delete => "destroyed",
+            ChangeAction::Adopt => "adopted",
         }
     }
 }
@@ -269,6 +274,27 @@ pub struct Summary {
     pub add: usize,
     pub change: usize,
     pub destroy: usize,
+    pub adopt: usize,
+}
+
+impl Summary {
+    /// `Plan: 1 to add, 0 to change, 0 to destroy.`; adoptions are named only when
+    /// there are some (`Plan: 0 to add, 2 to adopt, ...`), so that plans without any
+    /// read as they always did.
+    pub fn line(&self) -> String {
+        let Summary {
+            add,
+            change,
+            destroy,
+            adopt,
+        } = self;
+        let adopted = if *adopt > 0 {
+            format!(" {adopt} to adopt,")
+        } else {
+            String::new()
+        };
+        format!("Plan: {add} to add,{adopted} {change} to change, {destroy} to destroy.")
+    }
 }
 
 impl Plan {
@@ -283,6 +309,7 @@ impl Plan {
                     summary.destroy += 1;
                 }
                 ChangeAction::Delete => summary.destroy += 1,
+                ChangeAction::Adopt => summary.adopt += 1,
             }
         }
         summary

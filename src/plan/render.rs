@@ -26,6 +26,9 @@ fn marker(action: ChangeAction) -> (&'static str, &'static str, &'static str) {
         ChangeAction::Update => ("~", "33", "will be updated in place"),
         ChangeAction::Replace => ("-/+", "35", "must be replaced"),
         ChangeAction::Delete => ("-", "31", "will be destroyed"),
+        // Terraform marks imports without a sign of their own; `~` because the
+        // resource is changed in place (at least tagged).
+        ChangeAction::Adopt => ("~", "36", "will be adopted (tagged as the stack's)"),
     }
 }
 
@@ -75,10 +78,14 @@ impl fmt::Display for Text<'_> {
             let _ = writeln!(out, "  {} {}", style.paint(color, sign), change.resource);
             for field in &change.fields {
                 let line = match (&field.before, &field.after) {
-                    (None, Some(after)) if change.action == ChangeAction::Update => {
+                    (None, Some(after))
+                        if matches!(change.action, ChangeAction::Update | ChangeAction::Adopt) =>
+                    {
                         format!("{} {}: {after}", style.paint("32", "+"), field.name)
                     }
-                    (Some(before), None) if change.action == ChangeAction::Update => {
+                    (Some(before), None)
+                        if matches!(change.action, ChangeAction::Update | ChangeAction::Adopt) =>
+                    {
                         format!("{} {}: {before}", style.paint("31", "-"), field.name)
                     }
                     (None, Some(after)) => {
@@ -130,11 +137,7 @@ impl fmt::Display for Text<'_> {
         if plan.changes.is_empty() {
             out.push_str("\nNo changes. The live AWS state matches the stacks.\n");
         } else {
-            let _ = writeln!(
-                out,
-                "\nPlan: {} to add, {} to change, {} to destroy.",
-                summary.add, summary.change, summary.destroy
-            );
+            let _ = writeln!(out, "\n{}", summary.line());
         }
         if let Some(selection) = &plan.limited {
             let _ = writeln!(

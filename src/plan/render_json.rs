@@ -16,13 +16,14 @@ use crate::diag::{Diagnostic, Severity};
 /// The version of the document [`to_json`] produces, its `format_version` field.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// The `action` of a change in the document: `create`, `update`, `replace` or `delete`.
+/// The `action` of a change in the document: `create`, `update`, `replace`, `delete` or `adopt`.
 pub fn action_name(action: ChangeAction) -> &'static str {
     match action {
         ChangeAction::Create => "create",
         ChangeAction::Update => "update",
         ChangeAction::Replace => "replace",
         ChangeAction::Delete => "delete",
+        ChangeAction::Adopt => "adopt",
     }
 }
 
@@ -54,6 +55,7 @@ pub fn to_json(plan: &Plan, estimate_seconds: Option<f64>) -> Value {
             "add": summary.add,
             "change": summary.change,
             "destroy": summary.destroy,
+            "adopt": summary.adopt,
         },
         "changes": plan.changes.iter().map(|c| change(c, &plan.cost)).collect::<Vec<_>>(),
         "notices": plan.notices.iter().map(notice).collect::<Vec<_>>(),

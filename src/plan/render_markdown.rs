@@ -37,7 +37,8 @@ const TABLE_HEAD: &str = "| Action | Kind | Resource | Stack |\n| :-: | --- | --
 fn marker(action: ChangeAction) -> &'static str {
     match action {
         ChangeAction::Create => "+",
-        ChangeAction::Update => "~",
+        // An adoption changes the resource in place (at least its tags).
+        ChangeAction::Update | ChangeAction::Adopt => "~",
         ChangeAction::Replace => "-/+",
         ChangeAction::Delete => "-",
     }
@@ -119,11 +120,7 @@ fn head(plan: &Plan, estimate_seconds: Option<f64>) -> String {
     if plan.changes.is_empty() {
         out.push_str("**No changes.** The live AWS state matches the stacks.\n\n");
     } else {
-        let _ = writeln!(
-            out,
-            "**Plan: {} to add, {} to change, {} to destroy.**\n",
-            summary.add, summary.change, summary.destroy
-        );
+        let _ = writeln!(out, "**{}**\n", summary.line());
     }
     if let Some(estimate) = estimate_seconds.and_then(crate::model::duration::approximate) {
         let _ = writeln!(out, "Estimated apply time: {estimate}.\n");

@@ -126,6 +126,9 @@ pub struct ScalingSpec {
 #[derive(Debug, Clone)]
 pub struct DashboardSpec {
     pub widgets: Vec<Sp<WidgetSpec>>,
+    /// A dashboard body as JSON text, instead of `widgets` (what `monplan import` writes
+    /// for a dashboard it cannot express as widgets).
+    pub body: Option<Sp<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -173,6 +176,10 @@ pub struct TopicSpec {
     pub subscriptions: Vec<SubscriptionSpec>,
     /// Review warnings (`W02xx`) not to report for this topic.
     pub ignore_warnings: Option<Sp<Vec<Sp<String>>>>,
+    /// Tags of this topic, over the stack's `tags:`.
+    pub tags: Vec<(Sp<String>, Sp<String>)>,
+    /// `adopt: true`: take ownership of an existing untagged topic of this name.
+    pub adopt: Option<Sp<bool>>,
 }
 
 #[derive(Debug, Clone)]
@@ -218,6 +225,10 @@ pub struct AlarmSpec {
     /// Review warnings (`W02xx`) not to report for this alarm: a team's reviewed
     /// exception, written beside the resource it excuses.
     pub ignore_warnings: Option<Sp<Vec<Sp<String>>>>,
+    /// Tags of this alarm, over the stack's `tags:`.
+    pub tags: Vec<(Sp<String>, Sp<String>)>,
+    /// `adopt: true`: take ownership of an existing untagged alarm of this name.
+    pub adopt: Option<Sp<bool>>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -53,7 +53,14 @@ const LOG_METRIC_KEYS: &[&str] = &[
 const LOG_METRIC_TARGET_KEYS: &[&str] = &["namespace", "name", "unit"];
 const SAMPLES_KEYS: &[&str] = &["match", "no_match"];
 const QUERY_KEYS: &[&str] = &["log_groups", "query"];
-const TOPIC_KEYS: &[&str] = &["name", "display_name", "subscriptions", "ignore_warnings"];
+const TOPIC_KEYS: &[&str] = &[
+    "name",
+    "display_name",
+    "subscriptions",
+    "tags",
+    "adopt",
+    "ignore_warnings",
+];
 const ALARM_KEYS: &[&str] = &[
     "name",
     "description",
@@ -78,6 +85,8 @@ const ALARM_KEYS: &[&str] = &[
     "below_band",
     "expect_metric",
     "ignore_warnings",
+    "tags",
+    "adopt",
 ];
 /// A queue recipe is an alarm whose metric the recipe defines.
 const RECIPE_KEYS: &[&str] = &[
@@ -215,6 +224,8 @@ fn topic(node: &Node, d: &mut Diagnostics) -> Option<TopicSpec> {
             display_name: None,
             subscriptions: Vec::new(),
             ignore_warnings: None,
+            tags: Vec::new(),
+            adopt: None,
         });
     }
     let mut map = Fields::new(node, "a topic (a mapping)", d)?;
@@ -226,6 +237,11 @@ fn topic(node: &Node, d: &mut Diagnostics) -> Option<TopicSpec> {
             .map(|n| list(n, d, subscription))
             .unwrap_or_default(),
         ignore_warnings: map.take("ignore_warnings").and_then(|n| string_list(n, d)),
+        tags: map
+            .take("tags")
+            .map(|n| string_map(n, d))
+            .unwrap_or_default(),
+        adopt: map.take("adopt").and_then(|n| boolean(n, d)),
     };
     map.finish(TOPIC_KEYS, d);
     Some(spec)
@@ -357,8 +373,9 @@ fn dashboard(node: &Node, d: &mut Diagnostics) -> Option<DashboardSpec> {
         .take("widgets")
         .map(|n| list(n, d, widget))
         .unwrap_or_default();
-    map.finish(&["widgets"], d);
-    Some(DashboardSpec { widgets })
+    let body = map.take("body").and_then(|n| string(n, d));
+    map.finish(&["widgets", "body"], d);
+    Some(DashboardSpec { widgets, body })
 }
 
 fn widget(node: &Node, d: &mut Diagnostics) -> Option<Sp<WidgetSpec>> {
@@ -466,6 +483,11 @@ fn alarm(node: &Node, allowed: &[&str], durations: bool, d: &mut Diagnostics) ->
         rule: map.take("rule").and_then(|n| string(n, d)),
         expect_metric: map.take("expect_metric").and_then(|n| string(n, d)),
         ignore_warnings: map.take("ignore_warnings").and_then(|n| string_list(n, d)),
+        tags: map
+            .take("tags")
+            .map(|n| string_map(n, d))
+            .unwrap_or_default(),
+        adopt: map.take("adopt").and_then(|n| boolean(n, d)),
     };
     if let Some(node) = map.take("metrics") {
         spec.metrics = keyed(node, d, metric);

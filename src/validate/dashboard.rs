@@ -49,6 +49,9 @@ pub fn dashboard(
     super::rules::resource_key(key, "dashboard", d);
     let errors_before = d.error_count();
     let mut widgets = Vec::new();
+    if let Some(text) = &spec.body {
+        return written_body(stack, key, text, !spec.widgets.is_empty(), d);
+    }
     if spec.widgets.is_empty() {
         d.push(
             Diagnostic::error(codes::MISSING_KEY, "a dashboard needs `widgets:`")
@@ -174,10 +177,65 @@ pub fn dashboard(
     }
     let name = format!("{stack}_{}", key.value);
     Some(Declared {
-        value: Dashboard { name, widgets },
+        value: Dashboard {
+            name,
+            widgets,
+            body: None,
+        },
         key: key.value.clone(),
         origin: key.span,
     })
+}
+
+/// A dashboard given by its JSON body (`body:`): a JSON object, alone (not with
+/// `widgets`).
+fn written_body(
+    stack: &StackName,
+    key: &Sp<String>,
+    text: &Sp<String>,
+    with_widgets: bool,
+    d: &mut Diagnostics,
+) -> Option<Declared<Dashboard>> {
+    if with_widgets {
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                "a dashboard has `widgets` or `body`, not both",
+            )
+            .at(text.span, "the body")
+            .note("`body:` is the whole dashboard as JSON; `widgets:` lets monplan lay it out"),
+        );
+        return None;
+    }
+    match serde_json::from_str::<serde_json::Value>(&text.value) {
+        Ok(body @ serde_json::Value::Object(_)) => Some(Declared {
+            value: Dashboard {
+                name: format!("{stack}_{}", key.value),
+                widgets: Vec::new(),
+                body: Some(body),
+            },
+            key: key.value.clone(),
+            origin: key.span,
+        }),
+        Ok(_) => {
+            d.push(
+                Diagnostic::error(codes::INVALID_VALUE, "a dashboard body is a JSON object")
+                    .at(text.span, "not a JSON object")
+                    .note("e.g. `body: '{\"widgets\": []}'`"),
+            );
+            None
+        }
+        Err(error) => {
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    format!("a dashboard body is JSON: {error}"),
+                )
+                .at(text.span, "not JSON"),
+            );
+            None
+        }
+    }
 }
 
 /// A widget's width: 1 to 24 columns of the grid.

@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::{
     Alarm, AlarmMetric, AlarmName, CompositeAlarm, Dashboard, Declared, DesiredStack, Endpoint,
-    LogGroupUse, PolicyRef, Protocol, QueryDefinition, QueueUse, ScalingPolicy, StackName,
-    Subscription, SubscriptionId, Topic, TopicName, OWNER_TAG,
+    LogGroupUse, PolicyRef, Protocol, QueryDefinition, QueueUse, ResourceId, ScalingPolicy,
+    StackName, Subscription, SubscriptionId, Topic, TopicName, OWNER_TAG,
 };
 use crate::spec::{AlarmSpec, StackSpec, SubscriptionSpec, TopicSpec};
 
@@ -157,6 +157,7 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
         samples,
         expect_later: alarms.expect_later,
         ignored: ignored_warnings(spec, d),
+        adopt: topics.adopt.into_iter().chain(alarms.adopt).collect(),
     })
 }
 
@@ -218,6 +219,8 @@ struct StackTopics {
     subscriptions: BTreeMap<SubscriptionId, Declared<Subscription>>,
     /// Topic key -> (AWS name, where declared).
     keys: BTreeMap<String, (TopicName, Span)>,
+    /// Topics with `adopt: true`.
+    adopt: BTreeSet<ResourceId>,
 }
 
 /// Validates `topics:`: keys, AWS names (unique in the stack), display names and each
@@ -232,6 +235,7 @@ fn topics(
     let mut topics = BTreeMap::new();
     let mut subscriptions = BTreeMap::new();
     let mut keys: BTreeMap<String, (TopicName, Span)> = BTreeMap::new();
+    let mut adopt = BTreeSet::new();
     for (key, topic_spec) in &spec.topics {
         rules::resource_key(key, "topic", d);
         let Some(topic_name) = aws_name(key, topic_spec.name.as_ref(), stack, rules::topic_name, d)
@@ -269,7 +273,11 @@ fn topics(
             );
         }
         keys.insert(key.value.clone(), (topic_name.clone(), key.span));
-        let value = topic(&topic_name, topic_spec, tags, d);
+        if topic_spec.adopt.as_ref().is_some_and(|a| a.value) {
+            adopt.insert(ResourceId::Topic(topic_name.clone()));
+        }
+        let own_tags = resource_tags(tags, &topic_spec.tags, d);
+        let value = topic(&topic_name, topic_spec, &own_tags, d);
         topics.insert(
             topic_name,
             Declared {
@@ -283,6 +291,7 @@ fn topics(
         topics,
         subscriptions,
         keys,
+        adopt,
     }
 }
 
@@ -440,6 +449,8 @@ struct StackAlarms {
     metrics: BTreeMap<String, AlarmMetric>,
     /// Alarms with `expect_metric: later`.
     expect_later: BTreeSet<AlarmName>,
+    /// Alarms with `adopt: true`.
+    adopt: BTreeSet<ResourceId>,
 }
 
 /// Validates every candidate in order: a metric alarm (own metric, recipe or derived) or
@@ -461,6 +472,7 @@ fn alarms(
         composite_graph: BTreeMap::new(),
         metrics: BTreeMap::new(),
         expect_later: BTreeSet::new(),
+        adopt: BTreeSet::new(),
     };
     for Candidate {
         key,
@@ -475,6 +487,10 @@ fn alarms(
                 source,
                 redrive_of,
             } => {
+                if adopts(spec) {
+                    out.adopt.insert(ResourceId::Alarm(alarm_name.clone()));
+                }
+                let own_tags = resource_tags(context.tags, &spec.tags, d);
                 if let Some(expect) = &spec.expect_metric {
                     if expect.value == "later" {
                         out.expect_later.insert(alarm_name.clone());
@@ -487,7 +503,12 @@ fn alarms(
                     }
                 }
                 (
-                    alarm::alarm(alarm_name.clone(), &key, spec, source, context, d),
+                    alarm::alarm(alarm_name.clone(), &key, spec, source, context, d).map(
+                        |mut alarm| {
+                            alarm.tags = own_tags;
+                            alarm
+                        },
+                    ),
                     redrive_of,
                 )
             }
@@ -496,11 +517,16 @@ fn alarms(
                 None,
             ),
             CandidateKind::Composite(spec) => {
-                let Some((composite, children)) =
+                let Some((mut composite, children)) =
                     alarm::composite(alarm_name.clone(), spec, &key_map, context, d)
                 else {
                     continue;
                 };
+                composite.tags = resource_tags(context.tags, &spec.tags, d);
+                if adopts(spec) {
+                    out.adopt
+                        .insert(ResourceId::CompositeAlarm(alarm_name.clone()));
+                }
                 out.composite_graph
                     .insert(key.value.clone(), (children, key.span));
                 out.composites.insert(
@@ -651,6 +677,37 @@ fn stack_tags(spec: &StackSpec, d: &mut Diagnostics) -> BTreeMap<String, String>
     }
     if let Some(stack) = &spec.stack {
         tags.insert(OWNER_TAG.to_string(), stack.value.clone());
+    }
+    tags
+}
+
+/// Whether an alarm says `adopt: true`.
+fn adopts(spec: &AlarmSpec) -> bool {
+    spec.adopt.as_ref().is_some_and(|a| a.value)
+}
+
+/// A resource's own `tags:` over the stack's (which carry the ownership tag): the
+/// resource's value wins for a key both set.
+fn resource_tags(
+    stack: &BTreeMap<String, String>,
+    own: &[(Sp<String>, Sp<String>)],
+    d: &mut Diagnostics,
+) -> BTreeMap<String, String> {
+    let mut tags = stack.clone();
+    for (key, value) in own {
+        if rules::tag(key, value, d) {
+            tags.insert(key.value.clone(), value.value.clone());
+        }
+    }
+    // AWS allows 50 tags per resource, the ownership tag included.
+    if tags.len() > 50 {
+        if let Some((key, _)) = own.last() {
+            d.push(
+                Diagnostic::error(codes::INVALID_VALUE, "too many tags")
+                    .at(key.span, format!("{} tags with the stack's", tags.len()))
+                    .note("AWS allows 50 tags per resource and monplan adds `monplan:stack`"),
+            );
+        }
     }
     tags
 }

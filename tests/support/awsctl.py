@@ -38,8 +38,9 @@ Commands (each prints JSON to stdout; on an AWS/boto error prints it to stderr, 
     subscribe TOPIC_NAME PROTOCOL ENDPOINT             -> {"SubscriptionArn": ...}
     set-threshold NAME N                               -> the alarm, as in dump
         Re-puts an existing alarm with every field preserved but the threshold.
-    delete-alarm NAME                                  -> {"deleted": NAME}
         Fails if the alarm does not exist.
+    delete-alarm NAME                                  -> {"deleted": NAME}
+    put-alarm-raw NAME PUT_METRIC_ALARM_JSON [--tag K=V]... -> the alarm as described
     create-queue NAME [--dlq DLQ_NAME]
         -> {"name", "url", "arn", "attributes": {...}, "dlq": <same shape> | null}
         With --dlq, creates DLQ_NAME first and gives NAME a RedrivePolicy to it with
@@ -539,6 +540,19 @@ def cmd_put_alarm(aws, args):
     return describe_alarm(cw, raw_alarm(cw, args.name))
 
 
+def cmd_put_alarm_raw(aws, args):
+    """An alarm as a console user clicks it: PutMetricAlarm with these exact parameters
+    (a JSON object), tags given as K=V."""
+    cw = aws.cw
+    params = json.loads(args.params)
+    params["AlarmName"] = args.name
+    tags = parse_tags(args.tag)
+    if tags:
+        params["Tags"] = tags
+    cw.put_metric_alarm(**params)
+    return describe_alarm(cw, raw_alarm(cw, args.name))
+
+
 def cmd_create_topic(aws, args):
     sns = aws.sns
     params = {"Name": args.name}
@@ -669,6 +683,12 @@ def main(argv=None):
     p.add_argument("--tag", action="append", metavar="K=V")
     p.add_argument("--threshold", type=float, default=1.0)
     p.set_defaults(func=cmd_put_alarm)
+
+    p = sub.add_parser("put-alarm-raw")
+    p.add_argument("name")
+    p.add_argument("params", metavar="PUT_METRIC_ALARM_JSON")
+    p.add_argument("--tag", action="append", metavar="K=V")
+    p.set_defaults(func=cmd_put_alarm_raw)
 
     p = sub.add_parser("create-topic")
     p.add_argument("name")

@@ -6,7 +6,10 @@
 pub mod model;
 pub mod stats;
 
-use super::{changed, created, deleted, quote, tag_fields, tag_ops, Cx, Fields};
+use super::{
+    adopt_tag_ops, changed, created, deleted, quote, tag_fields, tag_ops, Claim, Cx, Fields,
+};
+use crate::diag::{codes, Diagnostic};
 use crate::model::duration;
 use crate::model::{
     Action, Alarm, AlarmActions, AlarmMetric, AlarmName, CompositeAlarm, Condition, Declared,
@@ -399,6 +402,45 @@ pub fn plan(cx: &mut Cx<'_, '_>) {
     }
 }
 
+/// Takes over an untagged alarm of the declared kind: the ownership tag (and declared
+/// tags) set, the configuration put again if it differs, nothing removed. An alarm of
+/// another kind would have to be deleted and created again: adoption refuses that.
+fn adopt<A: AlarmKind>(
+    cx: &mut Cx<'_, '_>,
+    name: &AlarmName,
+    declared: &Declared<A>,
+    live_alarm: &crate::model::LiveAlarm,
+    refs: Vec<ResourceId>,
+) {
+    let alarm = &declared.value;
+    let id = A::id(name);
+    let Some(current) = A::of(&live_alarm.body) else {
+        cx.plan.errors.push(
+            Diagnostic::error(
+                codes::EXISTS_OUTSIDE,
+                format!("{id} cannot be adopted: it is a {}", kind_of(&live_alarm.body)),
+            )
+            .at(declared.origin, format!("declared here as a {}", A::LABEL))
+            .note("adopting never deletes: AWS cannot turn one alarm kind into another in place. Declare it as it is (`monplan import` writes it), or delete it yourself"),
+        );
+        return;
+    };
+    let mut fields = Vec::new();
+    let mut ops = Vec::new();
+    let updates = !alarm.same_config(current);
+    if updates {
+        fields = changed(&current.fields(), &alarm.fields());
+        ops.push(alarm.clone().put(false));
+    }
+    let (tagging, kept) = adopt_tag_ops(&live_alarm.arn, alarm.tags(), current.tags());
+    let mut shown = current.tags().clone();
+    shown.extend(alarm.tags().clone());
+    fields.extend(changed(&tag_fields(current.tags()), &tag_fields(&shown)));
+    ops.extend(tagging);
+    cx.change(id.clone(), ChangeAction::Adopt, fields, refs, ops);
+    cx.adopt_notice(&id, updates, &kept);
+}
+
 /// One declared alarm against what AWS holds under its name.
 fn reconcile<A: AlarmKind>(cx: &mut Cx<'_, '_>, name: &AlarmName, declared: &Declared<A>) {
     let alarm = &declared.value;
@@ -415,7 +457,12 @@ fn reconcile<A: AlarmKind>(cx: &mut Cx<'_, '_>, name: &AlarmName, declared: &Dec
         );
         return;
     };
-    if !cx.check_owner("alarm", name.as_str(), &live_alarm.owner, declared) {
+    let claim = cx.claim(&id, &live_alarm.owner, declared);
+    if claim == Claim::Refused {
+        return;
+    }
+    if claim == Claim::Adopt {
+        adopt(cx, name, declared, live_alarm, refs);
         return;
     }
     if let Some(current) = A::of(&live_alarm.body) {

@@ -19,6 +19,9 @@ pub fn body(
     scope: &Scope,
     dlq_of: &dyn Fn(&str) -> Option<String>,
 ) -> Value {
+    if let Some(body) = &dashboard.body {
+        return body.clone();
+    }
     let mut placed = Vec::new();
     let (mut x, mut y, mut row_height) = (0u8, 0u32, 0u8);
     for widget in &dashboard.widgets {
@@ -232,6 +235,7 @@ mod tests {
     #[test]
     fn layout_is_deterministic_and_fills_rows_of_24() {
         let dashboard = Dashboard {
+            body: None,
             name: "s_overview".into(),
             widgets: vec![
                 Widget::Queue {
@@ -301,6 +305,7 @@ mod tests {
     #[test]
     fn logs_widgets_name_their_groups_with_source_and_flow_like_metric_widgets() {
         let dashboard = Dashboard {
+            body: None,
             name: "s_logs".into(),
             widgets: vec![
                 Widget::Logs {

@@ -6,6 +6,8 @@ use crate::model::{AlarmName, Metric};
 pub struct Dashboard {
     pub name: String,
     pub widgets: Vec<Widget>,
+    /// A body given as JSON (`body:`), sent as written; then `widgets` is empty.
+    pub body: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -3,7 +3,9 @@
 pub mod model;
 pub mod policy;
 
-use super::{changed, created, deleted, quote, tag_fields, tag_ops, Cx, Fields};
+use super::{
+    adopt_tag_ops, changed, created, deleted, quote, tag_fields, tag_ops, Claim, Cx, Fields,
+};
 use crate::model::{Arn, ResourceId, Topic};
 use crate::plan::{ChangeAction, FieldDiff, Op};
 
@@ -37,11 +39,16 @@ pub fn plan(cx: &mut Cx<'_, '_>) {
             );
             continue;
         };
-        if !cx.check_owner("topic", name.as_str(), &live_topic.owner, declared) {
-            continue;
-        }
-        if let Some(current) = &live_topic.topic {
-            update(cx, &declared.value, current, &live_topic.arn);
+        let claim = cx.claim(&id, &live_topic.owner, declared);
+        match (claim, &live_topic.topic) {
+            (Claim::Owned, Some(current)) => {
+                update(cx, &declared.value, current, &live_topic.arn);
+            }
+            (Claim::Adopt, Some(current)) => {
+                adopt(cx, &declared.value, current, &live_topic.arn);
+            }
+            // Not read: the reader reads the topics the stacks own or adopt.
+            (Claim::Owned | Claim::Adopt, None) | (Claim::Refused, _) => {}
         }
     }
     for (name, live_topic) in &live.topics {
@@ -69,6 +76,39 @@ pub fn plan(cx: &mut Cx<'_, '_>) {
             );
         }
     }
+}
+
+/// Takes over an untagged topic: the ownership tag (and declared tags) set, the display
+/// name updated if it differs, nothing removed.
+fn adopt(cx: &mut Cx<'_, '_>, desired: &Topic, live: &Topic, arn: &Arn) {
+    let Topic {
+        name,
+        display_name,
+        tags,
+    } = desired;
+    let mut ops = Vec::new();
+    let updates = *display_name != live.display_name;
+    if updates {
+        ops.push(Op::SetTopicAttributes {
+            topic: arn.clone(),
+            display_name: display_name.clone(),
+        });
+    }
+    let (tagging, kept) = adopt_tag_ops(arn, tags, &live.tags);
+    ops.extend(tagging);
+    // Shown with the live tags it keeps, so that only what is set appears.
+    let mut after = desired.clone();
+    after.tags = live.tags.clone();
+    after.tags.extend(tags.clone());
+    let id = ResourceId::Topic(name.clone());
+    cx.change(
+        id.clone(),
+        ChangeAction::Adopt,
+        changed(&fields(live), &fields(&after)),
+        Vec::new(),
+        ops,
+    );
+    cx.adopt_notice(&id, updates, &kept);
 }
 
 fn update(cx: &mut Cx<'_, '_>, desired: &Topic, live: &Topic, arn: &Arn) {
