@@ -346,6 +346,10 @@ impl<'a> Resolver<'_, 'a, '_> {
             for action in list.iter_mut() {
                 match action {
                     Action::Topic(name) => *action = Action::Arn(self.input.scope.topic_arn(name)),
+                    Action::Ec2(ec2) => {
+                        let scope = self.input.scope;
+                        *action = Action::Arn(ec2.arn(&scope.partition, &scope.region));
+                    }
                     Action::Policy(policy) => {
                         let arn = self
                             .input

@@ -1034,3 +1034,71 @@ fn the_cost_says_which_kinds_an_excluded_read_leaves_out() {
         serde_json::json!(["metric filter", "dashboard"])
     );
 }
+
+const REBOOTS: &str = "stack: shop\ntopics:\n  oncall:\n    subscriptions:\n      - email: oncall@example.com\nalarms:\n  box-hung:\n    metric: { namespace: AWS/EC2, name: StatusCheckFailed_Instance, dimensions: { InstanceId: i-0123456789abcdef0 }, stat: Maximum }\n    above: 0\n    notify: [oncall, ec2:reboot]\n";
+
+/// `notify: [ec2:reboot]` is sent as the automate ARN of the stack's own partition and
+/// region, which names no account: no W0205, and what AWS reports back plans no change.
+#[test]
+fn an_ec2_action_is_the_automate_arn_of_the_region_and_converges() {
+    let stack = desired(REBOOTS);
+    let plan = run(&stack, &LiveState::default());
+    assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+    let sent: Vec<&monplan::model::Alarm> = plan
+        .changes
+        .iter()
+        .flat_map(|c| &c.ops)
+        .filter_map(|op| match op {
+            Op::PutMetricAlarm { alarm, .. } => Some(alarm),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent.len(), 1);
+    let arns: Vec<String> = sent[0]
+        .actions
+        .alarm
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        arns,
+        [
+            "arn:aws:automate:us-east-1:ec2:reboot",
+            "arn:aws:sns:us-east-1:123456789012:shop-oncall"
+        ]
+    );
+    assert!(
+        text(&plan).contains("arn:aws:automate:us-east-1:ec2:reboot"),
+        "{}",
+        text(&plan)
+    );
+    let live = live_after_create(&stack);
+    let again = run(&stack, &live);
+    assert!(again.changes.is_empty(), "{}", text(&again));
+    // Another partition, its own ARN.
+    let china = Scope {
+        partition: "aws-cn".into(),
+        region: "cn-north-1".into(),
+        account: "123456789012".into(),
+    };
+    let plan = monplan::plan::plan(&[StackInput {
+        desired: &stack,
+        scope: &china,
+        live: &LiveState::default(),
+    }]);
+    let put = plan
+        .changes
+        .iter()
+        .flat_map(|c| &c.ops)
+        .find_map(|op| match op {
+            Op::PutMetricAlarm { alarm, .. } => Some(alarm),
+            _ => None,
+        })
+        .unwrap();
+    assert!(put
+        .actions
+        .alarm
+        .contains(&monplan::model::Action::Arn(Arn::new(
+            "arn:aws-cn:automate:cn-north-1:ec2:reboot"
+        ))));
+}

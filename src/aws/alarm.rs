@@ -307,7 +307,7 @@ fn action_arns(actions: &[Action], resource: &str) -> Result<Vec<String>, AwsErr
         .iter()
         .map(|action| match action {
             Action::Arn(arn) => Ok(arn.to_string()),
-            Action::Topic(_) | Action::Policy(_) => Err(AwsError::local(
+            Action::Topic(_) | Action::Policy(_) | Action::Ec2(_) => Err(AwsError::local(
                 "PutMetricAlarm",
                 resource.to_string(),
                 "UnresolvedAction",

@@ -11,7 +11,7 @@ mod names;
 // that every layer names model types one way.
 pub use crate::kinds::alarm::model::{
     Action, Alarm, AlarmActions, AlarmMetric, BandSide, Comparison, CompositeAlarm, Condition,
-    Metric, TreatMissingData,
+    Ec2Action, Metric, TreatMissingData,
 };
 pub use crate::kinds::dashboard::model::{Dashboard, Dlq, LogView, Widget};
 pub use crate::kinds::log_metric::model::{FilterRef, LogGroupUse, MetricFilter};

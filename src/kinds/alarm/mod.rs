@@ -274,6 +274,8 @@ fn action_refs(
         .filter_map(|action| match action {
             Action::Topic(name) => Some(ResourceId::Topic(name.clone())),
             Action::Policy(policy) => Some(ResourceId::ScalingPolicy(policy.clone())),
+            // An instance monplan does not manage.
+            Action::Ec2(_) => None,
             Action::Arn(arn) => arn.topic_name().map(ResourceId::Topic).or_else(|| {
                 live.policies
                     .iter()

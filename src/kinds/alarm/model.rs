@@ -246,7 +246,53 @@ pub enum Action {
     /// After resolve, this is a deferred value: the policy is about to be created, and
     /// apply fills the ARN in from that operation's output.
     Policy(crate::model::PolicyRef),
+    /// An EC2 instance action (`notify: [ec2:reboot]`); resolve turns it into the ARN of
+    /// the stack's partition and region, the only form AWS reports back.
+    Ec2(Ec2Action),
     Arn(Arn),
+}
+
+/// What `CloudWatch` itself can do to the instance an alarm's metric names
+/// (`PutMetricAlarm` `AlarmActions`: `arn:aws:automate:REGION:ec2:stop|terminate|reboot|recover`).
+/// The ARNs name no account: the instance is the one in the metric's `InstanceId`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Ec2Action {
+    Reboot,
+    Recover,
+    Stop,
+    Terminate,
+}
+
+impl Ec2Action {
+    pub const ALL: [Ec2Action; 4] = [
+        Ec2Action::Reboot,
+        Ec2Action::Recover,
+        Ec2Action::Stop,
+        Ec2Action::Terminate,
+    ];
+
+    /// The YAML spelling, after `ec2:`, and the ARN's last part.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Ec2Action::Reboot => "reboot",
+            Ec2Action::Recover => "recover",
+            Ec2Action::Stop => "stop",
+            Ec2Action::Terminate => "terminate",
+        }
+    }
+
+    pub fn from_keyword(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.keyword() == text)
+    }
+
+    /// `arn:{partition}:automate:{region}:ec2:{action}`, as CDK builds it too
+    /// (`aws-cloudwatch-actions/lib/ec2.js`): China and `GovCloud` have their own partitions.
+    pub fn arn(self, partition: &str, region: &str) -> Arn {
+        Arn::new(format!(
+            "arn:{partition}:automate:{region}:ec2:{}",
+            self.keyword()
+        ))
+    }
 }
 
 impl fmt::Display for Action {
@@ -256,6 +302,7 @@ impl fmt::Display for Action {
             // Shown where a plan would show the ARN, the way Terraform shows values that
             // exist only once an earlier change is made.
             Action::Policy(policy) => write!(f, "(known after apply: scaling policy {policy})"),
+            Action::Ec2(action) => write!(f, "ec2:{}", action.keyword()),
             Action::Arn(arn) => write!(f, "{arn}"),
         }
     }
