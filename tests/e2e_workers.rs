@@ -1,0 +1,102 @@
+//! What happens to failed workers (issue 10): EC2 actions on instance alarms, against a
+//! moto server of each test's own; read back with the independent boto3 client.
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::json;
+use support::{Emulator, Output};
+
+fn stack_dir(yaml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("stacks")).unwrap();
+    write(dir.path(), yaml);
+    dir
+}
+
+fn write(dir: &Path, yaml: &str) {
+    std::fs::write(dir.join("stacks/workers.yaml"), yaml).unwrap();
+}
+
+fn run(emulator: &Emulator, dir: &Path, args: &[&str]) -> Output {
+    emulator.run(args, dir, &[])
+}
+
+fn apply_clean(emulator: &Emulator, dir: &Path) -> Output {
+    let apply = run(emulator, dir, &["apply", "--auto-approve"]);
+    apply.assert_code(0);
+    run(emulator, dir, &["plan", "--detailed-exitcode"])
+        .assert_code(0)
+        .assert_stdout_contains("No changes.");
+    apply
+}
+
+const STATIC: &str = r"
+stack: boxes
+topics:
+  oncall:
+    subscriptions:
+      - email: oncall@example.com
+alarms:
+  gpu-box-hung:
+    metric: { namespace: AWS/EC2, name: StatusCheckFailed_Instance, dimensions: { InstanceId: i-0123456789abcdef0 }, stat: Maximum }
+    above: 0
+    notify: [oncall, ec2:reboot]
+    notify_ok: [oncall]
+";
+
+/// A static instance's alarm reboots it: the action is stored as the automate ARN of the
+/// region, read back exactly, and plans no change.
+#[test]
+fn an_ec2_reboot_action_applies_reads_back_and_converges() {
+    let emulator = Emulator::start();
+    let dir = stack_dir(STATIC);
+    run(&emulator, dir.path(), &["plan"])
+        .assert_code(0)
+        .assert_stdout_contains("arn:aws:automate:us-east-1:ec2:reboot");
+    apply_clean(&emulator, dir.path());
+    let dump = emulator.awsctl(&["dump", "--prefix", "boxes-"]);
+    let alarm = &dump["alarms"]["boxes-gpu-box-hung"];
+    let mut actions: Vec<String> = serde_json::from_value(alarm["AlarmActions"].clone()).unwrap();
+    actions.sort();
+    assert_eq!(
+        actions,
+        [
+            "arn:aws:automate:us-east-1:ec2:reboot",
+            "arn:aws:sns:us-east-1:123456789012:boxes-oncall"
+        ]
+    );
+    assert_eq!(
+        alarm["OKActions"],
+        json!(["arn:aws:sns:us-east-1:123456789012:boxes-oncall"])
+    );
+    assert_eq!(
+        alarm["Dimensions"],
+        json!({"InstanceId": "i-0123456789abcdef0"})
+    );
+    // Taking the action away is one update, and converges again.
+    write(
+        dir.path(),
+        &STATIC.replace("[oncall, ec2:reboot]", "[oncall]"),
+    );
+    run(&emulator, dir.path(), &["plan"])
+        .assert_code(0)
+        .assert_stdout_contains("Plan: 0 to add, 1 to change, 0 to destroy.");
+    apply_clean(&emulator, dir.path());
+}
+
+/// A metric without `InstanceId` cannot carry an EC2 action: a located error before any
+/// AWS call, and nothing applied.
+#[test]
+fn an_ec2_action_on_a_metric_without_an_instance_is_a_located_error() {
+    let emulator = Emulator::start();
+    let dir =
+        stack_dir(&STATIC.replace("{ InstanceId: i-0123456789abcdef0 }", "{ QueueName: jobs }"));
+    run(&emulator, dir.path(), &["apply", "--auto-approve"])
+        .assert_code(1)
+        .assert_stderr_contains("stacks/workers.yaml:11:22")
+        .assert_stderr_contains("names no instance (no `InstanceId` dimension)");
+    let dump = emulator.awsctl(&["dump", "--prefix", "boxes-"]);
+    assert_eq!(dump["alarms"], json!({}));
+}
