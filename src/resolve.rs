@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{codes, Diagnostic, Diagnostics, Severity, Span};
 use crate::kinds::dashboard;
+use crate::model::duration;
 use crate::model::{
     Action, Alarm, AlarmActions, AlarmMetric, AlarmName, Arn, CompositeAlarm, Declared,
     DesiredStack, Endpoint, FilterRef, ForeignTopic, LiveState, LiveSubscription, MetricFilter,
@@ -134,6 +135,7 @@ impl<'a> Resolver<'_, 'a, '_> {
             return None;
         }
         self.queues();
+        self.deliveries();
         self.log_groups();
         let desired = self.input.desired;
         let alarms = desired
@@ -304,6 +306,63 @@ impl<'a> Resolver<'_, 'a, '_> {
                         .note("monplan scales existing groups and never creates them"),
                     );
                 }
+            }
+        }
+    }
+
+    /// What protects the job of a dead worker, per watched queue that exists: a notice
+    /// of what SQS does with it, and warnings where that does not protect it. SQS makes
+    /// a message not deleted within the visibility timeout visible again (a failed
+    /// receive), and moves it to the DLQ once `maxReceiveCount` receives are exceeded
+    /// (SQS developer guide, *visibility timeout*, *dead-letter queues*).
+    fn deliveries(&mut self) {
+        let desired = self.input.desired;
+        let live = self.input.live;
+        for declared in desired.queues.values() {
+            let queue = &declared.value;
+            let Some(delivery) = live.queue_delivery.get(&queue.name) else {
+                continue; // a missing queue is reported by `queues`
+            };
+            let timeout = duration::yaml(f64::from(delivery.visibility_timeout));
+            let after = match &delivery.redrive {
+                Some(redrive) => format!(
+                    " and moves to {} after {} receives",
+                    redrive.dead_letter_queue,
+                    redrive
+                        .max_receive_count
+                        .map_or_else(|| "its redrive policy's".to_string(), |n| n.to_string())
+                ),
+                None => ", again and again: there is no dead-letter queue".to_string(),
+            };
+            self.notice(
+                format!("queue \"{}\"", queue.name),
+                format!("a job held by a dead worker reappears after {timeout} (visibility timeout){after}"),
+            );
+            if let Some(processing) = &queue.processing_time {
+                if f64::from(delivery.visibility_timeout) < processing.value {
+                    self.errors.push(
+                        Diagnostic::warning(
+                            codes::VISIBILITY_SHORT,
+                            format!(
+                                "queue `{}` makes a job visible again after {timeout}, but one job takes {}",
+                                queue.name,
+                                duration::yaml(processing.value)
+                            ),
+                        )
+                        .at(processing.origin, "longer than the visibility timeout")
+                        .note("a second worker receives the job while the first still works on it, and the first one's delete fails; set the queue's VisibilityTimeout to at least the processing time (at most 12h), or extend it from the worker while it works (ChangeMessageVisibility)"),
+                    );
+                }
+            }
+            if delivery.redrive.is_none() {
+                self.errors.push(
+                    Diagnostic::warning(
+                        codes::NO_DEAD_LETTER_QUEUE,
+                        format!("queue `{}` has no dead-letter queue", queue.name),
+                    )
+                    .at(declared.origin, "no redrive policy")
+                    .note("a job that kills its worker every time comes back after each visibility timeout until the retention period drops it; give the queue a redrive policy (deadLetterTargetArn, maxReceiveCount)"),
+                );
             }
         }
     }

@@ -100,3 +100,53 @@ fn an_ec2_action_on_a_metric_without_an_instance_is_a_located_error() {
     let dump = emulator.awsctl(&["dump", "--prefix", "boxes-"]);
     assert_eq!(dump["alarms"], json!({}));
 }
+
+const SLOW_JOBS: &str = r"
+stack: slow
+queues:
+  jobs:
+    name: slow-jobs
+    scaling:
+      group: slow-workers
+      latency: 1h
+      processing_time: 10m
+";
+
+/// The queue's visibility timeout and redrive policy are read in the plan's batched
+/// queue read: 30 s against 10-minute jobs warns at `processing_time`; the fixed queue
+/// plans clean with the notice of what happens to a dead worker's job.
+#[test]
+fn a_visibility_timeout_shorter_than_a_job_warns_at_the_line() {
+    let emulator = Emulator::start();
+    emulator.awsctl(&[
+        "create-queue",
+        "slow-jobs",
+        "--dlq",
+        "slow-jobs-dlq",
+        "--visibility-timeout",
+        "30",
+    ]);
+    emulator.awsctl(&["create-group", "slow-workers", "--min", "0", "--max", "2"]);
+    let dir = stack_dir(SLOW_JOBS);
+    run(&emulator, dir.path(), &["plan"])
+        .assert_code(0)
+        .assert_stderr_contains("warning[W0211]: queue `slow-jobs` makes a job visible again after 30s, but one job takes 10m")
+        .assert_stderr_contains("stacks/workers.yaml:9:24")
+        .assert_stdout_contains("a job held by a dead worker reappears after 30s (visibility timeout) and moves to slow-jobs-dlq after 5 receives");
+    // A queue long enough, and the same check with no DLQ: W0212 at the queue instead.
+    emulator.awsctl(&[
+        "create-queue",
+        "slow-jobs-2",
+        "--visibility-timeout",
+        "1200",
+    ]);
+    write(
+        dir.path(),
+        &SLOW_JOBS.replace("name: slow-jobs", "name: slow-jobs-2"),
+    );
+    let plan = run(&emulator, dir.path(), &["plan"]);
+    plan.assert_code(0)
+        .assert_stderr_contains("warning[W0212]: queue `slow-jobs-2` has no dead-letter queue")
+        .assert_stdout_contains("reappears after 20m (visibility timeout), again and again: there is no dead-letter queue");
+    assert!(!plan.stderr.contains("W0211"), "{plan}");
+}

@@ -1102,3 +1102,55 @@ fn an_ec2_action_is_the_automate_arn_of_the_region_and_converges() {
             "arn:aws-cn:automate:cn-north-1:ec2:reboot"
         ))));
 }
+
+/// A live queue `jobs` with this visibility timeout and, if given, a DLQ after 5 receives.
+fn delivery_world(visibility_timeout: u32, dlq: Option<&str>) -> LiveState {
+    review_world(|live| {
+        live.queue_delivery.insert(
+            "jobs".into(),
+            monplan::model::QueueDelivery {
+                visibility_timeout,
+                redrive: dlq.map(|dlq| monplan::model::Redrive {
+                    dead_letter_queue: dlq.into(),
+                    max_receive_count: Some(5),
+                }),
+            },
+        );
+        live.groups.insert("workers".into());
+    })
+}
+
+const SLOW_JOBS: &str = "stack: shop\nqueues:\n  jobs:\n    scaling:\n      group: workers\n      latency: 1h\n      processing_time: 10m\n";
+
+/// What protects the job of a dead worker is in every plan; a visibility timeout shorter
+/// than one job (W0211, at `processing_time`) or no DLQ (W0212, at the queue) warns.
+#[test]
+fn the_jobs_of_a_dead_worker_are_shown_and_unsafe_queues_warn_at_their_line() {
+    // Planted: 30 s against 10 minutes a job, with a DLQ.
+    assert_eq!(
+        review(SLOW_JOBS, &delivery_world(30, Some("jobs-dlq"))),
+        [("W0211", 7)]
+    );
+    // Planted: no DLQ (long enough timeout).
+    assert_eq!(
+        review(SLOW_JOBS, &delivery_world(3600, None)),
+        [("W0212", 3)]
+    );
+    // Clean twin: 30 minutes and a DLQ.
+    let live = delivery_world(1800, Some("jobs-dlq"));
+    assert_eq!(review(SLOW_JOBS, &live), []);
+    let plan = run(&desired(SLOW_JOBS), &live);
+    let notice = plan
+        .notices
+        .iter()
+        .find(|n| n.subject == "queue \"jobs\"")
+        .expect("a notice about the queue");
+    assert_eq!(
+        notice.message,
+        "a job held by a dead worker reappears after 30m (visibility timeout) and moves to jobs-dlq after 5 receives"
+    );
+    assert!(text(&plan).contains("a job held by a dead worker reappears after 30m (visibility timeout) and moves to jobs-dlq after 5 receives"), "{}", text(&plan));
+    // Without a DLQ the notice says so.
+    let plan = run(&desired(SLOW_JOBS), &delivery_world(3600, None));
+    assert!(plan.notices.iter().any(|n| n.message == "a job held by a dead worker reappears after 1h (visibility timeout), again and again: there is no dead-letter queue"), "{:?}", plan.notices);
+}

@@ -395,6 +395,7 @@ fn merge(into: &mut LiveState, from: LiveState) {
         topics,
         alarms,
         queues,
+        queue_delivery,
         groups,
         policies,
         dashboards,
@@ -406,6 +407,7 @@ fn merge(into: &mut LiveState, from: LiveState) {
         unread,
         warnings,
     } = from;
+    into.queue_delivery.extend(queue_delivery);
     into.foreign_topics.extend(foreign_topics);
     into.unread.extend(unread);
     into.topics.extend(topics);

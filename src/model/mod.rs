@@ -250,6 +250,9 @@ pub struct QueueUse {
     pub needs_redrive: bool,
     /// Auto Scaling groups scaled on this queue, with where they were named.
     pub groups: Vec<Declared<String>>,
+    /// How long one job takes (`scaling.processing_time`, seconds), where written: the
+    /// plan compares the queue's visibility timeout with it.
+    pub processing_time: Option<Declared<f64>>,
 }
 
 /// Who a live resource belongs to, as far as monplan can prove.
@@ -303,6 +306,23 @@ pub struct LiveQueue {
     pub dead_letter_queue: Option<String>,
 }
 
+/// What SQS does with a job whose worker died holding it: the message reappears once its
+/// visibility timeout ends, and after `maxReceiveCount` receives moves to the DLQ.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueDelivery {
+    /// `VisibilityTimeout`, seconds.
+    pub visibility_timeout: u32,
+    /// `None`: no redrive policy (a failing job is received again and again).
+    pub redrive: Option<Redrive>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redrive {
+    pub dead_letter_queue: String,
+    /// `None` when the policy does not say (or says something that is not a count).
+    pub max_receive_count: Option<u32>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct LivePolicy {
     pub arn: Option<Arn>,
@@ -317,6 +337,8 @@ pub struct LiveState {
     pub alarms: BTreeMap<AlarmName, LiveAlarm>,
     /// The queues asked for that exist.
     pub queues: BTreeMap<String, LiveQueue>,
+    /// Visibility timeout and redrive policy of those queues, by name.
+    pub queue_delivery: BTreeMap<String, QueueDelivery>,
     /// The Auto Scaling groups asked for that exist.
     pub groups: BTreeSet<String>,
     /// Scaling policies named with a loaded stack's prefix `{stack}_`, on any group.
