@@ -150,3 +150,85 @@ fn a_visibility_timeout_shorter_than_a_job_warns_at_the_line() {
         .assert_stdout_contains("reappears after 20m (visibility timeout), again and again: there is no dead-letter queue");
     assert!(!plan.stderr.contains("W0211"), "{plan}");
 }
+
+const FLEET: &str = r"
+stack: tx
+topics:
+  oncall:
+    subscriptions:
+      - email: oncall@example.com
+queues:
+  jobs:
+    name: tx-jobs
+log_groups:
+  workers: { name: /aws/ec2/tx }
+log_metrics:
+  heartbeat:
+    log_group: workers
+    pattern: '{ $.event = %JOB_PROGRESS% }'
+    metric: { namespace: Tx, name: Heartbeat }
+    dimensions: { InstanceId: $.instance_id }
+workers:
+  gpu-fleet:
+    group: tx-workers
+    queue: jobs
+    heartbeat: heartbeat
+    stuck_after: 20m
+    on_stuck: replace
+    notify: [oncall]
+";
+
+/// Each `on_stuck` mode of a group fleet applies one Metrics Insights alarm that moto
+/// stores and reads back exactly (query, period, windows, actions), and re-plans clean.
+#[test]
+fn each_on_stuck_mode_applies_its_contributor_alarm_and_converges() {
+    let emulator = Emulator::start();
+    emulator.awsctl(&[
+        "create-queue",
+        "tx-jobs",
+        "--dlq",
+        "tx-jobs-dlq",
+        "--visibility-timeout",
+        "1800",
+    ]);
+    emulator.awsctl(&["create-group", "tx-workers", "--min", "0", "--max", "2"]);
+    emulator.awsctl(&["create-log-group", "/aws/ec2/tx"]);
+    let fleet = FLEET.replace('%', "\"");
+    let dir = stack_dir(&fleet);
+    for (mode, ec2) in [
+        ("replace", Some("terminate")),
+        ("reboot", Some("reboot")),
+        ("notify", None),
+    ] {
+        write(
+            dir.path(),
+            &fleet.replace("on_stuck: replace", &format!("on_stuck: {mode}")),
+        );
+        let apply = apply_clean(&emulator, dir.path());
+        if mode == "replace" {
+            apply.assert_stdout_contains(
+                "is terminated (ec2:terminate) and group tx-workers launches a replacement",
+            );
+        }
+        let dump = emulator.awsctl(&["dump", "--prefix", "tx-"]);
+        let alarm = &dump["alarms"]["tx-gpu-fleet-stuck"];
+        assert_eq!(
+            alarm["Metrics"],
+            json!([{"Id": "q", "Expression": "SELECT SUM(\"Heartbeat\") FROM SCHEMA(\"Tx\", \"InstanceId\") GROUP BY \"InstanceId\" ORDER BY SUM() ASC", "Period": 60, "ReturnData": true}]),
+            "{mode}"
+        );
+        assert_eq!(alarm["EvaluationPeriods"], 20);
+        assert_eq!(alarm["DatapointsToAlarm"], 20);
+        assert_eq!(alarm["Threshold"], 1.0);
+        assert_eq!(alarm["ComparisonOperator"], "LessThanThreshold");
+        assert_eq!(alarm["TreatMissingData"], "breaching");
+        let mut actions: Vec<String> =
+            serde_json::from_value(alarm["AlarmActions"].clone()).unwrap();
+        actions.sort();
+        let mut expected = vec!["arn:aws:sns:us-east-1:123456789012:tx-oncall".to_string()];
+        if let Some(action) = ec2 {
+            expected.insert(0, format!("arn:aws:automate:us-east-1:ec2:{action}"));
+        }
+        assert_eq!(actions, expected, "{mode}");
+    }
+}

@@ -1154,3 +1154,86 @@ fn the_jobs_of_a_dead_worker_are_shown_and_unsafe_queues_warn_at_their_line() {
     let plan = run(&desired(SLOW_JOBS), &delivery_world(3600, None));
     assert!(plan.notices.iter().any(|n| n.message == "a job held by a dead worker reappears after 1h (visibility timeout), again and again: there is no dead-letter queue"), "{:?}", plan.notices);
 }
+
+const FLEET_STACK: &str = "stack: tx\ntopics:\n  oncall:\n    subscriptions:\n      - email: oncall@example.com\nqueues:\n  jobs: {}\nlog_groups:\n  workers: { name: /aws/ec2/shop }\nlog_metrics:\n  heartbeat:\n    log_group: workers\n    pattern: '{ $.event = \"JOB_PROGRESS\" }'\n    metric: { namespace: Tx, name: Heartbeat }\n    dimensions: { InstanceId: $.instance_id }\nworkers:\n  gpu-fleet:\n    group: workers\n    queue: jobs\n    heartbeat: heartbeat\n    stuck_after: 20m\n    on_stuck: replace\n    notify: [oncall]\n";
+
+/// Each `on_stuck` mode of a group fleet: one Metrics Insights alarm grouped by
+/// `InstanceId`, with `ec2:terminate`, `ec2:reboot` or only the topics; the plan says
+/// what happens and what the alarm cannot see; what AWS reports back plans no change.
+#[test]
+fn each_on_stuck_mode_is_one_contributor_alarm_explained_in_the_plan() {
+    let live = delivery_world(1800, Some("jobs-dlq"));
+    for (mode, ec2, says) in [
+        ("replace", Some("terminate"), "is terminated (ec2:terminate) and group workers launches a replacement; its job reappears on jobs after the visibility timeout"),
+        ("reboot", Some("reboot"), "is rebooted (ec2:reboot); the instance stays in its group"),
+        ("notify", None, "is notified to its topics, naming the worker; nothing acts on it"),
+    ] {
+        let yaml = FLEET_STACK.replace("on_stuck: replace", &format!("on_stuck: {mode}"));
+        let stack = desired(&yaml);
+        let plan = run(&stack, &live);
+        assert!(plan.errors.is_empty(), "{mode}: {:?}", plan.errors);
+        let alarm = plan
+            .changes
+            .iter()
+            .flat_map(|c| &c.ops)
+            .find_map(|op| match op {
+                Op::PutMetricAlarm { alarm, .. } => Some(alarm),
+                _ => None,
+            })
+            .expect("the stuck alarm");
+        assert_eq!(alarm.name.as_str(), "tx-gpu-fleet-stuck");
+        assert_eq!(
+            alarm.metric,
+            monplan::model::AlarmMetric::Insights {
+                query: "SELECT SUM(\"Heartbeat\") FROM SCHEMA(\"Tx\", \"InstanceId\") GROUP BY \"InstanceId\" ORDER BY SUM() ASC".into(),
+                period: 60
+            }
+        );
+        assert_eq!((alarm.evaluation_periods, alarm.datapoints_to_alarm), (20, 20));
+        assert_eq!(
+            alarm.condition,
+            Condition::Threshold { comparison: Comparison::Below, value: 1.0 }
+        );
+        let mut expected = vec!["arn:aws:sns:us-east-1:123456789012:tx-oncall".to_string()];
+        if let Some(action) = ec2 {
+            expected.insert(0, format!("arn:aws:automate:us-east-1:ec2:{action}"));
+        }
+        let actions: Vec<String> = alarm.actions.alarm.iter().map(ToString::to_string).collect();
+        assert_eq!(actions, expected, "{mode}");
+        let notice = plan
+            .notices
+            .iter()
+            .find(|n| n.subject == "workers \"gpu-fleet\"")
+            .expect("the fleet's notice");
+        assert!(notice.message.contains(says), "{mode}: {}", notice.message);
+        assert!(notice.message.contains("A worker that goes fully silent is not a contributor (a series exists only while it has data)"), "{}", notice.message);
+        assert!(text(&plan).contains("query: SELECT SUM(\"Heartbeat\")"), "{}", text(&plan));
+        // Converges: once the alarm is what the create sent, it plans no change.
+        let mut after = live.clone();
+        after.alarms.insert(
+            alarm.name.clone(),
+            LiveAlarm {
+                arn: scope().alarm_arn(&alarm.name),
+                owner: owner(&stack.name),
+                body: LiveAlarmBody::Metric(alarm.clone()),
+            },
+        );
+        let again = run(&stack, &after);
+        let changes: Vec<String> = again.changes.iter().map(|c| c.resource.to_string()).collect();
+        assert!(!changes.contains(&"alarm \"tx-gpu-fleet-stuck\"".to_string()), "{changes:?}");
+    }
+    // A visibility timeout shorter than stuck_after warns at stuck_after (line 21).
+    assert_eq!(
+        review(FLEET_STACK, &delivery_world(600, Some("jobs-dlq"))),
+        [("W0211", 21)]
+    );
+    // ECS: `replace` only notifies and says what ECS does; `reboot` is refused.
+    let ecs = FLEET_STACK.replace("    group: workers", "    service: gpu/transcribe");
+    let plan = run(&desired(&ecs), &live);
+    let notice = plan
+        .notices
+        .iter()
+        .find(|n| n.subject == "workers \"gpu-fleet\"")
+        .unwrap();
+    assert!(notice.message.contains("no alarm action can stop an ECS task: ECS itself replaces a task of gpu/transcribe whose container health check fails"), "{}", notice.message);
+}

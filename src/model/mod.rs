@@ -6,6 +6,7 @@
 
 pub mod duration;
 mod names;
+pub mod workers;
 
 // Each kind's canonical model lives with the kind (`crate::kinds`); re-exported here so
 // that every layer names model types one way.
@@ -192,6 +193,8 @@ pub struct DesiredStack {
     /// `ignore_warnings`: where an alarm or topic is declared -> the review warnings not
     /// to report there.
     pub ignored: Vec<(Span, BTreeSet<&'static str>)>,
+    /// Worker fleets by key (their alarms are among `alarms`).
+    pub workers: BTreeMap<String, Declared<workers::WorkerFleet>>,
 }
 
 /// One sample line of a log metric, as monplan's matcher reads it.
@@ -236,6 +239,7 @@ impl DesiredStack {
             samples: Vec::new(),
             expect_later: BTreeSet::new(),
             ignored: Vec::new(),
+            workers: BTreeMap::new(),
         }
     }
 }

@@ -349,6 +349,7 @@ fn with_period(metric: AlarmMetric, period: u32) -> AlarmMetric {
                 })
                 .collect(),
         },
+        AlarmMetric::Insights { query, .. } => AlarmMetric::Insights { query, period },
     }
 }
 
@@ -356,6 +357,7 @@ fn longest_period(metric: &AlarmMetric) -> u32 {
     match metric {
         AlarmMetric::Single(m) => m.period,
         AlarmMetric::Math { metrics, .. } => metrics.values().map(|m| m.period).max().unwrap_or(60),
+        AlarmMetric::Insights { period, .. } => *period,
     }
 }
 
@@ -825,7 +827,9 @@ fn ec2_refusal(
                 "put the EC2 action on a metric alarm of the instance (a metric with an `InstanceId` dimension)".into(),
             ))
         }
-        Some((AlarmMetric::Math { .. }, _)) => {
+        // The stack's alarms never are Metrics Insights queries (only `workers:` makes
+        // them, with its own rules); AWS refuses EC2 actions on them at the alarm level.
+        Some((AlarmMetric::Math { .. } | AlarmMetric::Insights { .. }, _)) => {
             return Some((
                 "alarms on metric math cannot run EC2 actions".into(),
                 "watch one metric with an `InstanceId` dimension instead".into(),

@@ -78,6 +78,10 @@ impl AlarmKind for Alarm {
                     metric_fields(&format!("metrics.{id}"), metric, &mut fields);
                 }
             }
+            AlarmMetric::Insights { query, period } => {
+                fields.push(("query".into(), query.clone()));
+                fields.push(("period".into(), duration::yaml(f64::from(*period))));
+            }
         }
         match condition {
             Condition::Threshold { comparison, value } => {
@@ -142,10 +146,7 @@ impl AlarmKind for Alarm {
     fn refs(&self, stack: &ResolvedStack<'_>, declared: bool) -> Vec<ResourceId> {
         let mut refs = action_refs(&self.actions, stack, declared);
         // An alarm on a log metric comes after the filter that publishes it.
-        let metrics: Vec<&Metric> = match &self.metric {
-            AlarmMetric::Single(metric) => vec![metric],
-            AlarmMetric::Math { metrics, .. } => metrics.values().collect(),
-        };
+        let metrics: Vec<&Metric> = self.metric.metrics();
         for metric in metrics {
             let filters: Vec<&crate::model::MetricFilter> = if declared {
                 stack.metric_filters.values().map(|f| &f.value).collect()

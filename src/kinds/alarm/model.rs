@@ -29,6 +29,7 @@ impl Alarm {
             AlarmMetric::Math { metrics, .. } => {
                 metrics.values().map(|m| m.period).max().unwrap_or(60)
             }
+            AlarmMetric::Insights { period, .. } => *period,
         }
     }
 }
@@ -42,6 +43,14 @@ pub enum AlarmMetric {
         expression: String,
         metrics: BTreeMap<String, Metric>,
     },
+    /// A Metrics Insights query (`SELECT ... GROUP BY ... ORDER BY ...`) evaluated at
+    /// `period` seconds. With `GROUP BY` it is a multi-time-series alarm: each returned
+    /// series is a contributor with its own state, and EC2 actions run per contributor
+    /// (`CloudWatch` user guide, *Alarm actions and notifications*).
+    Insights {
+        query: String,
+        period: u32,
+    },
 }
 
 impl AlarmMetric {
@@ -49,6 +58,16 @@ impl AlarmMetric {
     /// queries (the writer sends it with `ReturnData`). It is reserved: a metric of the
     /// alarm may not use it as its id, or the queries would have two entries with one id.
     pub const EXPRESSION_ID: &'static str = "expression";
+
+    /// The metrics it names one by one (none for a Metrics Insights query, which
+    /// selects them by schema).
+    pub fn metrics(&self) -> Vec<&Metric> {
+        match self {
+            AlarmMetric::Single(metric) => vec![metric],
+            AlarmMetric::Math { metrics, .. } => metrics.values().collect(),
+            AlarmMetric::Insights { .. } => Vec::new(),
+        }
+    }
 }
 
 /// When an alarm fires.
