@@ -403,6 +403,13 @@ pub mod codes {
     /// An alarm that notifies nobody: no actions, or actions disabled, and no
     /// composite or dashboard uses it.
     pub const NOTIFIES_NOBODY: &str = "W0210";
+    /// A queue's visibility timeout is shorter than one job (`processing_time`) or than
+    /// a fleet's `stuck_after`: SQS hands the job to a second worker while the first
+    /// still holds it.
+    pub const VISIBILITY_SHORT: &str = "W0211";
+    /// A watched queue has no redrive policy: a job that kills its worker every time is
+    /// received again and again until the queue's retention period drops it.
+    pub const NO_DEAD_LETTER_QUEUE: &str = "W0212";
     pub const UNMANAGED_LIVE: &str = "W0102";
     /// The review warnings an alarm or topic may list under `ignore_warnings`: advice
     /// about a resource, never a fact that makes apply fail.

@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diag::{codes, Diagnostic, Diagnostics, Severity, Span};
 use crate::kinds::dashboard;
+use crate::model::duration;
 use crate::model::{
     Action, Alarm, AlarmActions, AlarmMetric, AlarmName, Arn, CompositeAlarm, Declared,
     DesiredStack, Endpoint, FilterRef, ForeignTopic, LiveState, LiveSubscription, MetricFilter,
@@ -134,6 +135,8 @@ impl<'a> Resolver<'_, 'a, '_> {
             return None;
         }
         self.queues();
+        self.deliveries();
+        self.workers();
         self.log_groups();
         let desired = self.input.desired;
         let alarms = desired
@@ -308,6 +311,136 @@ impl<'a> Resolver<'_, 'a, '_> {
         }
     }
 
+    /// What protects the job of a dead worker, per watched queue that exists: a notice
+    /// of what SQS does with it, and warnings where that does not protect it. SQS makes
+    /// a message not deleted within the visibility timeout visible again (a failed
+    /// receive), and moves it to the DLQ once `maxReceiveCount` receives are exceeded
+    /// (SQS developer guide, *visibility timeout*, *dead-letter queues*).
+    fn deliveries(&mut self) {
+        let desired = self.input.desired;
+        let live = self.input.live;
+        for declared in desired.queues.values() {
+            let queue = &declared.value;
+            let Some(delivery) = live.queue_delivery.get(&queue.name) else {
+                continue; // a missing queue is reported by `queues`
+            };
+            let timeout = duration::yaml(f64::from(delivery.visibility_timeout));
+            let after = match &delivery.redrive {
+                Some(redrive) => format!(
+                    " and moves to {} after {} receives",
+                    redrive.dead_letter_queue,
+                    redrive
+                        .max_receive_count
+                        .map_or_else(|| "its redrive policy's".to_string(), |n| n.to_string())
+                ),
+                None => ", again and again: there is no dead-letter queue".to_string(),
+            };
+            self.notice(
+                format!("queue \"{}\"", queue.name),
+                format!("a job held by a dead worker reappears after {timeout} (visibility timeout){after}"),
+            );
+            if let Some(processing) = &queue.processing_time {
+                if f64::from(delivery.visibility_timeout) < processing.value {
+                    self.errors.push(
+                        Diagnostic::warning(
+                            codes::VISIBILITY_SHORT,
+                            format!(
+                                "queue `{}` makes a job visible again after {timeout}, but one job takes {}",
+                                queue.name,
+                                duration::yaml(processing.value)
+                            ),
+                        )
+                        .at(processing.origin, "longer than the visibility timeout")
+                        .note("a second worker receives the job while the first still works on it, and the first one's delete fails; set the queue's VisibilityTimeout to at least the processing time (at most 12h), or extend it from the worker while it works (ChangeMessageVisibility)"),
+                    );
+                }
+            }
+            if delivery.redrive.is_none() {
+                self.errors.push(
+                    Diagnostic::warning(
+                        codes::NO_DEAD_LETTER_QUEUE,
+                        format!("queue `{}` has no dead-letter queue", queue.name),
+                    )
+                    .at(declared.origin, "no redrive policy")
+                    .note("a job that kills its worker every time comes back after each visibility timeout until the retention period drops it; give the queue a redrive policy (deadLetterTargetArn, maxReceiveCount)"),
+                );
+            }
+        }
+    }
+
+    /// Worker fleets: a group must exist, the queue's visibility timeout must outlast
+    /// `stuck_after` (W0211), and the plan says what happens to a stuck worker and its
+    /// job, and what the alarm cannot see.
+    fn workers(&mut self) {
+        use crate::model::workers::{Fleet, OnStuck, Stuck};
+        let desired = self.input.desired;
+        let live = self.input.live;
+        let region = self.input.scope.region.clone();
+        for (key, declared) in &desired.workers {
+            let fleet = &declared.value;
+            if let Fleet::Group(group) = &fleet.fleet {
+                if !live.groups.contains(&group.value) {
+                    self.errors.push(
+                        Diagnostic::error(
+                            codes::MISSING_RESOURCE,
+                            format!(
+                                "Auto Scaling group `{}` does not exist in {region}",
+                                group.value
+                            ),
+                        )
+                        .at(group.origin, "no such group")
+                        .note("monplan watches existing groups and never creates them"),
+                    );
+                }
+            }
+            let stuck_after = duration::yaml(f64::from(
+                u32::try_from(fleet.stuck_after.value).unwrap_or(u32::MAX),
+            ));
+            let delivery = fleet
+                .queue
+                .as_ref()
+                .and_then(|q| Some((q, live.queue_delivery.get(q)?)));
+            if let Some((queue, delivery)) = delivery {
+                if u64::from(delivery.visibility_timeout) < fleet.stuck_after.value {
+                    self.errors.push(
+                        Diagnostic::warning(
+                            codes::VISIBILITY_SHORT,
+                            format!("queue `{queue}` makes a job visible again after {}, before a worker counts as stuck ({stuck_after})", duration::yaml(f64::from(delivery.visibility_timeout))),
+                        )
+                        .at(fleet.stuck_after.origin, "longer than the visibility timeout")
+                        .note("another worker receives the job while the stuck one still holds it; raise the queue's VisibilityTimeout above stuck_after, or lower stuck_after"),
+                    );
+                }
+            }
+            let seen = match fleet.stuck {
+                Stuck::Silent => format!("logs no heartbeat in any minute of {stuck_after} while its series still has data in the window (missing minutes count as breaching; AWS does not document that per contributor: verify on AWS before relying on it)"),
+                Stuck::Age => format!("reports more than {stuck_after} since its last progress"),
+            };
+            let job = fleet.queue.as_ref().map_or_else(String::new, |q| {
+                format!("; its job reappears on {q} after the visibility timeout")
+            });
+            let what = match (&fleet.fleet, fleet.on_stuck) {
+                (Fleet::Group(g), OnStuck::Replace) => format!("is terminated (ec2:terminate) and group {} launches a replacement{job}", g.value),
+                (Fleet::Group(_), OnStuck::Reboot) => format!("is rebooted (ec2:reboot); the instance stays in its group{job}"),
+                (Fleet::Group(_), OnStuck::Notify) | (Fleet::Service { .. }, OnStuck::Notify | OnStuck::Reboot) => "is notified to its topics, naming the worker; nothing acts on it".to_string(),
+                (Fleet::Service { cluster, service }, OnStuck::Replace) => format!("is notified; no alarm action can stop an ECS task: ECS itself replaces a task of {cluster}/{service} whose container health check fails, which the task definition must declare (monplan does not change task definitions, and does not read them yet)"),
+            };
+            let blind = match (&fleet.fleet, &fleet.no_progress) {
+                (Fleet::Group(_), Some(np)) => format!("{np} notifies fleet-wide, and the group's EC2 status checks replace an instance that fails them"),
+                (Fleet::Group(_), None) => "nothing in this stack notices (add the job-events recipe's `no_progress`); the group's EC2 status checks replace an instance that fails them".to_string(),
+                (Fleet::Service { .. }, Some(np)) => format!("{np} notifies fleet-wide, and ECS replaces a task whose container stops"),
+                (Fleet::Service { .. }, None) => "nothing in this stack notices (add the job-events recipe's `no_progress`); ECS replaces a task whose container stops".to_string(),
+            };
+            self.notice(
+                format!("workers \"{key}\""),
+                format!(
+                    "alarm {} has one contributor per {}: a worker that {seen} {what}. A worker that goes fully silent is not a contributor (a series exists only while it has data): {blind}",
+                    fleet.alarm, fleet.dimension
+                ),
+            );
+        }
+    }
+
     /// The DLQ of a queue from its redrive policy, or a resolve error.
     fn redrive_dlq(&mut self, queue_name: &str) -> Option<String> {
         let live = self.input.live;
@@ -346,6 +479,10 @@ impl<'a> Resolver<'_, 'a, '_> {
             for action in list.iter_mut() {
                 match action {
                     Action::Topic(name) => *action = Action::Arn(self.input.scope.topic_arn(name)),
+                    Action::Ec2(ec2) => {
+                        let scope = self.input.scope;
+                        *action = Action::Arn(ec2.arn(&scope.partition, &scope.region));
+                    }
                     Action::Policy(policy) => {
                         let arn = self
                             .input
@@ -388,10 +525,7 @@ impl<'a> Resolver<'_, 'a, '_> {
             if desired.expect_later.contains(&declared.value.name) {
                 continue;
             }
-            let metrics: Vec<&crate::model::Metric> = match &declared.value.metric {
-                AlarmMetric::Single(metric) => vec![metric],
-                AlarmMetric::Math { metrics, .. } => metrics.values().collect(),
-            };
+            let metrics: Vec<&crate::model::Metric> = declared.value.metric.metrics();
             for metric in metrics {
                 // The stack's own filters publish it once they exist.
                 let published = desired.log_metrics.values().any(|f| {
@@ -505,10 +639,7 @@ impl<'a> Resolver<'_, 'a, '_> {
     fn review_metrics(&mut self, declared: &Declared<Alarm>) {
         let desired = self.input.desired;
         let alarm = &declared.value;
-        let metrics: Vec<&crate::model::Metric> = match &alarm.metric {
-            AlarmMetric::Single(metric) => vec![metric],
-            AlarmMetric::Math { metrics, .. } => metrics.values().collect(),
-        };
+        let metrics: Vec<&crate::model::Metric> = alarm.metric.metrics();
         // AWS/SQS and AWS/AutoScaling publish one datapoint a minute (SQS and EC2 Auto
         // Scaling user guides, "available CloudWatch metrics"): a shorter period
         // evaluates mostly missing data.

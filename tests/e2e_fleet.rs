@@ -466,16 +466,22 @@ fn a_named_dlq_is_checked_against_the_redrive_policy_only_when_asked() {
         "stack: fleet\nqueues:\n  jobs:\n    name: fleet-jobs\n    dead_letter_queue: fleet-other-dlq\n    alarms:\n      dlq_visible_messages: { above: 0 }\n",
     );
     let plain = run(&emulator, dir.path(), &["plan", "-v"]);
-    plain.assert_code(0);
+    // Every plan reads each watched queue's visibility timeout and redrive policy (what
+    // happens to a dead worker's job, issue 10), but compares a named DLQ with the
+    // redrive policy only when asked.
+    plain
+        .assert_code(0)
+        .assert_stdout_contains("a job held by a dead worker reappears after 30s (visibility timeout) and moves to fleet-jobs-dlq after 5 receives");
     assert!(
-        !plain.stderr.contains("GetQueueAttributes"),
-        "batched by default:\n{plain}"
+        !plain.stdout.contains("sends failed messages to"),
+        "compared only with --check-redrive:\n{plain}"
     );
     let checked = run(&emulator, dir.path(), &["plan", "-v", "--check-redrive"]);
     checked
         .assert_code(0)
         .assert_stdout_contains("queue `fleet-jobs` sends failed messages to `fleet-jobs-dlq` (redrive policy), but the stack names `fleet-other-dlq`")
-        .assert_stderr_contains("GetQueueAttributes 1");
+        // One per queue the stack names, the named DLQ included.
+        .assert_stderr_contains("GetQueueAttributes 2");
 }
 
 /// A saved query's widget and one with its own query, both on log groups; moto has no

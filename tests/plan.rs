@@ -1253,3 +1253,206 @@ fn adopt_never_takes_a_resource_of_another_stack() {
         .all(|d| format!("{d:?}").contains("adopt: true")));
     assert!(adoptions(&plan).is_empty());
 }
+
+const REBOOTS: &str = "stack: shop\ntopics:\n  oncall:\n    subscriptions:\n      - email: oncall@example.com\nalarms:\n  box-hung:\n    metric: { namespace: AWS/EC2, name: StatusCheckFailed_Instance, dimensions: { InstanceId: i-0123456789abcdef0 }, stat: Maximum }\n    above: 0\n    notify: [oncall, ec2:reboot]\n";
+
+/// `notify: [ec2:reboot]` is sent as the automate ARN of the stack's own partition and
+/// region, which names no account: no W0205, and what AWS reports back plans no change.
+#[test]
+fn an_ec2_action_is_the_automate_arn_of_the_region_and_converges() {
+    let stack = desired(REBOOTS);
+    let plan = run(&stack, &LiveState::default());
+    assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+    let sent: Vec<&monplan::model::Alarm> = plan
+        .changes
+        .iter()
+        .flat_map(|c| &c.ops)
+        .filter_map(|op| match op {
+            Op::PutMetricAlarm { alarm, .. } => Some(alarm),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent.len(), 1);
+    let arns: Vec<String> = sent[0]
+        .actions
+        .alarm
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        arns,
+        [
+            "arn:aws:automate:us-east-1:ec2:reboot",
+            "arn:aws:sns:us-east-1:123456789012:shop-oncall"
+        ]
+    );
+    assert!(
+        text(&plan).contains("arn:aws:automate:us-east-1:ec2:reboot"),
+        "{}",
+        text(&plan)
+    );
+    let live = live_after_create(&stack);
+    let again = run(&stack, &live);
+    assert!(again.changes.is_empty(), "{}", text(&again));
+    // Another partition, its own ARN.
+    let china = Scope {
+        partition: "aws-cn".into(),
+        region: "cn-north-1".into(),
+        account: "123456789012".into(),
+    };
+    let plan = monplan::plan::plan(&[StackInput {
+        desired: &stack,
+        scope: &china,
+        live: &LiveState::default(),
+    }]);
+    let put = plan
+        .changes
+        .iter()
+        .flat_map(|c| &c.ops)
+        .find_map(|op| match op {
+            Op::PutMetricAlarm { alarm, .. } => Some(alarm),
+            _ => None,
+        })
+        .unwrap();
+    assert!(put
+        .actions
+        .alarm
+        .contains(&monplan::model::Action::Arn(Arn::new(
+            "arn:aws-cn:automate:cn-north-1:ec2:reboot"
+        ))));
+}
+
+/// A live queue `jobs` with this visibility timeout and, if given, a DLQ after 5 receives.
+fn delivery_world(visibility_timeout: u32, dlq: Option<&str>) -> LiveState {
+    review_world(|live| {
+        live.queue_delivery.insert(
+            "jobs".into(),
+            monplan::model::QueueDelivery {
+                visibility_timeout,
+                redrive: dlq.map(|dlq| monplan::model::Redrive {
+                    dead_letter_queue: dlq.into(),
+                    max_receive_count: Some(5),
+                }),
+            },
+        );
+        live.groups.insert("workers".into());
+    })
+}
+
+const SLOW_JOBS: &str = "stack: shop\nqueues:\n  jobs:\n    scaling:\n      group: workers\n      latency: 1h\n      processing_time: 10m\n";
+
+/// What protects the job of a dead worker is in every plan; a visibility timeout shorter
+/// than one job (W0211, at `processing_time`) or no DLQ (W0212, at the queue) warns.
+#[test]
+fn the_jobs_of_a_dead_worker_are_shown_and_unsafe_queues_warn_at_their_line() {
+    // Planted: 30 s against 10 minutes a job, with a DLQ.
+    assert_eq!(
+        review(SLOW_JOBS, &delivery_world(30, Some("jobs-dlq"))),
+        [("W0211", 7)]
+    );
+    // Planted: no DLQ (long enough timeout).
+    assert_eq!(
+        review(SLOW_JOBS, &delivery_world(3600, None)),
+        [("W0212", 3)]
+    );
+    // Clean twin: 30 minutes and a DLQ.
+    let live = delivery_world(1800, Some("jobs-dlq"));
+    assert_eq!(review(SLOW_JOBS, &live), []);
+    let plan = run(&desired(SLOW_JOBS), &live);
+    let notice = plan
+        .notices
+        .iter()
+        .find(|n| n.subject == "queue \"jobs\"")
+        .expect("a notice about the queue");
+    assert_eq!(
+        notice.message,
+        "a job held by a dead worker reappears after 30m (visibility timeout) and moves to jobs-dlq after 5 receives"
+    );
+    assert!(text(&plan).contains("a job held by a dead worker reappears after 30m (visibility timeout) and moves to jobs-dlq after 5 receives"), "{}", text(&plan));
+    // Without a DLQ the notice says so.
+    let plan = run(&desired(SLOW_JOBS), &delivery_world(3600, None));
+    assert!(plan.notices.iter().any(|n| n.message == "a job held by a dead worker reappears after 1h (visibility timeout), again and again: there is no dead-letter queue"), "{:?}", plan.notices);
+}
+
+const FLEET_STACK: &str = "stack: tx\ntopics:\n  oncall:\n    subscriptions:\n      - email: oncall@example.com\nqueues:\n  jobs: {}\nlog_groups:\n  workers: { name: /aws/ec2/shop }\nlog_metrics:\n  heartbeat:\n    log_group: workers\n    pattern: '{ $.event = \"JOB_PROGRESS\" }'\n    metric: { namespace: Tx, name: Heartbeat }\n    dimensions: { InstanceId: $.instance_id }\nworkers:\n  gpu-fleet:\n    group: workers\n    queue: jobs\n    heartbeat: heartbeat\n    stuck_after: 20m\n    on_stuck: replace\n    notify: [oncall]\n";
+
+/// Each `on_stuck` mode of a group fleet: one Metrics Insights alarm grouped by
+/// `InstanceId`, with `ec2:terminate`, `ec2:reboot` or only the topics; the plan says
+/// what happens and what the alarm cannot see; what AWS reports back plans no change.
+#[test]
+fn each_on_stuck_mode_is_one_contributor_alarm_explained_in_the_plan() {
+    let live = delivery_world(1800, Some("jobs-dlq"));
+    for (mode, ec2, says) in [
+        ("replace", Some("terminate"), "is terminated (ec2:terminate) and group workers launches a replacement; its job reappears on jobs after the visibility timeout"),
+        ("reboot", Some("reboot"), "is rebooted (ec2:reboot); the instance stays in its group"),
+        ("notify", None, "is notified to its topics, naming the worker; nothing acts on it"),
+    ] {
+        let yaml = FLEET_STACK.replace("on_stuck: replace", &format!("on_stuck: {mode}"));
+        let stack = desired(&yaml);
+        let plan = run(&stack, &live);
+        assert!(plan.errors.is_empty(), "{mode}: {:?}", plan.errors);
+        let alarm = plan
+            .changes
+            .iter()
+            .flat_map(|c| &c.ops)
+            .find_map(|op| match op {
+                Op::PutMetricAlarm { alarm, .. } => Some(alarm),
+                _ => None,
+            })
+            .expect("the stuck alarm");
+        assert_eq!(alarm.name.as_str(), "tx-gpu-fleet-stuck");
+        assert_eq!(
+            alarm.metric,
+            monplan::model::AlarmMetric::Insights {
+                query: "SELECT SUM(\"Heartbeat\") FROM SCHEMA(\"Tx\", \"InstanceId\") GROUP BY \"InstanceId\" ORDER BY SUM() ASC".into(),
+                period: 60
+            }
+        );
+        assert_eq!((alarm.evaluation_periods, alarm.datapoints_to_alarm), (20, 20));
+        assert_eq!(
+            alarm.condition,
+            Condition::Threshold { comparison: Comparison::Below, value: 1.0 }
+        );
+        let mut expected = vec!["arn:aws:sns:us-east-1:123456789012:tx-oncall".to_string()];
+        if let Some(action) = ec2 {
+            expected.insert(0, format!("arn:aws:automate:us-east-1:ec2:{action}"));
+        }
+        let actions: Vec<String> = alarm.actions.alarm.iter().map(ToString::to_string).collect();
+        assert_eq!(actions, expected, "{mode}");
+        let notice = plan
+            .notices
+            .iter()
+            .find(|n| n.subject == "workers \"gpu-fleet\"")
+            .expect("the fleet's notice");
+        assert!(notice.message.contains(says), "{mode}: {}", notice.message);
+        assert!(notice.message.contains("A worker that goes fully silent is not a contributor (a series exists only while it has data)"), "{}", notice.message);
+        assert!(text(&plan).contains("query: SELECT SUM(\"Heartbeat\")"), "{}", text(&plan));
+        // Converges: once the alarm is what the create sent, it plans no change.
+        let mut after = live.clone();
+        after.alarms.insert(
+            alarm.name.clone(),
+            LiveAlarm {
+                arn: scope().alarm_arn(&alarm.name),
+                owner: owner(&stack.name),
+                body: LiveAlarmBody::Metric(alarm.clone()),
+            },
+        );
+        let again = run(&stack, &after);
+        let changes: Vec<String> = again.changes.iter().map(|c| c.resource.to_string()).collect();
+        assert!(!changes.contains(&"alarm \"tx-gpu-fleet-stuck\"".to_string()), "{changes:?}");
+    }
+    // A visibility timeout shorter than stuck_after warns at stuck_after (line 21).
+    assert_eq!(
+        review(FLEET_STACK, &delivery_world(600, Some("jobs-dlq"))),
+        [("W0211", 21)]
+    );
+    // ECS: `replace` only notifies and says what ECS does; `reboot` is refused.
+    let ecs = FLEET_STACK.replace("    group: workers", "    service: gpu/transcribe");
+    let plan = run(&desired(&ecs), &live);
+    let notice = plan
+        .notices
+        .iter()
+        .find(|n| n.subject == "workers \"gpu-fleet\"")
+        .unwrap();
+    assert!(notice.message.contains("no alarm action can stop an ECS task: ECS itself replaces a task of gpu/transcribe whose container health check fails"), "{}", notice.message);
+}

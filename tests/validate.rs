@@ -446,3 +446,41 @@ fn the_job_events_recipe_is_checked_where_it_is_written() {
     }
     insta::assert_snapshot!(rendered);
 }
+
+/// EC2 actions in `notify` (issue 10, item 3): allowed where AWS allows them, a located
+/// error at the `ec2:` entry everywhere AWS would reject them at apply.
+#[test]
+fn ec2_actions_are_refused_where_aws_would_refuse_them() {
+    let (diags, rendered) = fixture("ec2-actions.yaml");
+    let lines: Vec<u32> = diags
+        .iter()
+        .filter_map(|d| d.primary.as_ref())
+        .map(|(span, _)| {
+            let source =
+                std::fs::read_to_string("tests/fixtures/invalid/ec2-actions.yaml").unwrap();
+            u32::try_from(source[..span.start].matches('\n').count() + 1).unwrap()
+        })
+        .collect();
+    // queue-deep, box-busy, box-ratio, box-odd, box-down, box-typo; nothing at box-hung
+    // (line 9) or box-lost (line 13).
+    assert_eq!(lines, [19, 24, 32, 36, 39, 44], "{rendered}");
+    assert_eq!(
+        codes(&diags),
+        ["E0007", "E0007", "E0007", "E0007", "E0007", "E0006"]
+    );
+    assert!(rendered.contains(
+        "AWS/SQS ApproximateNumberOfMessagesVisible names no instance (no `InstanceId` dimension)"
+    ));
+    assert!(rendered.contains(
+        "EC2 recovers an instance only from an alarm on AWS/EC2 StatusCheckFailed_System"
+    ));
+    assert!(rendered.contains("alarms on metric math cannot run EC2 actions"));
+    assert!(rendered.contains("an anomaly band is a metric-math expression"));
+    assert!(rendered.contains("composite alarms cannot run EC2 actions"));
+    assert!(
+        rendered.contains("did you mean `ec2:reboot`?")
+            || rendered.contains("EC2 actions: ec2:reboot"),
+        "{rendered}"
+    );
+    insta::assert_snapshot!(rendered);
+}

@@ -22,6 +22,9 @@ const ALARM_NAMES_PER_CALL: usize = 100;
 /// The id of the anomaly-band expression in a band alarm's metric queries.
 const BAND_ID: &str = "band";
 
+/// The id of a Metrics Insights alarm's one query.
+const INSIGHTS_ID: &str = "q";
+
 /// The id of the watched metric in a band alarm.
 const BAND_METRIC_ID: &str = "m1";
 
@@ -220,6 +223,29 @@ pub(super) fn alarm_source(alarm: &MetricAlarm) -> Option<(AlarmMetric, Conditio
         ));
     }
     let comparison = Comparison::from_aws(operator)?;
+    // One query, a Metrics Insights `SELECT`, with its own period: a multi-time-series
+    // alarm (metric math expressions never start with SELECT).
+    if let [query] = queries {
+        let text = query.expression().unwrap_or_default();
+        if query.metric_stat().is_none()
+            && text
+                .trim_start()
+                .to_ascii_uppercase()
+                .starts_with("SELECT ")
+        {
+            let period = query.period().and_then(|p| u32::try_from(p).ok())?;
+            return Some((
+                AlarmMetric::Insights {
+                    query: text.to_string(),
+                    period,
+                },
+                Condition::Threshold {
+                    comparison,
+                    value: alarm.threshold().unwrap_or_default(),
+                },
+            ));
+        }
+    }
     let mut expression = None;
     let mut metrics = BTreeMap::new();
     for query in queries {
@@ -307,7 +333,7 @@ fn action_arns(actions: &[Action], resource: &str) -> Result<Vec<String>, AwsErr
         .iter()
         .map(|action| match action {
             Action::Arn(arn) => Ok(arn.to_string()),
-            Action::Topic(_) | Action::Policy(_) => Err(AwsError::local(
+            Action::Topic(_) | Action::Policy(_) | Action::Ec2(_) => Err(AwsError::local(
                 "PutMetricAlarm",
                 resource.to_string(),
                 "UnresolvedAction",
@@ -460,7 +486,19 @@ pub(super) async fn put_alarm(
                 .threshold_metric_id(BAND_ID)
                 .comparison_operator(ComparisonOperator::from(side.aws_operator()))
         }
-        (AlarmMetric::Math { .. }, Condition::Band { .. }) => {
+        (AlarmMetric::Insights { query, period }, Condition::Threshold { comparison, value }) => {
+            let query = MetricDataQuery::builder()
+                .id(INSIGHTS_ID)
+                .expression(query)
+                .period(i32::try_from(*period).unwrap_or(i32::MAX))
+                .return_data(true)
+                .build();
+            request
+                .set_metrics(Some(vec![query]))
+                .comparison_operator(ComparisonOperator::from(comparison.aws_operator()))
+                .threshold(*value)
+        }
+        (AlarmMetric::Math { .. } | AlarmMetric::Insights { .. }, Condition::Band { .. }) => {
             return Err(AwsError::local(
                 "PutMetricAlarm",
                 resource,

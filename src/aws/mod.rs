@@ -360,6 +360,11 @@ fn read_request<'a>(
                 .groups
                 .extend(queue.value.groups.iter().map(|g| g.value.clone()));
         }
+        for fleet in stack.workers.values() {
+            if let crate::model::workers::Fleet::Group(group) = &fleet.value.fleet {
+                request.groups.insert(group.value.clone());
+            }
+        }
         request
             .log_groups
             .extend(stack.log_groups.values().map(|g| g.value.name.clone()));
@@ -402,10 +407,7 @@ fn watched_metrics(stack: &DesiredStack) -> BTreeSet<(String, String)> {
         .alarms
         .iter()
         .filter(|(name, _)| !stack.expect_later.contains(*name))
-        .flat_map(|(_, alarm)| match &alarm.value.metric {
-            crate::model::AlarmMetric::Single(metric) => vec![metric],
-            crate::model::AlarmMetric::Math { metrics, .. } => metrics.values().collect(),
-        })
+        .flat_map(|(_, alarm)| alarm.value.metric.metrics())
         .filter(|m| !published.contains(&(m.namespace.as_str(), m.name.as_str())))
         .map(|m| (m.namespace.clone(), m.name.clone()))
         .collect()
@@ -416,6 +418,7 @@ fn merge(into: &mut LiveState, from: LiveState) {
         topics,
         alarms,
         queues,
+        queue_delivery,
         groups,
         policies,
         dashboards,
@@ -427,6 +430,7 @@ fn merge(into: &mut LiveState, from: LiveState) {
         unread,
         warnings,
     } = from;
+    into.queue_delivery.extend(queue_delivery);
     into.foreign_topics.extend(foreign_topics);
     into.unread.extend(unread);
     into.topics.extend(topics);

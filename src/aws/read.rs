@@ -160,10 +160,12 @@ pub async fn read_live(
     let (queries, query_warnings) = queries;
     warnings.extend(query_warnings);
     warnings.extend(metric_warnings);
+    let (queues, queue_delivery) = queues;
     Ok(LiveState {
         topics,
         alarms,
         queues,
+        queue_delivery,
         groups,
         policies,
         dashboards,

@@ -464,7 +464,7 @@ mod tests {
                     "visible".to_string(),
                     match single("Sum") {
                         AlarmMetric::Single(m) => m,
-                        AlarmMetric::Math { .. } => unreachable!(),
+                        _ => unreachable!("single() is one metric"),
                     },
                 ),
                 (

@@ -447,6 +447,11 @@ fn metric_alarm(
                 metric_lines(metric, "        ", out);
             }
         }
+        // The stack format writes Metrics Insights alarms only as a `workers:` fleet's
+        // stuck detector, which an alarm clicked together is not.
+        AlarmMetric::Insights { .. } => {
+            return Err("it is a Metrics Insights query alarm; the stack format makes those only for `workers:` fleets".into());
+        }
     }
     match condition {
         Condition::Threshold { comparison, value } => {
@@ -495,6 +500,7 @@ fn action_lines(
                     .unwrap_or_else(|| scalar(arn.as_str())),
                 Action::Topic(name) => scalar(name.as_str()),
                 Action::Policy(policy) => scalar(&policy.to_string()),
+                Action::Ec2(action) => format!("ec2:{}", action.keyword()),
             })
             .collect();
         // The YAML has no `defaults:`, so an empty list needs no writing.

@@ -6,12 +6,13 @@
 
 pub mod duration;
 mod names;
+pub mod workers;
 
 // Each kind's canonical model lives with the kind (`crate::kinds`); re-exported here so
 // that every layer names model types one way.
 pub use crate::kinds::alarm::model::{
     Action, Alarm, AlarmActions, AlarmMetric, BandSide, Comparison, CompositeAlarm, Condition,
-    Metric, TreatMissingData,
+    Ec2Action, Metric, TreatMissingData,
 };
 pub use crate::kinds::dashboard::model::{Dashboard, Dlq, LogView, Widget};
 pub use crate::kinds::log_metric::model::{FilterRef, LogGroupUse, MetricFilter};
@@ -195,6 +196,8 @@ pub struct DesiredStack {
     /// Topics and alarms declared with `adopt: true`: when one exists without an
     /// ownership tag, the plan takes it over by tagging it instead of refusing.
     pub adopt: BTreeSet<ResourceId>,
+    /// Worker fleets by key (their alarms are among `alarms`).
+    pub workers: BTreeMap<String, Declared<workers::WorkerFleet>>,
 }
 
 /// One sample line of a log metric, as monplan's matcher reads it.
@@ -240,6 +243,7 @@ impl DesiredStack {
             expect_later: BTreeSet::new(),
             ignored: Vec::new(),
             adopt: BTreeSet::new(),
+            workers: BTreeMap::new(),
         }
     }
 }
@@ -254,6 +258,9 @@ pub struct QueueUse {
     pub needs_redrive: bool,
     /// Auto Scaling groups scaled on this queue, with where they were named.
     pub groups: Vec<Declared<String>>,
+    /// How long one job takes (`scaling.processing_time`, seconds), where written: the
+    /// plan compares the queue's visibility timeout with it.
+    pub processing_time: Option<Declared<f64>>,
 }
 
 /// Who a live resource belongs to, as far as monplan can prove.
@@ -307,6 +314,23 @@ pub struct LiveQueue {
     pub dead_letter_queue: Option<String>,
 }
 
+/// What SQS does with a job whose worker died holding it: the message reappears once its
+/// visibility timeout ends, and after `maxReceiveCount` receives moves to the DLQ.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueDelivery {
+    /// `VisibilityTimeout`, seconds.
+    pub visibility_timeout: u32,
+    /// `None`: no redrive policy (a failing job is received again and again).
+    pub redrive: Option<Redrive>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redrive {
+    pub dead_letter_queue: String,
+    /// `None` when the policy does not say (or says something that is not a count).
+    pub max_receive_count: Option<u32>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct LivePolicy {
     pub arn: Option<Arn>,
@@ -321,6 +345,8 @@ pub struct LiveState {
     pub alarms: BTreeMap<AlarmName, LiveAlarm>,
     /// The queues asked for that exist.
     pub queues: BTreeMap<String, LiveQueue>,
+    /// Visibility timeout and redrive policy of those queues, by name.
+    pub queue_delivery: BTreeMap<String, QueueDelivery>,
     /// The Auto Scaling groups asked for that exist.
     pub groups: BTreeSet<String>,
     /// Scaling policies named with a loaded stack's prefix `{stack}_`, on any group.

@@ -92,6 +92,9 @@ impl PriceTable {
                         u32::try_from(metrics.len()).unwrap_or(u32::MAX),
                         metrics.values().map(|m| m.period).collect(),
                     ),
+                    // A Metrics Insights alarm is billed per metric it analyzes, which
+                    // is the number of workers at the time: one is the floor.
+                    AlarmMetric::Insights { period, .. } => (1, vec![*period]),
                 };
                 let high_resolution = periods.iter().any(|p| *p < 60);
                 let each = if high_resolution {

@@ -31,6 +31,25 @@ pub struct StackSpec {
     pub queries: Vec<(Sp<String>, QuerySpec)>,
     pub alarms: Vec<(Sp<String>, AlarmSpec)>,
     pub dashboards: Vec<(Sp<String>, DashboardSpec)>,
+    pub workers: Vec<(Sp<String>, WorkerSpec)>,
+}
+
+/// A worker fleet and what happens to its stuck workers, as written.
+#[derive(Debug, Clone, Default)]
+pub struct WorkerSpec {
+    /// An EC2 Auto Scaling group's name.
+    pub group: Option<Sp<String>>,
+    /// `cluster/service` of an ECS service.
+    pub service: Option<Sp<String>>,
+    /// A `queues` key: the jobs the fleet works on.
+    pub queue: Option<Sp<String>>,
+    /// A log metric key with a per-worker dimension.
+    pub heartbeat: Option<Sp<String>>,
+    /// Seconds.
+    pub stuck_after: Option<Sp<u64>>,
+    /// `replace`, `reboot` or `notify`.
+    pub on_stuck: Option<Sp<String>>,
+    pub notify: Option<Sp<Vec<Sp<String>>>>,
 }
 
 /// An existing `CloudWatch` Logs group the stack reads.

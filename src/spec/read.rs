@@ -4,7 +4,7 @@ use super::node::{Node, Value};
 use super::{
     AlarmSpec, DashboardSpec, JobEventsSpec, Located, LogGroupSpec, LogMetricSpec, MetricEntry,
     MetricSpec, MetricValueSpec, QuerySpec, QueueSpec, SamplesSpec, ScalingSpec, StackSpec,
-    SubscriptionSpec, ThresholdSpec, TopicSpec, WidgetSpec,
+    SubscriptionSpec, ThresholdSpec, TopicSpec, WidgetSpec, WorkerSpec,
 };
 use crate::diag::{codes, Diagnostic, Diagnostics, FileId, Sp};
 use crate::model::{BandSide, Comparison, Protocol};
@@ -22,6 +22,16 @@ const STACK_KEYS: &[&str] = &[
     "queries",
     "alarms",
     "dashboards",
+    "workers",
+];
+const WORKER_KEYS: &[&str] = &[
+    "group",
+    "service",
+    "queue",
+    "heartbeat",
+    "stuck_after",
+    "on_stuck",
+    "notify",
 ];
 const LOG_GROUP_KEYS: &[&str] = &["name", "job_events"];
 const JOB_EVENTS_KEYS: &[&str] = &["format", "prefix", "namespace", "queue", "alarms"];
@@ -174,6 +184,7 @@ pub fn read_stack(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<Stac
         queries: Vec::new(),
         alarms: Vec::new(),
         dashboards: Vec::new(),
+        workers: Vec::new(),
     };
     if let Some(node) = map.take("topics") {
         stack.topics = keyed(node, d, topic);
@@ -195,6 +206,9 @@ pub fn read_stack(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<Stac
     }
     if let Some(node) = map.take("dashboards") {
         stack.dashboards = keyed(node, d, dashboard);
+    }
+    if let Some(node) = map.take("workers") {
+        stack.workers = keyed(node, d, worker);
     }
     map.finish(STACK_KEYS, d);
     if stack.stack.is_none() && !d.iter().any(|x| x.code == codes::WRONG_TYPE) {
@@ -365,6 +379,25 @@ fn scaling(node: &Node, d: &mut Diagnostics) -> Option<Sp<ScalingSpec>> {
     };
     map.finish(SCALING_KEYS, d);
     Some(Sp::new(spec, node.span))
+}
+
+fn worker(node: &Node, d: &mut Diagnostics) -> Option<WorkerSpec> {
+    let mut map = Fields::new(
+        node,
+        "a worker fleet (group or service, queue, heartbeat, ...)",
+        d,
+    )?;
+    let spec = WorkerSpec {
+        group: map.take("group").and_then(|n| string(n, d)),
+        service: map.take("service").and_then(|n| string(n, d)),
+        queue: map.take("queue").and_then(|n| string(n, d)),
+        heartbeat: map.take("heartbeat").and_then(|n| string(n, d)),
+        stuck_after: map.take("stuck_after").and_then(|n| duration(n, d)),
+        on_stuck: map.take("on_stuck").and_then(|n| string(n, d)),
+        notify: map.take("notify").and_then(|n| string_list(n, d)),
+    };
+    map.finish(WORKER_KEYS, d);
+    Some(spec)
 }
 
 fn dashboard(node: &Node, d: &mut Diagnostics) -> Option<DashboardSpec> {

@@ -6,7 +6,7 @@ use super::rules;
 use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::{
     Action, Alarm, AlarmActions, AlarmMetric, AlarmName, Arn, BandSide, Comparison, CompositeAlarm,
-    Condition, Metric, PolicyRef, TopicName, TreatMissingData,
+    Condition, Ec2Action, Metric, PolicyRef, TopicName, TreatMissingData,
 };
 use crate::spec::{AlarmSpec, MetricSpec, ThresholdSpec};
 
@@ -183,6 +183,7 @@ pub fn alarm(
     )
     .map_or(Some(TreatMissingData::Missing), |t| treat_missing(&t, d));
     let actions = alarm_actions(spec, defaults, cx, d);
+    ec2_rules(spec, defaults, Some((&metric, &condition)), d);
 
     let description = description(spec, d);
     if d.error_count() > errors_before {
@@ -313,6 +314,7 @@ pub fn composite(
     let empty = AlarmSpec::default();
     let defaults = cx.defaults.unwrap_or(&empty);
     let actions = alarm_actions(spec, defaults, cx, d);
+    ec2_rules(spec, defaults, None, d);
     let description = description(spec, d);
     if d.error_count() > errors_before {
         return None;
@@ -347,6 +349,7 @@ fn with_period(metric: AlarmMetric, period: u32) -> AlarmMetric {
                 })
                 .collect(),
         },
+        AlarmMetric::Insights { query, .. } => AlarmMetric::Insights { query, period },
     }
 }
 
@@ -354,6 +357,7 @@ fn longest_period(metric: &AlarmMetric) -> u32 {
     match metric {
         AlarmMetric::Single(m) => m.period,
         AlarmMetric::Math { metrics, .. } => metrics.values().map(|m| m.period).max().unwrap_or(60),
+        AlarmMetric::Insights { period, .. } => *period,
     }
 }
 
@@ -759,7 +763,105 @@ pub(super) fn metric(
     ))
 }
 
-/// Resolves `notify` entries: a topic key of this stack, or an ARN written out.
+/// The rules AWS applies to EC2 actions at `PutMetricAlarm` (each a located error here,
+/// before any AWS call), for every `ec2:` entry of `notify`, `notify_ok` and
+/// `notify_insufficient_data` (AWS takes EC2 actions in all three lists):
+/// - only on a single metric that names an instance, i.e. has an `InstanceId` dimension
+///   ("any custom metrics that include the `InstanceId` dimension", EC2 user guide,
+///   *Create alarms that stop, terminate, reboot, or recover an instance*);
+/// - not on metric math, anomaly bands (an `ANOMALY_DETECTION_BAND` expression) or
+///   composite alarms ("Alarms based on math expressions can't perform Amazon EC2
+///   actions"; composites "can't perform EC2 actions", `CloudWatch` user guide);
+/// - `recover` only on `AWS/EC2 StatusCheckFailed_System` (EC2 user guide,
+///   *Recover your instance*: action-based recovery works with that metric).
+///
+/// `metric`: `None` for a composite alarm.
+fn ec2_rules(
+    spec: &AlarmSpec,
+    defaults: &AlarmSpec,
+    metric: Option<(&AlarmMetric, &Condition)>,
+    d: &mut Diagnostics,
+) {
+    for (own, default) in [
+        (&spec.notify, &defaults.notify),
+        (&spec.notify_ok, &defaults.notify_ok),
+        (
+            &spec.notify_insufficient_data,
+            &defaults.notify_insufficient_data,
+        ),
+    ] {
+        let Some(list) = inherit(own.as_ref(), default.as_ref()) else {
+            continue;
+        };
+        for entry in &list.value {
+            let Some(action) = entry
+                .value
+                .strip_prefix("ec2:")
+                .and_then(Ec2Action::from_keyword)
+            else {
+                continue;
+            };
+            if let Some((why, fix)) = ec2_refusal(action, metric) {
+                d.push(
+                    Diagnostic::error(
+                        codes::INVALID_COMBINATION,
+                        format!("`{}` is not allowed on this alarm: {why}", entry.value),
+                    )
+                    .at(entry.span, label(&list, "AWS would reject this action"))
+                    .note(fix),
+                );
+            }
+        }
+    }
+}
+
+/// Why AWS refuses `action` on an alarm of this metric, and what to do instead.
+fn ec2_refusal(
+    action: Ec2Action,
+    metric: Option<(&AlarmMetric, &Condition)>,
+) -> Option<(String, String)> {
+    let single = match metric {
+        None => {
+            return Some((
+                "composite alarms cannot run EC2 actions".into(),
+                "put the EC2 action on a metric alarm of the instance (a metric with an `InstanceId` dimension)".into(),
+            ))
+        }
+        // The stack's alarms never are Metrics Insights queries (only `workers:` makes
+        // them, with its own rules); AWS refuses EC2 actions on them at the alarm level.
+        Some((AlarmMetric::Math { .. } | AlarmMetric::Insights { .. }, _)) => {
+            return Some((
+                "alarms on metric math cannot run EC2 actions".into(),
+                "watch one metric with an `InstanceId` dimension instead".into(),
+            ))
+        }
+        Some((_, Condition::Band { .. })) => {
+            return Some((
+                "an anomaly band is a metric-math expression, and alarms on metric math cannot run EC2 actions".into(),
+                "use a threshold (`above`, ...) on the instance's metric".into(),
+            ))
+        }
+        Some((AlarmMetric::Single(m), Condition::Threshold { .. })) => m,
+    };
+    if !single.dimensions.contains_key("InstanceId") {
+        return Some((
+            format!("{} {} names no instance (no `InstanceId` dimension)", single.namespace, single.name),
+            "EC2 actions act on the instance in the metric's `InstanceId` dimension: add it (e.g. `dimensions: { InstanceId: i-0123456789abcdef0 }`), or notify a topic instead".into(),
+        ));
+    }
+    if action == Ec2Action::Recover
+        && !(single.namespace == "AWS/EC2" && single.name == "StatusCheckFailed_System")
+    {
+        return Some((
+            "EC2 recovers an instance only from an alarm on AWS/EC2 StatusCheckFailed_System".into(),
+            "watch `{ namespace: AWS/EC2, name: StatusCheckFailed_System, dimensions: { InstanceId: ... }, stat: Maximum }`, or use `ec2:reboot`".into(),
+        ));
+    }
+    None
+}
+
+/// Resolves `notify` entries: a topic key of this stack, an EC2 action (`ec2:reboot`),
+/// or an ARN written out.
 fn actions(
     own: Option<&Sp<Vec<Sp<String>>>>,
     default: Option<&Sp<Vec<Sp<String>>>>,
@@ -772,6 +874,26 @@ fn actions(
     };
     let mut resolved = Vec::new();
     for entry in &list.value {
+        if let Some(action) = entry.value.strip_prefix("ec2:") {
+            if let Some(action) = Ec2Action::from_keyword(action) {
+                resolved.push(Action::Ec2(action));
+            } else {
+                let choices = Ec2Action::ALL.map(|a| format!("ec2:{}", a.keyword()));
+                d.push(
+                    Diagnostic::error(
+                        codes::INVALID_VALUE,
+                        format!("`{}` is not an EC2 alarm action", entry.value),
+                    )
+                    .at(entry.span, label(&list, "unknown EC2 action"))
+                    .suggest_or(
+                        &entry.value,
+                        choices.iter().map(String::as_str),
+                        format!("EC2 actions: {}", choices.join(", ")),
+                    ),
+                );
+            }
+            continue;
+        }
         if entry.value.starts_with("arn:") {
             if rules::is_arn(&entry.value) {
                 resolved.push(Action::Arn(Arn::new(entry.value.clone())));
@@ -816,7 +938,7 @@ fn actions(
                 &entry.value,
                 cx.topics.keys().map(String::as_str),
                 |s| cx.topics[s].1,
-                "name a key under `topics:`, a step scaling policy (`QUEUE.from_zero`), or write an ARN",
+                "name a key under `topics:`, a step scaling policy (`QUEUE.from_zero`), an EC2 action (`ec2:reboot`), or write an ARN",
             ),
         );
     }

@@ -116,6 +116,9 @@ pub fn dashboard(
                                 Some(AlarmMetric::Math { metrics, .. }) => {
                                     resolved.extend(metrics.values().cloned());
                                 }
+                                // One series per worker, selected by the query: nothing to
+                                // list (stack alarms are never of this kind).
+                                Some(AlarmMetric::Insights { .. }) => {}
                                 // Known but invalid: already reported. A composite has no metrics.
                                 None if names
                                     .alarms

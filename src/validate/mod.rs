@@ -7,6 +7,7 @@ mod dashboard;
 mod logs;
 mod queue;
 mod rules;
+mod workers;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -114,8 +115,27 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
 
     let candidates = alarm_candidates(spec, name.as_ref(), queue_alarms, d);
     let alarm_keys = alarm_keys(&candidates, d);
-    let alarms = alarms(candidates, &alarm_keys, &context, d);
+    let mut alarms = alarms(candidates, &alarm_keys, &context, d);
     composite::check_cycles(&alarms.composite_graph, d);
+    let mut fleets = BTreeMap::new();
+    if let Some(stack_name) = &name {
+        let inputs = workers::Inputs {
+            stack: stack_name,
+            queues: &queues,
+            log_metrics: &log_metrics,
+            topics: &topics.keys,
+            tags: &tags,
+            alarms: &alarms.alarms,
+        };
+        for (fleet, alarm) in workers::workers(spec, &inputs, d) {
+            if let Some(first) = alarms.alarms.get(&alarm.value.name).map(|a| a.origin) {
+                duplicate_name(d, "alarm", alarm.value.name.as_str(), alarm.origin, first);
+                continue;
+            }
+            fleets.insert(fleet.key.clone(), fleet);
+            alarms.alarms.insert(alarm.value.name.clone(), alarm);
+        }
+    }
 
     let dashboards = name.as_ref().map_or_else(BTreeMap::new, |stack_name| {
         let published = refs
@@ -158,6 +178,7 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
         expect_later: alarms.expect_later,
         ignored: ignored_warnings(spec, d),
         adopt: topics.adopt.into_iter().chain(alarms.adopt).collect(),
+        workers: fleets,
     })
 }
 

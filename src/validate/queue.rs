@@ -187,6 +187,15 @@ pub fn queue<'a>(
         }),
         needs_redrive,
         groups,
+        processing_time: spec
+            .scaling
+            .as_ref()
+            .and_then(|s| s.value.processing_time.as_ref())
+            .map(|p| Declared {
+                value: p.value,
+                key: format!("{}.scaling", key.value),
+                origin: p.span,
+            }),
     };
     Some(QueueParts {
         queue: Declared {

@@ -616,6 +616,8 @@ def cmd_create_queue(aws, args):
             {"deadLetterTargetArn": dlq["arn"], "maxReceiveCount": 5},
             separators=(",", ":"),
         )
+    if args.visibility_timeout is not None:
+        attributes["VisibilityTimeout"] = str(args.visibility_timeout)
     queue = create_queue(sqs, args.name, attributes)
     queue["dlq"] = dlq
     return queue
@@ -715,6 +717,8 @@ def main(argv=None):
     p = sub.add_parser("create-queue")
     p.add_argument("name")
     p.add_argument("--dlq", metavar="DLQ_NAME")
+    # Seconds a received message stays invisible (SQS's default is 30).
+    p.add_argument("--visibility-timeout", type=int, metavar="SECONDS")
     p.set_defaults(func=cmd_create_queue)
 
     p = sub.add_parser("create-group")

@@ -81,6 +81,10 @@ impl AlarmKind for Alarm {
                     metric_fields(&format!("metrics.{id}"), metric, &mut fields);
                 }
             }
+            AlarmMetric::Insights { query, period } => {
+                fields.push(("query".into(), query.clone()));
+                fields.push(("period".into(), duration::yaml(f64::from(*period))));
+            }
         }
         match condition {
             Condition::Threshold { comparison, value } => {
@@ -145,10 +149,7 @@ impl AlarmKind for Alarm {
     fn refs(&self, stack: &ResolvedStack<'_>, declared: bool) -> Vec<ResourceId> {
         let mut refs = action_refs(&self.actions, stack, declared);
         // An alarm on a log metric comes after the filter that publishes it.
-        let metrics: Vec<&Metric> = match &self.metric {
-            AlarmMetric::Single(metric) => vec![metric],
-            AlarmMetric::Math { metrics, .. } => metrics.values().collect(),
-        };
+        let metrics: Vec<&Metric> = self.metric.metrics();
         for metric in metrics {
             let filters: Vec<&crate::model::MetricFilter> = if declared {
                 stack.metric_filters.values().map(|f| &f.value).collect()
@@ -277,6 +278,8 @@ fn action_refs(
         .filter_map(|action| match action {
             Action::Topic(name) => Some(ResourceId::Topic(name.clone())),
             Action::Policy(policy) => Some(ResourceId::ScalingPolicy(policy.clone())),
+            // An instance monplan does not manage.
+            Action::Ec2(_) => None,
             Action::Arn(arn) => arn.topic_name().map(ResourceId::Topic).or_else(|| {
                 live.policies
                     .iter()

@@ -29,6 +29,7 @@ impl Alarm {
             AlarmMetric::Math { metrics, .. } => {
                 metrics.values().map(|m| m.period).max().unwrap_or(60)
             }
+            AlarmMetric::Insights { period, .. } => *period,
         }
     }
 }
@@ -42,6 +43,14 @@ pub enum AlarmMetric {
         expression: String,
         metrics: BTreeMap<String, Metric>,
     },
+    /// A Metrics Insights query (`SELECT ... GROUP BY ... ORDER BY ...`) evaluated at
+    /// `period` seconds. With `GROUP BY` it is a multi-time-series alarm: each returned
+    /// series is a contributor with its own state, and EC2 actions run per contributor
+    /// (`CloudWatch` user guide, *Alarm actions and notifications*).
+    Insights {
+        query: String,
+        period: u32,
+    },
 }
 
 impl AlarmMetric {
@@ -49,6 +58,16 @@ impl AlarmMetric {
     /// queries (the writer sends it with `ReturnData`). It is reserved: a metric of the
     /// alarm may not use it as its id, or the queries would have two entries with one id.
     pub const EXPRESSION_ID: &'static str = "expression";
+
+    /// The metrics it names one by one (none for a Metrics Insights query, which
+    /// selects them by schema).
+    pub fn metrics(&self) -> Vec<&Metric> {
+        match self {
+            AlarmMetric::Single(metric) => vec![metric],
+            AlarmMetric::Math { metrics, .. } => metrics.values().collect(),
+            AlarmMetric::Insights { .. } => Vec::new(),
+        }
+    }
 }
 
 /// When an alarm fires.
@@ -246,7 +265,53 @@ pub enum Action {
     /// After resolve, this is a deferred value: the policy is about to be created, and
     /// apply fills the ARN in from that operation's output.
     Policy(crate::model::PolicyRef),
+    /// An EC2 instance action (`notify: [ec2:reboot]`); resolve turns it into the ARN of
+    /// the stack's partition and region, the only form AWS reports back.
+    Ec2(Ec2Action),
     Arn(Arn),
+}
+
+/// What `CloudWatch` itself can do to the instance an alarm's metric names
+/// (`PutMetricAlarm` `AlarmActions`: `arn:aws:automate:REGION:ec2:stop|terminate|reboot|recover`).
+/// The ARNs name no account: the instance is the one in the metric's `InstanceId`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Ec2Action {
+    Reboot,
+    Recover,
+    Stop,
+    Terminate,
+}
+
+impl Ec2Action {
+    pub const ALL: [Ec2Action; 4] = [
+        Ec2Action::Reboot,
+        Ec2Action::Recover,
+        Ec2Action::Stop,
+        Ec2Action::Terminate,
+    ];
+
+    /// The YAML spelling, after `ec2:`, and the ARN's last part.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Ec2Action::Reboot => "reboot",
+            Ec2Action::Recover => "recover",
+            Ec2Action::Stop => "stop",
+            Ec2Action::Terminate => "terminate",
+        }
+    }
+
+    pub fn from_keyword(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.keyword() == text)
+    }
+
+    /// `arn:{partition}:automate:{region}:ec2:{action}`, as CDK builds it too
+    /// (`aws-cloudwatch-actions/lib/ec2.js`): China and `GovCloud` have their own partitions.
+    pub fn arn(self, partition: &str, region: &str) -> Arn {
+        Arn::new(format!(
+            "arn:{partition}:automate:{region}:ec2:{}",
+            self.keyword()
+        ))
+    }
 }
 
 impl fmt::Display for Action {
@@ -256,6 +321,7 @@ impl fmt::Display for Action {
             // Shown where a plan would show the ARN, the way Terraform shows values that
             // exist only once an earlier change is made.
             Action::Policy(policy) => write!(f, "(known after apply: scaling policy {policy})"),
+            Action::Ec2(action) => write!(f, "ec2:{}", action.keyword()),
             Action::Arn(arn) => write!(f, "{arn}"),
         }
     }
