@@ -13,6 +13,7 @@
 mod alarm;
 mod dashboard;
 mod drill;
+mod ecs_scaling;
 mod error;
 mod execute;
 mod log_metric;
@@ -115,6 +116,9 @@ pub struct Clients {
     sts: aws_sdk_sts::Client,
     sqs: aws_sdk_sqs::Client,
     autoscaling: aws_sdk_autoscaling::Client,
+    /// Application Auto Scaling, for ECS services.
+    appscaling: aws_sdk_applicationautoscaling::Client,
+    ecs: aws_sdk_ecs::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
     /// Quotas are per account and region: one pacer per region's clients.
     pacer: Arc<Pacer>,
@@ -164,6 +168,12 @@ async fn connect(
     let autoscaling = aws_sdk_autoscaling::config::Builder::from(&config)
         .interceptor(counter.clone())
         .build();
+    let appscaling = aws_sdk_applicationautoscaling::config::Builder::from(&config)
+        .interceptor(counter.clone())
+        .build();
+    let ecs = aws_sdk_ecs::config::Builder::from(&config)
+        .interceptor(counter.clone())
+        .build();
     let logs = aws_sdk_cloudwatchlogs::config::Builder::from(&config)
         .interceptor(counter.clone())
         .build();
@@ -175,6 +185,8 @@ async fn connect(
         sts: aws_sdk_sts::Client::from_conf(sts),
         sqs: aws_sdk_sqs::Client::from_conf(sqs),
         autoscaling: aws_sdk_autoscaling::Client::from_conf(autoscaling),
+        appscaling: aws_sdk_applicationautoscaling::Client::from_conf(appscaling),
+        ecs: aws_sdk_ecs::Client::from_conf(ecs),
         logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
         pacer: Arc::new(Pacer::new(&options.rates)),
     })
@@ -338,6 +350,9 @@ fn read_request<'a>(
             request
                 .groups
                 .extend(queue.value.groups.iter().map(|g| g.value.clone()));
+            request
+                .services
+                .extend(queue.value.services.iter().map(|s| s.value.clone()));
         }
         request
             .log_groups
@@ -397,6 +412,10 @@ fn merge(into: &mut LiveState, from: LiveState) {
         queues,
         groups,
         policies,
+        clusters,
+        services,
+        scalable_targets,
+        service_policies,
         dashboards,
         log_groups,
         metric_filters,
@@ -406,6 +425,10 @@ fn merge(into: &mut LiveState, from: LiveState) {
         unread,
         warnings,
     } = from;
+    into.clusters.extend(clusters);
+    into.services.extend(services);
+    into.scalable_targets.extend(scalable_targets);
+    into.service_policies.extend(service_policies);
     into.foreign_topics.extend(foreign_topics);
     into.unread.extend(unread);
     into.topics.extend(topics);
