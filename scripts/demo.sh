@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# README command 1: plan, apply and re-plan the example stack against local emulators on
-# 127.0.0.1. Never touches real AWS.
+# README command 1: plan, apply and re-plan the example stacks (EC2 and ECS) against
+# local emulators on 127.0.0.1. Never touches real AWS.
 #
 # The example needs two emulators: moto lacks PutCompositeAlarm, and LocalStack's free
 # runtime lacks EC2 Auto Scaling. monplan honours the AWS SDK's per-service endpoint
 # variables, so LocalStack is the default endpoint (CloudWatch, SNS, STS, the Resource
-# Groups Tagging API) and moto serves SQS and Auto Scaling.
+# Groups Tagging API) and moto serves SQS, Auto Scaling, CloudWatch Logs, ECS and
+# Application Auto Scaling.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,9 +14,10 @@ cd "$REPO"
 
 # ===== HOOK: prepare_emulator =====================================================
 # Called once the emulators are up and the environment below is exported. Creates the
-# queue (with its dead-letter queue) and the Auto Scaling group that stacks/example.yaml
-# refers to, with the independent boto3 client the tests use, in moto (which serves SQS
-# and Auto Scaling; AWS_ENDPOINT_URL is LocalStack, so the endpoint is given explicitly).
+# queues (with their dead-letter queues), the Auto Scaling group and the ECS cluster and
+# service that stacks/example.yaml and stacks/example-ecs.yaml refer to, with the
+# independent boto3 client the tests use, in moto (which serves them; AWS_ENDPOINT_URL is
+# LocalStack, so the endpoint is given explicitly).
 prepare_emulator() {
     local awsctl=(.venv-moto/bin/python tests/support/awsctl.py --endpoint "$MOTO_ENDPOINT")
     echo "==> creating the queue and Auto Scaling group the stack monitors"
@@ -23,6 +25,10 @@ prepare_emulator() {
     "${awsctl[@]}" create-group transcription-workers --min 0 --max 10 --desired 0 >/dev/null
     "${awsctl[@]}" create-log-group /aws/ec2/transcription >/dev/null
     echo "    queue transcription-jobs (DLQ transcription-jobs-dlq), group transcription-workers, log group /aws/ec2/transcription"
+    echo "==> creating the queue and ECS service the ECS stack scales"
+    "${awsctl[@]}" create-queue thumbnail-jobs --dlq thumbnail-jobs-dlq >/dev/null
+    "${awsctl[@]}" create-service media thumbnails --container-insights enabled >/dev/null
+    echo "    queue thumbnail-jobs (DLQ thumbnail-jobs-dlq), ECS cluster media (Container Insights on) with service thumbnails"
 }
 # ===================================================================================
 
@@ -90,6 +96,8 @@ export AWS_ENDPOINT_URL="$LOCALSTACK_ENDPOINT"
 export AWS_ENDPOINT_URL_SQS="$MOTO_ENDPOINT"
 export AWS_ENDPOINT_URL_AUTO_SCALING="$MOTO_ENDPOINT"
 export AWS_ENDPOINT_URL_CLOUDWATCH_LOGS="$MOTO_ENDPOINT"
+export AWS_ENDPOINT_URL_ECS="$MOTO_ENDPOINT"
+export AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING="$MOTO_ENDPOINT"
 # LocalStack takes the account from a 12-digit access key id, else uses 000000000000.
 export AWS_ACCESS_KEY_ID=testing
 export AWS_SECRET_ACCESS_KEY=testing
@@ -99,7 +107,7 @@ export AWS_CONFIG_FILE=/dev/null
 export AWS_SHARED_CREDENTIALS_FILE=/dev/null
 export AWS_MAX_ATTEMPTS=1
 echo "    LocalStack $LOCALSTACK_ENDPOINT serves CloudWatch, SNS, STS and tagging (AWS_ENDPOINT_URL);" \
-    "moto $MOTO_ENDPOINT serves SQS, Auto Scaling and CloudWatch Logs (AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_AUTO_SCALING, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS)"
+    "moto $MOTO_ENDPOINT serves SQS, Auto Scaling, CloudWatch Logs, ECS and Application Auto Scaling (AWS_ENDPOINT_URL_SQS, _AUTO_SCALING, _CLOUDWATCH_LOGS, _ECS, _APPLICATION_AUTO_SCALING)"
 # stacks/example.yaml reads the webhook via ${env:ONCALL_WEBHOOK}.
 export ONCALL_WEBHOOK=https://hooks.example.com/services/T000/B000/demo-secret
 
@@ -108,11 +116,12 @@ prepare_emulator
 # Neither emulator implements saved Logs Insights queries (query definitions); against
 # real AWS the same commands run without --exclude.
 echo "==> the emulators have no saved Logs Insights queries: planning with --exclude queries"
-step target/debug/monplan plan --exclude queries stacks/example.yaml
-step target/debug/monplan apply --exclude queries --auto-approve stacks/example.yaml
+STACKS=(stacks/example.yaml stacks/example-ecs.yaml)
+step target/debug/monplan plan --exclude queries "${STACKS[@]}"
+step target/debug/monplan apply --exclude queries --auto-approve "${STACKS[@]}"
 
 rc=0
-step target/debug/monplan plan --exclude queries --detailed-exitcode stacks/example.yaml || rc=$?
+step target/debug/monplan plan --exclude queries --detailed-exitcode "${STACKS[@]}" || rc=$?
 if [[ $rc -ne 0 ]]; then
     echo "demo: the plan after apply should be empty (exit 0), but monplan exited $rc" >&2
     exit 1

@@ -411,6 +411,12 @@ pub mod codes {
     /// received again and again until the queue's retention period drops it.
     pub const NO_DEAD_LETTER_QUEUE: &str = "W0212";
     pub const UNMANAGED_LIVE: &str = "W0102";
+    /// An ECS service is scaled on Container Insights' task count, but its cluster does
+    /// not have Container Insights on: the policy would track no data.
+    pub const CONTAINER_INSIGHTS: &str = "W0301";
+    /// A scalable target monplan did not register (or cannot prove it did) has another
+    /// capacity than the stack's `min`/`max`; monplan will not change it.
+    pub const TARGET_NOT_OURS: &str = "W0302";
     /// The review warnings an alarm or topic may list under `ignore_warnings`: advice
     /// about a resource, never a fact that makes apply fail.
     pub const IGNORABLE: &[&str] = &[

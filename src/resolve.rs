@@ -21,7 +21,8 @@ use crate::model::duration;
 use crate::model::{
     Action, Alarm, AlarmActions, AlarmMetric, AlarmName, Arn, CompositeAlarm, Declared,
     DesiredStack, Endpoint, FilterRef, ForeignTopic, LiveState, LiveSubscription, MetricFilter,
-    PolicyKind, PolicyRef, ResourceId, ScalingPolicy, Scope, StackName, TreatMissingData, Widget,
+    PolicyKind, PolicyRef, ResourceId, ScalableTarget, ScalingPolicy, Scope, ServicePolicy,
+    ServicePolicyKind, ServicePolicyRef, ServiceRef, StackName, TreatMissingData, Widget,
 };
 
 /// One stack, where it is planned, and what is live there.
@@ -51,6 +52,10 @@ pub struct ResolvedStack<'a> {
     pub composites: BTreeMap<AlarmName, Declared<CompositeAlarm>>,
     /// Policies of groups that exist (a missing group is a resolve error).
     pub policies: BTreeMap<PolicyRef, Declared<ScalingPolicy>>,
+    /// Scalable targets and policies of ECS services that exist (a missing cluster or
+    /// service is a resolve error).
+    pub scalable_targets: BTreeMap<ServiceRef, Declared<ScalableTarget>>,
+    pub service_policies: BTreeMap<ServicePolicyRef, Declared<ServicePolicy>>,
     /// Metric filters on log groups that exist (a missing group is a resolve error).
     pub metric_filters: BTreeMap<FilterRef, Declared<MetricFilter>>,
     /// Dashboard bodies, exactly as put.
@@ -169,6 +174,23 @@ impl<'a> Resolver<'_, 'a, '_> {
                 )
             })
             .collect();
+        let scalable_targets = desired
+            .scalable_targets
+            .iter()
+            .filter(|(service, _)| self.input.live.services.contains(service))
+            .map(|(service, declared)| (service.clone(), declared.clone()))
+            .collect();
+        let service_policies = desired
+            .service_policies
+            .iter()
+            .filter(|(policy, _)| self.input.live.services.contains(&policy.service))
+            .map(|(policy, declared)| {
+                (
+                    policy.clone(),
+                    with_value(declared, self.service_policy(policy, &declared.value)),
+                )
+            })
+            .collect();
         let metric_filters = desired
             .log_metrics
             .iter()
@@ -196,6 +218,8 @@ impl<'a> Resolver<'_, 'a, '_> {
             alarms,
             composites,
             policies,
+            scalable_targets,
+            service_policies,
             metric_filters,
             dashboards,
         })
@@ -308,6 +332,59 @@ impl<'a> Resolver<'_, 'a, '_> {
                     );
                 }
             }
+            for service in &queue.services {
+                self.service(service);
+            }
+        }
+    }
+
+    /// An ECS service must exist, and its cluster publish the task count its policy
+    /// tracks.
+    fn service(&mut self, declared: &Declared<ServiceRef>) {
+        let live = self.input.live;
+        let region = &self.input.scope.region;
+        let ServiceRef { cluster, service } = &declared.value;
+        let Some(live_cluster) = live.clusters.get(cluster) else {
+            self.errors.push(
+                Diagnostic::error(
+                    codes::MISSING_RESOURCE,
+                    format!("ECS cluster `{cluster}` does not exist in {region}"),
+                )
+                .at(declared.origin, "no such cluster")
+                .note("monplan scales existing services and never creates them"),
+            );
+            return;
+        };
+        if !live.services.contains(&declared.value) {
+            self.errors.push(
+                Diagnostic::error(
+                    codes::MISSING_RESOURCE,
+                    format!("ECS service `{service}` does not exist in cluster `{cluster}`"),
+                )
+                .at(declared.origin, "no such service")
+                .note("monplan scales existing services and never creates them"),
+            );
+            return;
+        }
+        // Without Container Insights there is no RunningTaskCount: the policy's metric
+        // has no data and the service is never scaled.
+        let on = matches!(
+            live_cluster.container_insights.as_deref(),
+            Some("enabled" | "enhanced")
+        );
+        if !on {
+            let setting = live_cluster
+                .container_insights
+                .as_deref()
+                .unwrap_or("not set");
+            self.errors.push(
+                Diagnostic::warning(
+                    codes::CONTAINER_INSIGHTS,
+                    format!("cluster `{cluster}` has Container Insights {setting}, so ECS/ContainerInsights RunningTaskCount has no data"),
+                )
+                .at(declared.origin, "this service's policy would never scale it")
+                .note(format!("turn it on: aws ecs update-cluster-settings --cluster {cluster} --settings name=containerInsights,value=enabled (Container Insights metrics are billed as custom metrics)")),
+            );
         }
     }
 
@@ -900,6 +977,41 @@ impl<'a> Resolver<'_, 'a, '_> {
         {
             if warmup.is_none() {
                 *warmup = *live_warmup;
+            }
+        }
+        policy
+    }
+}
+
+impl Resolver<'_, '_, '_> {
+    /// No warmup declared means "AWS's value" of the scale-out cooldown: whatever AWS
+    /// holds.
+    fn service_policy(
+        &self,
+        reference: &ServicePolicyRef,
+        declared: &ServicePolicy,
+    ) -> ServicePolicy {
+        let mut policy = declared.clone();
+        let live = self
+            .input
+            .live
+            .service_policies
+            .get(reference)
+            .and_then(|p| p.body.as_ref());
+        let ServicePolicyKind::Backlog {
+            scale_out_cooldown, ..
+        } = &mut policy.kind;
+        if let Some(ServicePolicy {
+            kind:
+                ServicePolicyKind::Backlog {
+                    scale_out_cooldown: live_cooldown,
+                    ..
+                },
+            ..
+        }) = live
+        {
+            if scale_out_cooldown.is_none() {
+                *scale_out_cooldown = *live_cooldown;
             }
         }
         policy

@@ -422,9 +422,11 @@ fn plan_reads_are_batched_whatever_the_number_of_alarms() {
     assert_eq!(calls(&plan, "DescribeAlarms"), 3, "{plan}");
     assert_eq!(calls(&plan, "GetResources"), 3, "{plan}"); // 251 tagged resources, 100 a page
     assert_eq!(calls(&plan, "ListTagsForResource"), 0, "{plan}");
-    // Plus one DescribePolicies, ListDashboards, DescribeMetricFilters and
-    // DescribeQueryDefinitions each: what the stack owns by name prefix.
+    // Plus one DescribePolicies, DescribeScalingPolicies (ECS), ListDashboards,
+    // DescribeMetricFilters and DescribeQueryDefinitions each: what the stack owns by
+    // name prefix.
     assert_eq!(calls(&plan, "DescribePolicies"), 1, "{plan}");
+    assert_eq!(calls(&plan, "DescribeScalingPolicies"), 1, "{plan}");
     assert_eq!(calls(&plan, "ListDashboards"), 1, "{plan}");
     assert_eq!(calls(&plan, "DescribeMetricFilters"), 1, "{plan}");
     assert_eq!(calls(&plan, "DescribeQueryDefinitions"), 1, "{plan}");
@@ -432,7 +434,7 @@ fn plan_reads_are_batched_whatever_the_number_of_alarms() {
     assert_eq!(calls(&plan, "ListMetrics"), 1, "{plan}");
     assert_eq!(
         total_calls(&plan),
-        3 + 3 + 1 + 1 + 1 + 1 + 1 + 1 + 2,
+        3 + 3 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 2,
         "{plan}"
     );
 }

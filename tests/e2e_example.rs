@@ -1,7 +1,8 @@
-//! The example stack end to end, as the README's demo runs it: `LocalStack` as the
-//! default endpoint (it implements composite alarms) and moto for SQS and Auto Scaling
-//! (`LocalStack`'s free runtime has no Auto Scaling), through the SDK's per-service
-//! endpoint variables. Read back with the independent client on each.
+//! The example stacks (EC2 and ECS) end to end, as the README's demo runs them:
+//! `LocalStack` as the default endpoint (it implements composite alarms) and moto for
+//! SQS, Auto Scaling, Logs, ECS and Application Auto Scaling (`LocalStack`'s free runtime
+//! has none of the scaling APIs), through the SDK's per-service endpoint variables. Read
+//! back with the independent client on each.
 
 mod support;
 
@@ -17,6 +18,11 @@ fn run(localstack: &LocalStack, moto: &Emulator, dir: &std::path::Path, args: &[
         ("AWS_ENDPOINT_URL_SQS", moto.endpoint.as_str()),
         ("AWS_ENDPOINT_URL_AUTO_SCALING", moto.endpoint.as_str()),
         ("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", moto.endpoint.as_str()),
+        ("AWS_ENDPOINT_URL_ECS", moto.endpoint.as_str()),
+        (
+            "AWS_ENDPOINT_URL_APPLICATION_AUTO_SCALING",
+            moto.endpoint.as_str(),
+        ),
     ];
     // As the demo: no emulator has saved queries.
     let args: Vec<&str> = ["--exclude", "queries"]
@@ -225,4 +231,98 @@ fn the_example_applies_converges_and_reads_back_as_declared() {
 /// The account in an ARN (`LocalStack`'s differs from moto's).
 fn account(arn: &Value) -> String {
     arn.as_str().unwrap().split(':').nth(4).unwrap().to_string()
+}
+
+#[test]
+fn the_ecs_example_applies_converges_and_reads_back_as_declared() {
+    let moto = Emulator::start();
+    let localstack = LocalStack::start();
+    moto.awsctl(&[
+        "create-queue",
+        "thumbnail-jobs",
+        "--dlq",
+        "thumbnail-jobs-dlq",
+    ]);
+    moto.awsctl(&["create-service", "media", "thumbnails"]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        "stacks/example-ecs.yaml",
+        dir.path().join("example-ecs.yaml"),
+    )
+    .unwrap();
+    let file = "example-ecs.yaml";
+
+    let plan = run(
+        &localstack,
+        &moto,
+        dir.path(),
+        &["plan", "--detailed-exitcode", file],
+    );
+    plan.assert_code(2)
+        .assert_stdout_contains("Plan: 8 to add, 0 to change, 0 to destroy.")
+        .assert_stdout_contains("+ target: 20 messages per task");
+    // A correct stack: the live checks (Container Insights included) find nothing.
+    assert!(!plan.stderr.contains("warning"), "{plan}");
+    run(
+        &localstack,
+        &moto,
+        dir.path(),
+        &["apply", "--auto-approve", file],
+    )
+    .assert_code(0)
+    .assert_stdout_contains("Apply complete! Resources: 8 added, 0 changed, 0 destroyed.");
+    run(
+        &localstack,
+        &moto,
+        dir.path(),
+        &["plan", "--detailed-exitcode", file],
+    )
+    .assert_code(0)
+    .assert_stdout_contains("No changes.");
+    let again = run(
+        &localstack,
+        &moto,
+        dir.path(),
+        &["apply", "--auto-approve", file],
+    );
+    again.assert_code(0).assert_stdout_contains("No changes.");
+    assert!(!again.stdout.contains("Apply complete"), "{again}");
+
+    let moto_dump = moto.awsctl(&["dump"]);
+    let target = &moto_dump["scalable_targets"]["service/media/thumbnails"];
+    assert_eq!(
+        (&target["MinCapacity"], &target["MaxCapacity"]),
+        (&json!(1), &json!(50))
+    );
+    let policy = &moto_dump["service_policies"]["service/media/thumbnails"]["example-ecs_jobs"];
+    let config = &policy["TargetTrackingScalingPolicyConfiguration"];
+    assert_eq!(config["TargetValue"], 20.0);
+    assert_eq!(config["ScaleOutCooldown"], 60, "warmup: 1m");
+    assert_eq!(config["DisableScaleIn"], false);
+    let tasks = config["CustomizedMetricSpecification"]["Metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["Id"] == "tasks")
+        .unwrap();
+    assert_eq!(
+        tasks["MetricStat"]["Metric"]["Dimensions"],
+        json!([{"Name": "ClusterName", "Value": "media"}, {"Name": "ServiceName", "Value": "thumbnails"}])
+    );
+
+    let dump = localstack.awsctl(&["dump"]);
+    let alarms: Vec<&String> = dump["alarms"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        alarms,
+        [
+            "example-ecs-jobs-dlq-visible-messages",
+            "example-ecs-jobs-oldest-message-age",
+            "example-ecs-jobs-visible-messages",
+        ]
+    );
+    assert_eq!(
+        dump["topics"]["example-ecs-oncall"]["tags"],
+        json!({"monplan:stack": "example-ecs", "team": "media", "service": "thumbnails"})
+    );
+    assert!(dump["dashboards"]["example-ecs_overview"]["widgets"].is_array());
 }

@@ -1456,3 +1456,373 @@ fn each_on_stuck_mode_is_one_contributor_alarm_explained_in_the_plan() {
         .unwrap();
     assert!(notice.message.contains("no alarm action can stop an ECS task: ECS itself replaces a task of gpu/transcribe whose container health check fails"), "{}", notice.message);
 }
+
+// ECS services scaled through Application Auto Scaling: a scalable target (owned only
+// when registered by the stack, as its tags prove) and a policy owned by its prefix.
+
+const ECS: &str = r"
+stack: fleet
+queues:
+  jobs:
+    name: transcription-jobs
+    scaling:
+      service: workers/transcribe
+      min: 1
+      max: 20
+      latency: 10m
+      processing_time: 30s
+      warmup: 2m
+";
+
+fn ecs_service() -> monplan::model::ServiceRef {
+    monplan::model::ServiceRef {
+        cluster: "workers".into(),
+        service: "transcribe".into(),
+    }
+}
+
+fn ecs_world() -> LiveState {
+    let mut live = fleet_world();
+    live.clusters.insert(
+        "workers".into(),
+        monplan::model::LiveCluster {
+            container_insights: Some("enabled".into()),
+        },
+    );
+    live.services.insert(ecs_service());
+    live
+}
+
+/// What AWS holds once the ECS operations of `plan` have run, the target owned as
+/// `registrar` says.
+fn ecs_after(
+    plan: &Plan,
+    mut live: LiveState,
+    registrar: &monplan::model::TargetOwner,
+) -> LiveState {
+    for change in &plan.changes {
+        for op in &change.ops {
+            match op {
+                Op::RegisterScalableTarget { target, .. } => {
+                    live.scalable_targets.insert(
+                        target.service.clone(),
+                        monplan::model::LiveScalableTarget {
+                            target: target.clone(),
+                            arn: Some(Arn::new("arn:aws:application-autoscaling:us-east-1:123456789012:scalable-target/0ec5")),
+                            owner: registrar.clone(),
+                            policies: Vec::new(),
+                        },
+                    );
+                }
+                Op::PutServiceScalingPolicy(policy) => {
+                    live.service_policies.insert(
+                        policy.policy.clone(),
+                        monplan::model::LiveServicePolicy {
+                            arn: Some(Arn::new(
+                                "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:p",
+                            )),
+                            body: Some(policy.clone()),
+                        },
+                    );
+                    if let Some(target) = live.scalable_targets.get_mut(&policy.policy.service) {
+                        target.policies.push(policy.policy.name.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    live
+}
+
+fn ours() -> monplan::model::TargetOwner {
+    monplan::model::TargetOwner::Known(owner(&StackName::new("fleet".to_string())))
+}
+
+fn ops_of(plan: &Plan) -> Vec<(String, &'static str)> {
+    plan.changes
+        .iter()
+        .flat_map(|c| {
+            c.ops
+                .iter()
+                .map(move |op| (c.resource.to_string(), op.operation()))
+        })
+        .collect()
+}
+
+#[test]
+fn an_ecs_service_gets_a_scalable_target_then_a_policy_on_tasks() {
+    let stack = desired(ECS);
+    let plan = run(&stack, &ecs_world());
+    assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+    assert_eq!(
+        ops_of(&plan),
+        [
+            (
+                "scalable target \"service/workers/transcribe\"".to_string(),
+                "RegisterScalableTarget"
+            ),
+            (
+                "service scaling policy \"workers/transcribe/fleet_jobs\"".to_string(),
+                "PutScalingPolicy"
+            ),
+        ]
+    );
+    // Registered with the stack's ownership tag: what proves the target is ours later.
+    let Op::RegisterScalableTarget { target, with_tags } = &plan.changes[0].ops[0] else {
+        panic!("{:?}", plan.changes[0].ops);
+    };
+    assert!(with_tags);
+    assert_eq!((target.min, target.max), (1, 20));
+    assert_eq!(
+        target.tags.get("monplan:stack").map(String::as_str),
+        Some("fleet")
+    );
+    // The policy waits for the target: two waves.
+    let policy = &plan.changes[1];
+    assert_eq!(
+        policy.depends_on,
+        [ResourceId::ScalableTarget(ecs_service())]
+    );
+    assert_eq!(plan.schedule().waves.len(), 2);
+    // The computed target is shown as for groups.
+    let target = policy.fields.iter().find(|f| f.name == "target").unwrap();
+    assert_eq!(
+        target.after.as_deref(),
+        Some("20 messages per task (latency 10m / processing_time 30s)")
+    );
+    let text = text(&plan);
+    assert!(
+        text.contains(
+            "target tracking on visible / tasks (ECS/ContainerInsights RunningTaskCount)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("warmup"), "{text}");
+}
+
+#[test]
+fn an_applied_ecs_scaling_plans_no_change() {
+    let stack = desired(ECS);
+    let plan = run(&stack, &ecs_world());
+    let live = ecs_after(&plan, ecs_world(), &ours());
+    let again = run(&stack, &live);
+    assert!(again.is_empty(), "{}", text(&again));
+    assert!(again.notices.is_empty(), "{:?}", again.notices);
+}
+
+#[test]
+fn one_changed_ecs_field_is_one_update() {
+    let stack = desired(ECS);
+    let live = ecs_after(&run(&stack, &ecs_world()), ecs_world(), &ours());
+    let stack = desired(&ECS.replace("max: 20", "max: 30"));
+    let plan = run(&stack, &live);
+    assert_eq!(plan.changes.len(), 1, "{}", text(&plan));
+    let change = &plan.changes[0];
+    assert_eq!(change.action, ChangeAction::Update);
+    assert_eq!(change.fields.len(), 1);
+    assert_eq!(change.fields[0].name, "max");
+    assert_eq!(change.fields[0].before.as_deref(), Some("20 tasks"));
+    assert_eq!(change.fields[0].after.as_deref(), Some("30 tasks"));
+    // An update re-registers without tags: AWS applies tags on registration only.
+    assert!(matches!(
+        change.ops.as_slice(),
+        [Op::RegisterScalableTarget {
+            with_tags: false,
+            ..
+        }]
+    ));
+    let stack = desired(&ECS.replace("latency: 10m", "latency: 20m"));
+    let plan = run(&stack, &live);
+    assert_eq!(plan.changes.len(), 1, "{}", text(&plan));
+    assert_eq!(plan.changes[0].fields[0].name, "target");
+    assert_eq!(
+        plan.changes[0].fields[0].before.as_deref(),
+        Some("20 messages per task")
+    );
+}
+
+const NO_SCALING: &str = r"
+stack: fleet
+queues:
+  jobs:
+    name: transcription-jobs
+";
+
+#[test]
+fn an_owned_target_is_deregistered_after_its_policy() {
+    let live = ecs_after(&run(&desired(ECS), &ecs_world()), ecs_world(), &ours());
+    let plan = run(&desired(NO_SCALING), &live);
+    let actions: Vec<(String, ChangeAction)> = plan
+        .changes
+        .iter()
+        .map(|c| (c.resource.to_string(), c.action))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            (
+                "service scaling policy \"workers/transcribe/fleet_jobs\"".to_string(),
+                ChangeAction::Delete
+            ),
+            (
+                "scalable target \"service/workers/transcribe\"".to_string(),
+                ChangeAction::Delete
+            ),
+        ]
+    );
+    let waves: Vec<Vec<&'static str>> = plan
+        .schedule()
+        .waves
+        .iter()
+        .map(|w| {
+            w.steps
+                .iter()
+                .flat_map(|s| s.ops.iter().map(Op::operation))
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        waves,
+        [
+            vec!["DeleteScalingPolicy"],
+            vec!["DeregisterScalableTarget"]
+        ]
+    );
+}
+
+#[test]
+fn a_foreign_policy_keeps_an_owned_target_and_foreign_targets_are_never_touched() {
+    let mut live = ecs_after(&run(&desired(ECS), &ecs_world()), ecs_world(), &ours());
+    live.scalable_targets
+        .get_mut(&ecs_service())
+        .unwrap()
+        .policies
+        .push("cpu-tracking".into());
+    // A target someone else registered on another service, with their policy on it.
+    let other = monplan::model::ServiceRef {
+        cluster: "workers".into(),
+        service: "thumbnails".into(),
+    };
+    live.scalable_targets.insert(
+        other.clone(),
+        monplan::model::LiveScalableTarget {
+            target: monplan::model::ScalableTarget {
+                service: other,
+                min: 0,
+                max: 4,
+                tags: BTreeMap::new(),
+            },
+            arn: None,
+            owner: monplan::model::TargetOwner::Known(Owner::Foreign),
+            policies: vec!["cpu-tracking".into()],
+        },
+    );
+    let plan = run(&desired(NO_SCALING), &live);
+    assert_eq!(
+        ops_of(&plan),
+        [(
+            "service scaling policy \"workers/transcribe/fleet_jobs\"".to_string(),
+            "DeleteScalingPolicy"
+        )]
+    );
+    let notice = plan
+        .notices
+        .iter()
+        .find(|n| n.subject == "scalable target \"service/workers/transcribe\"")
+        .unwrap();
+    assert!(
+        notice.message.contains("cpu-tracking"),
+        "{}",
+        notice.message
+    );
+}
+
+#[test]
+fn a_target_of_unknown_ownership_is_used_never_changed_or_deregistered() {
+    let unknown = monplan::model::TargetOwner::Unknown(
+        "ListTagsForResource on scalable target x failed: InternalFailure: not implemented".into(),
+    );
+    let live = ecs_after(&run(&desired(ECS), &ecs_world()), ecs_world(), &unknown);
+    // Same capacity: nothing to do but say whose the target is.
+    let plan = run(&desired(ECS), &live);
+    assert!(plan.is_empty(), "{}", text(&plan));
+    assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+    assert_eq!(plan.notices.len(), 1);
+    assert!(
+        plan.notices[0].message.contains("unknown origin"),
+        "{:?}",
+        plan.notices
+    );
+    assert!(
+        plan.notices[0].message.contains("min 1, max 20"),
+        "{:?}",
+        plan.notices
+    );
+    // Another capacity: a warning at `service:`, still no change to the target.
+    let plan = run(&desired(&ECS.replace("max: 20", "max: 30")), &live);
+    assert!(plan.is_empty(), "{}", text(&plan));
+    let codes: Vec<&str> = plan.errors.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["W0302"]);
+    // Scaling removed: the policy (ours by prefix) goes, the target stays.
+    let plan = run(&desired(NO_SCALING), &live);
+    assert_eq!(
+        ops_of(&plan),
+        [(
+            "service scaling policy \"workers/transcribe/fleet_jobs\"".to_string(),
+            "DeleteScalingPolicy"
+        )]
+    );
+}
+
+#[test]
+fn a_missing_cluster_or_service_is_an_error_at_service_and_plans_nothing_for_it() {
+    let stack = desired(ECS);
+    let mut live = ecs_world();
+    live.services.clear();
+    let plan = run(&stack, &live);
+    assert!(plan.changes.is_empty(), "{}", text(&plan));
+    let errors: Vec<(&str, String)> = plan
+        .errors
+        .iter()
+        .map(|d| (d.code, d.message.clone()))
+        .collect();
+    assert_eq!(
+        errors,
+        [(
+            "E0104",
+            "ECS service `transcribe` does not exist in cluster `workers`".to_string()
+        )]
+    );
+    let start = plan
+        .errors
+        .iter()
+        .next()
+        .unwrap()
+        .primary
+        .as_ref()
+        .unwrap()
+        .0
+        .start;
+    assert!(
+        ECS[start..].starts_with("workers/transcribe"),
+        "at `service:`'s value"
+    );
+    live.clusters.clear();
+    let plan = run(&stack, &live);
+    let messages: Vec<String> = plan.errors.iter().map(|d| d.message.clone()).collect();
+    assert_eq!(
+        messages,
+        ["ECS cluster `workers` does not exist in us-east-1"]
+    );
+}
+
+#[test]
+fn a_cluster_without_container_insights_is_a_warning_at_service() {
+    let mut live = ecs_world();
+    live.clusters.get_mut("workers").unwrap().container_insights = Some("disabled".into());
+    let plan = run(&desired(ECS), &live);
+    let codes: Vec<&str> = plan.errors.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["W0301"]);
+    assert_eq!(plan.changes.len(), 2, "still planned");
+}

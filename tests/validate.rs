@@ -484,3 +484,46 @@ fn ec2_actions_are_refused_where_aws_would_refuse_them() {
     );
     insta::assert_snapshot!(rendered);
 }
+
+#[test]
+fn service_scaling_mistakes_are_each_located() {
+    let (diags, rendered) = fixture("service-scaling.yaml");
+    let lines: Vec<(&str, usize)> = {
+        let text = std::fs::read_to_string("tests/fixtures/invalid/service-scaling.yaml").unwrap();
+        diags
+            .iter()
+            .map(|d| {
+                let start = d.primary.as_ref().map_or(0, |(span, _)| span.start);
+                (d.code, text[..start].matches('\n').count() + 1)
+            })
+            .collect()
+    };
+    assert_eq!(
+        lines,
+        [
+            ("E0007", 4),  // group and service
+            ("E0005", 6),  // service without min and max
+            ("E0006", 8),  // not cluster/service
+            ("E0006", 10), // min above max
+            ("E0010", 12), // from_zero for a service, not yet
+            ("E0010", 14), // max with a group
+        ],
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("scaling takes either `group:` or `service:`, not both"),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("scaling a service needs `min` and `max` (tasks)"),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("`justone` is not `cluster/service`"),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("`min` (5) is more than `max` (2)"),
+        "{rendered}"
+    );
+}

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use super::{
-    alarm, dashboard, log_metric, policy, query, tagging, topic, AwsError, Clients, Connections,
+    alarm, dashboard, ecs_scaling, log_metric, policy, query, tagging, topic, AwsError, Clients,
+    Connections,
 };
 use crate::apply::{Executed, Executor};
 use crate::plan::{Op, Output};
@@ -80,6 +81,16 @@ async fn call(clients: &Clients, op: &Op) -> Result<Option<Output>, AwsError> {
             return Ok(Some(Output::PolicyArn(reference.clone(), arn)));
         }
         Op::DeletePolicy(reference) => policy::delete_policy(clients, reference).await?,
+        Op::RegisterScalableTarget { target, with_tags } => {
+            ecs_scaling::register_target(clients, target, *with_tags).await?;
+        }
+        Op::PutServiceScalingPolicy(put) => ecs_scaling::put_policy(clients, put).await?,
+        Op::DeleteScalingPolicy(reference) => {
+            ecs_scaling::delete_policy(clients, reference).await?;
+        }
+        Op::DeregisterScalableTarget(service) => {
+            ecs_scaling::deregister_target(clients, service).await?;
+        }
         Op::PutMetricFilter(filter) => log_metric::put_metric_filter(clients, filter).await?,
         Op::DeleteMetricFilter(reference) => {
             log_metric::delete_metric_filter(clients, reference).await?;

@@ -13,6 +13,7 @@
 mod alarm;
 mod dashboard;
 mod drill;
+mod ecs_scaling;
 mod error;
 mod execute;
 mod import;
@@ -117,6 +118,9 @@ pub struct Clients {
     sts: aws_sdk_sts::Client,
     sqs: aws_sdk_sqs::Client,
     autoscaling: aws_sdk_autoscaling::Client,
+    /// Application Auto Scaling, for ECS services.
+    appscaling: aws_sdk_applicationautoscaling::Client,
+    ecs: aws_sdk_ecs::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
     /// Quotas are per account and region: one pacer per region's clients.
     pacer: Arc<Pacer>,
@@ -166,6 +170,12 @@ async fn connect(
     let autoscaling = aws_sdk_autoscaling::config::Builder::from(&config)
         .interceptor(counter.clone())
         .build();
+    let appscaling = aws_sdk_applicationautoscaling::config::Builder::from(&config)
+        .interceptor(counter.clone())
+        .build();
+    let ecs = aws_sdk_ecs::config::Builder::from(&config)
+        .interceptor(counter.clone())
+        .build();
     let logs = aws_sdk_cloudwatchlogs::config::Builder::from(&config)
         .interceptor(counter.clone())
         .build();
@@ -177,6 +187,8 @@ async fn connect(
         sts: aws_sdk_sts::Client::from_conf(sts),
         sqs: aws_sdk_sqs::Client::from_conf(sqs),
         autoscaling: aws_sdk_autoscaling::Client::from_conf(autoscaling),
+        appscaling: aws_sdk_applicationautoscaling::Client::from_conf(appscaling),
+        ecs: aws_sdk_ecs::Client::from_conf(ecs),
         logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
         pacer: Arc::new(Pacer::new(&options.rates)),
     })
@@ -359,6 +371,9 @@ fn read_request<'a>(
             request
                 .groups
                 .extend(queue.value.groups.iter().map(|g| g.value.clone()));
+            request
+                .services
+                .extend(queue.value.services.iter().map(|s| s.value.clone()));
         }
         for fleet in stack.workers.values() {
             if let crate::model::workers::Fleet::Group(group) = &fleet.value.fleet {
@@ -421,6 +436,10 @@ fn merge(into: &mut LiveState, from: LiveState) {
         queue_delivery,
         groups,
         policies,
+        clusters,
+        services,
+        scalable_targets,
+        service_policies,
         dashboards,
         log_groups,
         metric_filters,
@@ -431,6 +450,10 @@ fn merge(into: &mut LiveState, from: LiveState) {
         warnings,
     } = from;
     into.queue_delivery.extend(queue_delivery);
+    into.clusters.extend(clusters);
+    into.services.extend(services);
+    into.scalable_targets.extend(scalable_targets);
+    into.service_policies.extend(service_policies);
     into.foreign_topics.extend(foreign_topics);
     into.unread.extend(unread);
     into.topics.extend(topics);

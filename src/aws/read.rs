@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures_util::{stream, StreamExt, TryStreamExt};
 
 use super::{
-    alarm, dashboard, log_metric, metrics, policy, query, queue, tagging, topic, AwsError, Clients,
-    CONCURRENCY,
+    alarm, dashboard, ecs_scaling, log_metric, metrics, policy, query, queue, tagging, topic,
+    AwsError, Clients, CONCURRENCY,
 };
 use crate::model::{
     AlarmName, Arn, LiveAlarm, LiveAlarmBody, LiveState, Owner, ReadRequest, ResourceKind, Scope,
@@ -39,6 +39,8 @@ pub async fn read_live(
         queues,
         groups,
         policies,
+        ecs_services,
+        service_scaling,
         dashboards,
         log_groups,
         filters,
@@ -50,6 +52,8 @@ pub async fn read_live(
         queue::queues(clients, &request.queues, &request.redrive),
         policy::groups(clients, &request.groups),
         policy::policies(clients, &request.stacks, !request.groups.is_empty()),
+        ecs_scaling::services(clients, &request.services),
+        ecs_scaling::scaling(clients, &request.stacks, &request.services),
         dashboard::dashboards(clients, read(ResourceKind::Dashboard)),
         log_metric::log_groups(clients, &request.log_groups),
         log_metric::owned_filters(
@@ -155,6 +159,9 @@ pub async fn read_live(
 
     let (alarms, topics, foreign_topics) = futures_util::try_join!(alarms, topics, foreign_topics)?;
     let (policies, mut warnings) = policies;
+    let (clusters, services) = ecs_services;
+    let ((scalable_targets, service_policies), scaling_warnings) = service_scaling;
+    warnings.extend(scaling_warnings);
     let (metric_filters, filter_warnings) = filters;
     warnings.extend(filter_warnings);
     let (queries, query_warnings) = queries;
@@ -168,6 +175,10 @@ pub async fn read_live(
         queue_delivery,
         groups,
         policies,
+        clusters,
+        services,
+        scalable_targets,
+        service_policies,
         dashboards,
         log_groups,
         metric_filters,

@@ -9,6 +9,7 @@
 
 pub mod alarm;
 pub mod dashboard;
+pub mod ecs_scaling;
 pub mod log_metric;
 pub mod policy;
 pub mod query;
@@ -28,6 +29,7 @@ pub const KINDS: &[fn(&mut Cx<'_, '_>)] = &[
     topic::plan,
     subscription::plan,
     policy::plan,
+    ecs_scaling::plan,
     log_metric::plan,
     query::plan,
     alarm::plan,

@@ -15,6 +15,10 @@ pub use crate::kinds::alarm::model::{
     Ec2Action, Metric, TreatMissingData,
 };
 pub use crate::kinds::dashboard::model::{Dashboard, Dlq, LogView, Widget};
+pub use crate::kinds::ecs_scaling::model::{
+    LiveCluster, LiveScalableTarget, LiveServicePolicy, ScalableTarget, ServicePolicy,
+    ServicePolicyKind, ServicePolicyRef, ServiceRef, TargetOwner,
+};
 pub use crate::kinds::log_metric::model::{FilterRef, LogGroupUse, MetricFilter};
 pub use crate::kinds::policy::model::{PolicyKind, PolicyRef, ScalingPolicy};
 pub use crate::kinds::query::model::{LiveQuery, QueryDefinition};
@@ -39,6 +43,10 @@ pub enum ResourceKind {
     Topic,
     Subscription,
     ScalingPolicy,
+    /// An ECS service's scalable target (Application Auto Scaling).
+    ScalableTarget,
+    /// A scaling policy on an ECS service; refers to its scalable target.
+    ServicePolicy,
     MetricFilter,
     Query,
     Alarm,
@@ -47,10 +55,12 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 8] = [
+    pub const ALL: [ResourceKind; 10] = [
         ResourceKind::Topic,
         ResourceKind::Subscription,
         ResourceKind::ScalingPolicy,
+        ResourceKind::ScalableTarget,
+        ResourceKind::ServicePolicy,
         ResourceKind::MetricFilter,
         ResourceKind::Query,
         ResourceKind::Alarm,
@@ -67,6 +77,8 @@ impl fmt::Display for ResourceKind {
             ResourceKind::Alarm => "alarm",
             ResourceKind::CompositeAlarm => "composite alarm",
             ResourceKind::ScalingPolicy => "scaling policy",
+            ResourceKind::ScalableTarget => "scalable target",
+            ResourceKind::ServicePolicy => "service scaling policy",
             ResourceKind::MetricFilter => "metric filter",
             ResourceKind::Query => "query",
             ResourceKind::Dashboard => "dashboard",
@@ -80,6 +92,8 @@ pub enum ResourceId {
     Topic(TopicName),
     Subscription(SubscriptionId),
     ScalingPolicy(PolicyRef),
+    ScalableTarget(ServiceRef),
+    ServicePolicy(ServicePolicyRef),
     MetricFilter(FilterRef),
     /// A saved query, by its name `{stack}/{key}`.
     Query(String),
@@ -96,6 +110,8 @@ impl ResourceId {
             ResourceId::Alarm(_) => ResourceKind::Alarm,
             ResourceId::CompositeAlarm(_) => ResourceKind::CompositeAlarm,
             ResourceId::ScalingPolicy(_) => ResourceKind::ScalingPolicy,
+            ResourceId::ScalableTarget(_) => ResourceKind::ScalableTarget,
+            ResourceId::ServicePolicy(_) => ResourceKind::ServicePolicy,
             ResourceId::MetricFilter(_) => ResourceKind::MetricFilter,
             ResourceId::Query(_) => ResourceKind::Query,
             ResourceId::Dashboard(_) => ResourceKind::Dashboard,
@@ -111,6 +127,12 @@ impl fmt::Display for ResourceId {
             ResourceId::Alarm(name) => write!(f, "alarm \"{name}\""),
             ResourceId::CompositeAlarm(name) => write!(f, "composite alarm \"{name}\""),
             ResourceId::ScalingPolicy(policy) => write!(f, "scaling policy \"{policy}\""),
+            ResourceId::ScalableTarget(service) => {
+                write!(f, "scalable target \"{}\"", service.resource_id())
+            }
+            ResourceId::ServicePolicy(policy) => {
+                write!(f, "service scaling policy \"{policy}\"")
+            }
             ResourceId::MetricFilter(filter) => write!(
                 f,
                 "metric filter \"{}\" on {}",
@@ -179,6 +201,9 @@ pub struct DesiredStack {
     /// its redrive policy at plan time.
     pub redrive_alarms: BTreeMap<AlarmName, String>,
     pub policies: BTreeMap<PolicyRef, Declared<ScalingPolicy>>,
+    /// Scalable targets of the ECS services the stack scales, located at `service:`.
+    pub scalable_targets: BTreeMap<ServiceRef, Declared<ScalableTarget>>,
+    pub service_policies: BTreeMap<ServicePolicyRef, Declared<ServicePolicy>>,
     /// Existing log groups the stack reads, by key.
     pub log_groups: BTreeMap<String, Declared<LogGroupUse>>,
     pub log_metrics: BTreeMap<FilterRef, Declared<MetricFilter>>,
@@ -235,6 +260,8 @@ impl DesiredStack {
             queues: BTreeMap::new(),
             redrive_alarms: BTreeMap::new(),
             policies: BTreeMap::new(),
+            scalable_targets: BTreeMap::new(),
+            service_policies: BTreeMap::new(),
             log_groups: BTreeMap::new(),
             log_metrics: BTreeMap::new(),
             queries: BTreeMap::new(),
@@ -261,6 +288,8 @@ pub struct QueueUse {
     /// How long one job takes (`scaling.processing_time`, seconds), where written: the
     /// plan compares the queue's visibility timeout with it.
     pub processing_time: Option<Declared<f64>>,
+    /// ECS services scaled on this queue, with where they were named.
+    pub services: Vec<Declared<ServiceRef>>,
 }
 
 /// Who a live resource belongs to, as far as monplan can prove.
@@ -351,6 +380,16 @@ pub struct LiveState {
     pub groups: BTreeSet<String>,
     /// Scaling policies named with a loaded stack's prefix `{stack}_`, on any group.
     pub policies: BTreeMap<PolicyRef, LivePolicy>,
+    /// The ECS clusters asked for that exist.
+    pub clusters: BTreeMap<String, LiveCluster>,
+    /// The ECS services asked for that exist (and are not deleted).
+    pub services: BTreeSet<ServiceRef>,
+    /// Scalable targets of the services asked for, and of services where a loaded
+    /// stack's policies are.
+    pub scalable_targets: BTreeMap<ServiceRef, LiveScalableTarget>,
+    /// Application Auto Scaling policies on ECS services named with a loaded stack's
+    /// prefix `{stack}_`.
+    pub service_policies: BTreeMap<ServicePolicyRef, LiveServicePolicy>,
     /// Dashboards named with a loaded stack's prefix `{stack}_`, with parsed bodies.
     pub dashboards: BTreeMap<String, serde_json::Value>,
     /// The log groups asked for that exist.
@@ -398,6 +437,8 @@ pub struct ReadRequest {
     /// Queues whose redrive policy is needed.
     pub redrive: BTreeSet<String>,
     pub groups: BTreeSet<String>,
+    /// ECS services the stacks scale.
+    pub services: BTreeSet<ServiceRef>,
     pub log_groups: BTreeSet<String>,
     /// Whether a stack declares saved queries (listing them may then not fail).
     pub queries: bool,

@@ -23,7 +23,8 @@ use std::collections::BTreeMap;
 use crate::diag::Diagnostics;
 use crate::model::{
     Action, Alarm, AlarmName, Arn, CompositeAlarm, Endpoint, FilterRef, MetricFilter, PolicyRef,
-    Protocol, QueryDefinition, ResourceId, ScalingPolicy, StackName, Tags, Topic,
+    Protocol, QueryDefinition, ResourceId, ScalableTarget, ScalingPolicy, ServicePolicy,
+    ServicePolicyRef, ServiceRef, StackName, Tags, Topic,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -125,6 +126,16 @@ pub enum Op {
     /// of lookups.
     DescribePolicies(PolicyRef),
     DeletePolicy(PolicyRef),
+    /// Application Auto Scaling: registers an ECS service's scalable target, or updates
+    /// its capacity; tags (`with_tags`) on registration only.
+    RegisterScalableTarget {
+        target: ScalableTarget,
+        with_tags: bool,
+    },
+    /// Application Auto Scaling's `PutScalingPolicy`, service namespace `ecs`.
+    PutServiceScalingPolicy(ServicePolicy),
+    DeleteScalingPolicy(ServicePolicyRef),
+    DeregisterScalableTarget(ServiceRef),
     PutMetricFilter(MetricFilter),
     DeleteMetricFilter(FilterRef),
     /// `id`: the live definition to update; `None` creates one.
@@ -189,9 +200,13 @@ impl Op {
             Op::PutMetricAlarm { .. } => "PutMetricAlarm",
             Op::PutCompositeAlarm { .. } => "PutCompositeAlarm",
             Op::DeleteAlarms(_) => "DeleteAlarms",
-            Op::PutScalingPolicy(_) => "PutScalingPolicy",
+            // Two APIs share the name: EC2 Auto Scaling's and Application Auto Scaling's.
+            Op::PutScalingPolicy(_) | Op::PutServiceScalingPolicy(_) => "PutScalingPolicy",
             Op::DescribePolicies(_) => "DescribePolicies",
             Op::DeletePolicy(_) => "DeletePolicy",
+            Op::RegisterScalableTarget { .. } => "RegisterScalableTarget",
+            Op::DeleteScalingPolicy(_) => "DeleteScalingPolicy",
+            Op::DeregisterScalableTarget(_) => "DeregisterScalableTarget",
             Op::PutMetricFilter(_) => "PutMetricFilter",
             Op::DeleteMetricFilter(_) => "DeleteMetricFilter",
             Op::PutQueryDefinition { .. } => "PutQueryDefinition",

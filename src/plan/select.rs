@@ -13,7 +13,14 @@ use crate::model::{ResourceId, ResourceKind, StackName};
 const KINDS: &[(&str, &[ResourceKind])] = &[
     ("topics", &[ResourceKind::Topic, ResourceKind::Subscription]),
     ("subscriptions", &[ResourceKind::Subscription]),
-    ("scaling", &[ResourceKind::ScalingPolicy]),
+    (
+        "scaling",
+        &[
+            ResourceKind::ScalingPolicy,
+            ResourceKind::ScalableTarget,
+            ResourceKind::ServicePolicy,
+        ],
+    ),
     ("log_metrics", &[ResourceKind::MetricFilter]),
     ("queries", &[ResourceKind::Query]),
     (
@@ -81,6 +88,8 @@ impl Selector {
             ResourceId::Topic(n) => n.to_string(),
             ResourceId::Subscription(s) => s.topic.to_string(),
             ResourceId::ScalingPolicy(p) => p.name.clone(),
+            ResourceId::ScalableTarget(s) => s.to_string(),
+            ResourceId::ServicePolicy(p) => p.name.clone(),
             ResourceId::MetricFilter(f) => f.name.clone(),
             ResourceId::Query(n) | ResourceId::Dashboard(n) => n.clone(),
             ResourceId::Alarm(n) | ResourceId::CompositeAlarm(n) => n.to_string(),
@@ -181,6 +190,7 @@ fn depended_on(kind: ResourceKind) -> bool {
         ResourceKind::Topic
             | ResourceKind::Subscription
             | ResourceKind::ScalingPolicy
+            | ResourceKind::ScalableTarget
             | ResourceKind::MetricFilter
             | ResourceKind::Alarm
             | ResourceKind::CompositeAlarm

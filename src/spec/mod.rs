@@ -133,6 +133,11 @@ pub struct QueueSpec {
 #[derive(Debug, Clone, Default)]
 pub struct ScalingSpec {
     pub group: Option<Sp<String>>,
+    /// `cluster/service`: an ECS service, scaled through Application Auto Scaling.
+    pub service: Option<Sp<String>>,
+    /// Tasks: the scalable target's capacity (services only).
+    pub min: Option<Sp<u64>>,
+    pub max: Option<Sp<u64>>,
     pub backlog_per_instance: Option<Sp<f64>>,
     /// Seconds (fractions allowed: `0.25s`, `250ms`).
     pub latency: Option<Sp<f64>>,

@@ -120,6 +120,9 @@ const RECIPE_KEYS: &[&str] = &[
 const QUEUE_KEYS: &[&str] = &["name", "dead_letter_queue", "alarms", "scaling"];
 const SCALING_KEYS: &[&str] = &[
     "group",
+    "service",
+    "min",
+    "max",
     "backlog_per_instance",
     "latency",
     "processing_time",
@@ -368,6 +371,9 @@ fn scaling(node: &Node, d: &mut Diagnostics) -> Option<Sp<ScalingSpec>> {
     )?;
     let spec = ScalingSpec {
         group: map.take("group").and_then(|n| string(n, d)),
+        service: map.take("service").and_then(|n| string(n, d)),
+        min: map.take("min").and_then(|n| whole(n, d)),
+        max: map.take("max").and_then(|n| count(n, d)),
         backlog_per_instance: map.take("backlog_per_instance").and_then(|n| number(n, d)),
         latency: map.take("latency").and_then(|n| fine_duration(n, d)),
         processing_time: map
@@ -972,6 +978,17 @@ fn count(node: &Node, d: &mut Diagnostics) -> Option<Sp<u64>> {
         Value::Int(i) if i > 0 => Some(Sp::new(i.unsigned_abs(), node.span)),
         _ => {
             wrong_type(node, "a whole number of 1 or more", d);
+            None
+        }
+    }
+}
+
+/// A count that may be 0 (a service's `min` tasks).
+fn whole(node: &Node, d: &mut Diagnostics) -> Option<Sp<u64>> {
+    match node.value {
+        Value::Int(i) if i >= 0 => Some(Sp::new(i.unsigned_abs(), node.span)),
+        _ => {
+            wrong_type(node, "a whole number of 0 or more", d);
             None
         }
     }

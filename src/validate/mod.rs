@@ -14,8 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::{
     Alarm, AlarmMetric, AlarmName, CompositeAlarm, Dashboard, Declared, DesiredStack, Endpoint,
-    LogGroupUse, PolicyRef, Protocol, QueryDefinition, QueueUse, ResourceId, ScalingPolicy,
-    StackName, Subscription, SubscriptionId, Topic, TopicName, OWNER_TAG,
+    LogGroupUse, PolicyRef, Protocol, QueryDefinition, QueueUse, ResourceId, ScalableTarget,
+    ScalingPolicy, ServicePolicy, ServicePolicyRef, ServiceRef, StackName, Subscription,
+    SubscriptionId, Topic, TopicName, OWNER_TAG,
 };
 use crate::spec::{AlarmSpec, StackSpec, SubscriptionSpec, TopicSpec};
 
@@ -94,6 +95,8 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
         policies,
         policy_keys,
         alarms: mut queue_alarms,
+        scalable_targets,
+        service_policies,
     } = name
         .as_ref()
         .map(|stack_name| queues(spec, stack_name, d))
@@ -158,6 +161,13 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
         )
     });
 
+    let scalable_targets = scalable_targets
+        .into_iter()
+        .map(|(service, mut target)| {
+            target.value.tags.clone_from(&tags);
+            (service, target)
+        })
+        .collect();
     Some(DesiredStack {
         name: name?,
         origin: spec.stack.as_ref().map_or(spec.span, |s| s.span),
@@ -170,6 +180,8 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
         queues,
         redrive_alarms: alarms.redrive_alarms,
         policies,
+        scalable_targets,
+        service_policies,
         log_groups,
         log_metrics,
         queries,
@@ -325,6 +337,8 @@ struct StackQueues<'a> {
     /// Policy key (`{queue}.from_zero`) -> (the policy, where declared).
     policy_keys: BTreeMap<String, (PolicyRef, Span)>,
     alarms: Vec<QueueAlarm<'a>>,
+    scalable_targets: BTreeMap<ServiceRef, Declared<ScalableTarget>>,
+    service_policies: BTreeMap<ServicePolicyRef, Declared<ServicePolicy>>,
 }
 
 /// An alarm a queue asks for, in the order the stack's alarms are named.
@@ -345,6 +359,13 @@ fn queues<'a>(spec: &'a StackSpec, stack: &StackName, d: &mut Diagnostics) -> St
         for policy in parts.policies {
             out.policies.insert(policy.value.policy.clone(), policy);
         }
+        for target in parts.scalable_targets {
+            scalable_target(&mut out.scalable_targets, target, d);
+        }
+        for policy in parts.service_policies {
+            out.service_policies
+                .insert(policy.value.policy.clone(), policy);
+        }
         for (policy_key, policy, span) in parts.policy_keys {
             out.policy_keys.insert(policy_key, (policy, span));
         }
@@ -354,6 +375,28 @@ fn queues<'a>(spec: &'a StackSpec, stack: &StackName, d: &mut Diagnostics) -> St
             .extend(parts.from_zero_alarm.map(QueueAlarm::FromZero));
     }
     out
+}
+
+/// One scalable target per service: two queues of a stack scaling one service would
+/// fight over its capacity.
+fn scalable_target(
+    targets: &mut BTreeMap<ServiceRef, Declared<ScalableTarget>>,
+    target: Declared<ScalableTarget>,
+    d: &mut Diagnostics,
+) {
+    if let Some(first) = targets.get(&target.value.service) {
+        d.push(
+            Diagnostic::error(
+                codes::DUPLICATE_NAME,
+                format!("service `{}` is scaled twice", target.value.service),
+            )
+            .at(target.origin, "scaled here")
+            .also(first.origin, "and here")
+            .note("one service has one scalable target; scale it from one queue"),
+        );
+        return;
+    }
+    targets.insert(target.value.service.clone(), target);
 }
 
 /// An alarm to validate, once its key and AWS name are known.

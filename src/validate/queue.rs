@@ -7,7 +7,8 @@ use super::rules;
 use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::{
     duration, Action, AlarmMetric, Comparison, Condition, Declared, Metric, PolicyKind, PolicyRef,
-    QueueUse, ScalingPolicy, StackName, TreatMissingData,
+    QueueUse, ScalableTarget, ScalingPolicy, ServicePolicy, ServicePolicyKind, ServicePolicyRef,
+    ServiceRef, StackName, TreatMissingData,
 };
 use crate::spec::{AlarmSpec, QueueSpec, ScalingSpec};
 
@@ -46,6 +47,9 @@ pub struct QueueParts<'a> {
     pub policy_keys: Vec<(String, PolicyRef, Span)>,
     /// The scale-from-zero alarm, if any.
     pub from_zero_alarm: Option<FromZeroAlarm>,
+    /// An ECS service's scalable target and its policies (`scaling: { service: ... }`).
+    pub scalable_targets: Vec<Declared<ScalableTarget>>,
+    pub service_policies: Vec<Declared<ServicePolicy>>,
 }
 
 /// The period is set from the alarm.
@@ -156,8 +160,19 @@ pub fn queue<'a>(
     let mut policies = Vec::new();
     let mut policy_keys = Vec::new();
     let mut groups = Vec::new();
+    let mut services = Vec::new();
+    let mut scalable_targets = Vec::new();
+    let mut service_policies = Vec::new();
     let mut from_zero_alarm = None;
-    if let Some(scaling_spec) = &spec.scaling {
+    if let Some(scaling_spec) = spec.scaling.as_ref().filter(|s| s.value.service.is_some()) {
+        if let Some((service, target, tracking)) =
+            service_scaling(stack, key, &name.value, scaling_spec, d)
+        {
+            services.push(service);
+            scalable_targets.push(target);
+            service_policies.push(tracking);
+        }
+    } else if let Some(scaling_spec) = &spec.scaling {
         if let Some((group, tracking, from_zero)) =
             scaling(stack, key, &name.value, scaling_spec, d)
         {
@@ -196,6 +211,7 @@ pub fn queue<'a>(
                 key: format!("{}.scaling", key.value),
                 origin: p.span,
             }),
+        services,
     };
     Some(QueueParts {
         queue: Declared {
@@ -207,6 +223,8 @@ pub fn queue<'a>(
         policies,
         policy_keys,
         from_zero_alarm,
+        scalable_targets,
+        service_policies,
     })
 }
 
@@ -250,76 +268,26 @@ fn scaling(
         d.push(
             Diagnostic::error(
                 codes::MISSING_KEY,
-                "scaling needs `group:`, the Auto Scaling group to scale",
+                "scaling needs `group:` (an Auto Scaling group) or `service:` (an ECS service)",
             )
-            .at(spec.span, "no group")
-            .note("e.g. group: transcription-workers"),
+            .at(spec.span, "nothing to scale")
+            .note("e.g. group: transcription-workers, or service: workers/transcription"),
         );
         return None;
     };
-    let (target, note) = match (&s.backlog_per_instance, &s.latency, &s.processing_time) {
-        (Some(backlog), None, None) => (backlog.clone(), None),
-        (None, Some(latency), Some(processing)) => {
-            let target = latency.value / processing.value;
-            let note = format!(
-                "latency {} / processing_time {}",
-                duration::yaml(latency.value),
-                duration::yaml(processing.value)
-            );
-            (Sp::new(target, latency.span), Some(note))
-        }
-        (Some(backlog), Some(other), _) | (Some(backlog), _, Some(other)) => {
-            d.push(
-                Diagnostic::error(
-                    codes::INVALID_COMBINATION,
-                    "give either `backlog_per_instance` or `latency` with `processing_time`",
-                )
-                .at(other.span, "this")
-                .also(backlog.span, "and this"),
-            );
-            return None;
-        }
-        (None, Some(one), None) | (None, None, Some(one)) => {
-            d.push(
-                Diagnostic::error(
-                    codes::MISSING_KEY,
-                    "`latency` and `processing_time` go together",
-                )
-                .at(one.span, "the other one is missing")
-                .note("target = latency / processing_time messages per instance"),
-            );
-            return None;
-        }
-        (None, None, None) => {
-            d.push(
-                Diagnostic::error(codes::MISSING_KEY, "scaling needs a target")
-                    .at(spec.span, "no target")
-                    .note("set `backlog_per_instance: 10`, or `latency: 10m` with `processing_time: 30s`"),
-            );
-            return None;
-        }
-    };
-    if target.value <= 0.0 || !target.value.is_finite() {
+    // The group's capacity is the group's own: monplan does not change groups.
+    if let Some(bound) = s.min.as_ref().or(s.max.as_ref()) {
         d.push(
             Diagnostic::error(
-                codes::INVALID_VALUE,
-                "the target must be more than 0 messages per instance",
+                codes::NOT_SUPPORTED,
+                "`min` and `max` are for `service:` (the scalable target's tasks)",
             )
-            .at(target.span, "here"),
+            .at(bound.span, "not with `group:`")
+            .note("an Auto Scaling group keeps its own MinSize and MaxSize; monplan does not change groups"),
         );
         return None;
     }
-    let warmup = match &s.warmup {
-        Some(w) if w.value > 3600 => {
-            d.push(
-                Diagnostic::error(codes::INVALID_VALUE, "warmup is at most 1h")
-                    .at(w.span, "too long"),
-            );
-            return None;
-        }
-        Some(w) => u32::try_from(w.value).ok(),
-        None => None,
-    };
+    let (target, note, warmup) = target(spec, "instance", d)?;
     let tracking = PolicyRef {
         group: group.value.clone(),
         name: format!("{stack}_{}", key.value),
@@ -328,7 +296,7 @@ fn scaling(
         policy: tracking,
         kind: PolicyKind::Backlog {
             queue: queue.to_string(),
-            target: target.value,
+            target,
             warmup,
             scale_in: s.scale_in.as_ref().is_none_or(|b| b.value),
         },
@@ -360,4 +328,238 @@ fn scaling(
         },
         from_zero,
     ))
+}
+
+/// A tracking target in messages per `unit` (with how it was computed), and the warmup
+/// in seconds: what group and service scaling share.
+fn target(
+    spec: &Sp<ScalingSpec>,
+    unit: &str,
+    d: &mut Diagnostics,
+) -> Option<(f64, Option<String>, Option<u32>)> {
+    let s = &spec.value;
+    let (target, note) = match (&s.backlog_per_instance, &s.latency, &s.processing_time) {
+        (Some(backlog), None, None) => (backlog.clone(), None),
+        (None, Some(latency), Some(processing)) => {
+            let target = latency.value / processing.value;
+            let note = format!(
+                "latency {} / processing_time {}",
+                duration::yaml(latency.value),
+                duration::yaml(processing.value)
+            );
+            (Sp::new(target, latency.span), Some(note))
+        }
+        (Some(backlog), Some(other), _) | (Some(backlog), _, Some(other)) => {
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_COMBINATION,
+                    "give either `backlog_per_instance` or `latency` with `processing_time`",
+                )
+                .at(other.span, "this")
+                .also(backlog.span, "and this"),
+            );
+            return None;
+        }
+        (None, Some(one), None) | (None, None, Some(one)) => {
+            d.push(
+                Diagnostic::error(
+                    codes::MISSING_KEY,
+                    "`latency` and `processing_time` go together",
+                )
+                .at(one.span, "the other one is missing")
+                .note(format!(
+                    "target = latency / processing_time messages per {unit}"
+                )),
+            );
+            return None;
+        }
+        (None, None, None) => {
+            d.push(
+                Diagnostic::error(codes::MISSING_KEY, "scaling needs a target")
+                    .at(spec.span, "no target")
+                    .note("set `backlog_per_instance: 10`, or `latency: 10m` with `processing_time: 30s`"),
+            );
+            return None;
+        }
+    };
+    if target.value <= 0.0 || !target.value.is_finite() {
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                format!("the target must be more than 0 messages per {unit}"),
+            )
+            .at(target.span, "here"),
+        );
+        return None;
+    }
+    let warmup = match &s.warmup {
+        Some(w) if w.value > 3600 => {
+            d.push(
+                Diagnostic::error(codes::INVALID_VALUE, "warmup is at most 1h")
+                    .at(w.span, "too long"),
+            );
+            return None;
+        }
+        Some(w) => u32::try_from(w.value).ok(),
+        None => None,
+    };
+    Some((target.value, note, warmup))
+}
+
+type ServiceScaling = (
+    Declared<ServiceRef>,
+    Declared<ScalableTarget>,
+    Declared<ServicePolicy>,
+);
+
+/// `scaling: { service: cluster/service, min, max, ... }`: the service's scalable target
+/// and a target-tracking policy on messages visible per running task.
+fn service_scaling(
+    stack: &StackName,
+    key: &Sp<String>,
+    queue: &str,
+    spec: &Sp<ScalingSpec>,
+    d: &mut Diagnostics,
+) -> Option<ServiceScaling> {
+    let s = &spec.value;
+    let named = s.service.as_ref()?;
+    if let Some(group) = &s.group {
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_COMBINATION,
+                "scaling takes either `group:` or `service:`, not both",
+            )
+            .at(group.span, "this")
+            .also(named.span, "and this")
+            .note("one queue's scaling drives one fleet"),
+        );
+        return None;
+    }
+    let service = service_ref(named, d);
+    let bounds = capacity(spec, d);
+    if let Some(from_zero) = s.from_zero.as_ref().filter(|f| f.value) {
+        d.push(
+            Diagnostic::error(
+                codes::NOT_SUPPORTED,
+                "`from_zero` is not supported for ECS services yet",
+            )
+            .at(from_zero.span, "only with `group:` for now")
+            .note("keep at least one task running: set `min: 1`"),
+        );
+        return None;
+    }
+    let (target, note, warmup) = target(spec, "task", d)?;
+    let (service, (min, max)) = (service?, bounds?);
+    let policy = ServicePolicy {
+        policy: ServicePolicyRef {
+            service: service.clone(),
+            name: format!("{stack}_{}", key.value),
+        },
+        kind: ServicePolicyKind::Backlog {
+            queue: queue.to_string(),
+            target,
+            scale_out_cooldown: warmup,
+            scale_in: s.scale_in.as_ref().is_none_or(|b| b.value),
+        },
+        note,
+    };
+    Some((
+        Declared {
+            value: service.clone(),
+            key: key.value.clone(),
+            origin: named.span,
+        },
+        Declared {
+            value: ScalableTarget {
+                service,
+                min,
+                max,
+                // The stack's tags, filled in with the stack's other resources'.
+                tags: crate::model::Tags::new(),
+            },
+            key: format!("{}.scaling", key.value),
+            origin: named.span,
+        },
+        Declared {
+            value: policy,
+            key: format!("{}.scaling", key.value),
+            origin: spec.span,
+        },
+    ))
+}
+
+/// `cluster/service`, each an ECS name: 1 to 255 letters, digits, `-` and `_`.
+fn service_ref(named: &Sp<String>, d: &mut Diagnostics) -> Option<ServiceRef> {
+    let ecs_name = |n: &str| {
+        (1..=255).contains(&n.len())
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    match named.value.split_once('/') {
+        Some((cluster, service)) if ecs_name(cluster) && ecs_name(service) => Some(ServiceRef {
+            cluster: cluster.to_string(),
+            service: service.to_string(),
+        }),
+        _ => {
+            d.push(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    format!("`{}` is not `cluster/service`", named.value),
+                )
+                .at(named.span, "expected an ECS cluster and service name")
+                .note("e.g. service: workers/transcription; names are 1 to 255 letters, digits, `-` and `_`"),
+            );
+            None
+        }
+    }
+}
+
+/// The scalable target's `min` and `max` tasks: both required, since
+/// `RegisterScalableTarget` needs both to register a new target.
+fn capacity(spec: &Sp<ScalingSpec>, d: &mut Diagnostics) -> Option<(u32, u32)> {
+    let s = &spec.value;
+    let (Some(min), Some(max)) = (&s.min, &s.max) else {
+        let missing = match (&s.min, &s.max) {
+            (None, None) => "`min` and `max`",
+            (None, _) => "`min`",
+            _ => "`max`",
+        };
+        d.push(
+            Diagnostic::error(
+                codes::MISSING_KEY,
+                format!("scaling a service needs {missing} (tasks)"),
+            )
+            .at(spec.span, "the scalable target's capacity")
+            .note(
+                "e.g. min: 1, max: 20; Application Auto Scaling keeps the task count between them",
+            ),
+        );
+        return None;
+    };
+    // Application Auto Scaling takes 32-bit signed capacities.
+    let bound = |n: &Sp<u64>| {
+        u32::try_from(n.value)
+            .ok()
+            .filter(|n| i32::try_from(*n).is_ok())
+    };
+    let (Some(low), Some(high)) = (bound(min), bound(max)) else {
+        let big = if bound(min).is_none() { min } else { max };
+        d.push(
+            Diagnostic::error(codes::INVALID_VALUE, "too many tasks")
+                .at(big.span, "at most 2147483647"),
+        );
+        return None;
+    };
+    if low > high {
+        d.push(
+            Diagnostic::error(
+                codes::INVALID_VALUE,
+                format!("`min` ({low}) is more than `max` ({high})"),
+            )
+            .at(min.span, "min")
+            .also(max.span, "max"),
+        );
+        return None;
+    }
+    Some((low, high))
 }

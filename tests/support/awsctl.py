@@ -21,7 +21,12 @@ Commands (each prints JSON to stdout; on an AWS/boto error prints it to stderr, 
          "composite_alarms": {name: {"AlarmRule", "ActionsEnabled", "AlarmActions",
                                      "OKActions", "InsufficientDataActions",
                                      "AlarmDescription" (those returned),
-                                     "Tags": {key: value}}}}
+                                     "Tags": {key: value}}},
+         "scalable_targets": {resource_id: <the DescribeScalableTargets entry (namespace
+                              ecs) as returned, without CreationTime>},
+         "service_policies": {resource_id: {policy_name: <the DescribeScalingPolicies
+                              entry (namespace ecs) as returned, without CreationTime
+                              and Alarms>}}}
         Topic attributes omit Policy, EffectivePolicy and EffectiveDeliveryPolicy. Alarm
         fields are those DescribeAlarms returns (absent = not set), minus the state and
         timestamp fields; metric-math alarms keep "Metrics" and "ThresholdMetricId" (moto
@@ -45,6 +50,16 @@ Commands (each prints JSON to stdout; on an AWS/boto error prints it to stderr, 
         -> {"name", "url", "arn", "attributes": {...}, "dlq": <same shape> | null}
         With --dlq, creates DLQ_NAME first and gives NAME a RedrivePolicy to it with
         maxReceiveCount 5. Attributes are GetQueueAttributes All, as returned (strings).
+    create-service CLUSTER SERVICE [--container-insights enabled|disabled]
+        -> {"cluster": <DescribeClusters entry with settings>, "service": <DescribeServices
+            entry>}
+        Creates the cluster if missing (with that containerInsights setting, default
+        enabled), a task definition "awsctl-worker" and the service (EC2 launch type,
+        desired count 1).
+    register-target CLUSTER SERVICE [--min N] [--max N]  -> the target, as in dump
+        A foreign scalable target (no tags) of the service's DesiredCount.
+    put-service-policy CLUSTER SERVICE NAME            -> the policy, as in dump
+        A foreign target-tracking policy: ECSServiceAverageCPUUtilization, target 50.
     create-group NAME [--min N] [--max N] [--desired N]
         -> the DescribeAutoScalingGroups entry, as returned
         An Auto Scaling group in us-east-1a from launch template "awsctl-template"
@@ -149,6 +164,8 @@ class Clients:
         "autoscaling": "autoscaling",
         "ec2": "ec2",
         "logs": "logs",
+        "ecs": "ecs",
+        "aas": "application-autoscaling",
     }
 
     def __init__(self, endpoint):
@@ -393,6 +410,102 @@ def all_policies(autoscaling, prefix):
         raise
 
 
+# ---- ECS and Application Auto Scaling ---------------------------------------------
+
+
+def scalable_targets(aas):
+    """Every ECS scalable target by resource id; {} if the emulator lacks the API."""
+    out = {}
+    try:
+        for page in aas.get_paginator("describe_scalable_targets").paginate(ServiceNamespace="ecs"):
+            for target in page.get("ScalableTargets", []):
+                out[target["ResourceId"]] = without_timestamps(target)
+    except botocore.exceptions.ClientError as e:
+        if unimplemented(e):
+            return {}
+        raise
+    return dict(sorted(out.items()))
+
+
+def service_policies(aas, prefix=""):
+    """{resource_id: {policy_name: entry}} of ECS policies named with prefix."""
+    out = {}
+    try:
+        for page in aas.get_paginator("describe_scaling_policies").paginate(ServiceNamespace="ecs"):
+            for policy in page.get("ScalingPolicies", []):
+                if not policy["PolicyName"].startswith(prefix):
+                    continue
+                entry = without_timestamps(policy)
+                entry.pop("Alarms", None)  # created by AWS per policy; moto leaves old ones
+                out.setdefault(policy["ResourceId"], {})[policy["PolicyName"]] = entry
+    except botocore.exceptions.ClientError as e:
+        if unimplemented(e):
+            return {}
+        raise
+    return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
+
+
+def cmd_create_service(aws, args):
+    ecs = aws.ecs
+    found = ecs.describe_clusters(clusters=[args.cluster])["clusters"]
+    if not [c for c in found if c.get("status") != "INACTIVE"]:
+        ecs.create_cluster(
+            clusterName=args.cluster,
+            settings=[{"name": "containerInsights", "value": args.container_insights}],
+        )
+    ecs.register_task_definition(
+        family="awsctl-worker",
+        containerDefinitions=[{"name": "worker", "image": "worker:latest", "memory": 512, "essential": True}],
+    )
+    # EC2 launch type without awsvpc: moto 5.2.5 fails on awsvpc without security groups.
+    ecs.create_service(
+        cluster=args.cluster,
+        serviceName=args.service,
+        taskDefinition="awsctl-worker",
+        desiredCount=1,
+        launchType="EC2",
+    )
+    cluster = ecs.describe_clusters(clusters=[args.cluster], include=["SETTINGS"])["clusters"][0]
+    service = ecs.describe_services(cluster=args.cluster, services=[args.service])["services"][0]
+    return {"cluster": cluster, "service": without_timestamps(service)}
+
+
+def cmd_register_target(aws, args):
+    resource = f"service/{args.cluster}/{args.service}"
+    aws.aas.register_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId=resource,
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=args.min,
+        MaxCapacity=args.max,
+    )
+    targets = scalable_targets(aws.aas)
+    if resource not in targets:
+        raise Fail(f"scalable target {resource!r} not found after RegisterScalableTarget")
+    return targets[resource]
+
+
+def cmd_put_service_policy(aws, args):
+    resource = f"service/{args.cluster}/{args.service}"
+    aws.aas.put_scaling_policy(
+        ServiceNamespace="ecs",
+        ResourceId=resource,
+        ScalableDimension="ecs:service:DesiredCount",
+        PolicyName=args.name,
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "ECSServiceAverageCPUUtilization"
+            },
+            "TargetValue": 50.0,
+        },
+    )
+    policies = service_policies(aws.aas).get(resource, {})
+    if args.name not in policies:
+        raise Fail(f"policy {args.name!r} not found on {resource!r} after PutScalingPolicy")
+    return policies[args.name]
+
+
 # ---- logs ---------------------------------------------------------------------------
 
 
@@ -518,6 +631,8 @@ def cmd_dump(aws, args):
         "policies": all_policies(aws.autoscaling, prefix),
         "metric_filters": metric_filters(aws.logs, prefix),
         "composite_alarms": composite_alarms(cw, prefix),
+        "scalable_targets": scalable_targets(aws.aas),
+        "service_policies": service_policies(aws.aas, prefix),
     }
 
 
@@ -727,6 +842,25 @@ def main(argv=None):
     p.add_argument("--max", type=int, default=1)
     p.add_argument("--desired", type=int)
     p.set_defaults(func=cmd_create_group)
+
+    p = sub.add_parser("create-service")
+    p.add_argument("cluster", metavar="CLUSTER")
+    p.add_argument("service", metavar="SERVICE")
+    p.add_argument("--container-insights", choices=["enabled", "disabled"], default="enabled")
+    p.set_defaults(func=cmd_create_service)
+
+    p = sub.add_parser("register-target")
+    p.add_argument("cluster", metavar="CLUSTER")
+    p.add_argument("service", metavar="SERVICE")
+    p.add_argument("--min", type=int, default=0)
+    p.add_argument("--max", type=int, default=4)
+    p.set_defaults(func=cmd_register_target)
+
+    p = sub.add_parser("put-service-policy")
+    p.add_argument("cluster", metavar="CLUSTER")
+    p.add_argument("service", metavar="SERVICE")
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(func=cmd_put_service_policy)
 
     p = sub.add_parser("put-policy")
     p.add_argument("group", metavar="GROUP")
