@@ -417,8 +417,8 @@ pub mod codes {
     /// A scalable target monplan did not register (or cannot prove it did) has another
     /// capacity than the stack's `min`/`max`; monplan will not change it.
     pub const TARGET_NOT_OURS: &str = "W0302";
-    /// The review warnings an alarm or topic may list under `ignore_warnings`: advice
-    /// about a resource, never a fact that makes apply fail.
+    /// The review warnings an alarm, topic, queue or fleet may list under
+    /// `ignore_warnings`: advice about a resource, never a fact that makes apply fail.
     pub const IGNORABLE: &[&str] = &[
         METRIC_MISSING,
         METRIC_DIMENSIONS,
@@ -430,5 +430,9 @@ pub mod codes {
         UNCONFIRMED,
         TOPIC_POLICY,
         NOTIFIES_NOBODY,
+        VISIBILITY_SHORT,
+        NO_DEAD_LETTER_QUEUE,
+        CONTAINER_INSIGHTS,
+        TARGET_NOT_OURS,
     ];
 }

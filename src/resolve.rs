@@ -113,19 +113,27 @@ pub fn resolve<'a>(inputs: &[StackInput<'a>]) -> Resolution<'a> {
             resolution.stacks.push(stack);
         }
     }
-    // A reviewed exception (`ignore_warnings`) drops the warning at its resource.
-    let ignored: Vec<&(Span, BTreeSet<&'static str>)> =
-        inputs.iter().flat_map(|i| &i.desired.ignored).collect();
-    resolution.errors.retain(|d| {
+    drop_ignored(&mut resolution.errors, inputs.iter().map(|i| i.desired));
+    resolution
+}
+
+/// Drops each warning a reviewed exception (`ignore_warnings`) covers: at the resource's
+/// key, or anywhere inside a queue or fleet that lists it. The planner calls it again for
+/// the warnings its kinds add.
+pub fn drop_ignored<'d>(errors: &mut Diagnostics, stacks: impl Iterator<Item = &'d DesiredStack>) {
+    let ignored: Vec<&(Span, BTreeSet<&'static str>)> = stacks.flat_map(|s| &s.ignored).collect();
+    errors.retain(|d| {
         let Some((span, _)) = &d.primary else {
             return true;
         };
         d.severity != Severity::Warning
-            || !ignored
-                .iter()
-                .any(|(at, codes)| at == span && codes.contains(d.code))
+            || !ignored.iter().any(|(at, codes)| {
+                at.file == span.file
+                    && at.start <= span.start
+                    && span.end <= at.end
+                    && codes.contains(d.code)
+            })
     });
-    resolution
 }
 
 struct Resolver<'i, 'a, 'r> {

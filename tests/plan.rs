@@ -1374,6 +1374,30 @@ fn the_jobs_of_a_dead_worker_are_shown_and_unsafe_queues_warn_at_their_line() {
     assert!(plan.notices.iter().any(|n| n.message == "a job held by a dead worker reappears after 1h (visibility timeout), again and again: there is no dead-letter queue"), "{:?}", plan.notices);
 }
 
+/// A queue's or fleet's `ignore_warnings` covers the warnings located anywhere inside it
+/// (`processing_time`, `stuck_after`), and nothing outside it.
+#[test]
+fn a_queue_or_fleet_ignores_its_own_reviewed_warnings_only() {
+    let excused = SLOW_JOBS.replace(
+        "  jobs:\n",
+        "  jobs:\n    ignore_warnings: [W0211, W0212]\n",
+    );
+    assert_eq!(review(&excused, &delivery_world(30, None)), []);
+    // Only what is listed.
+    let one = SLOW_JOBS.replace("  jobs:\n", "  jobs:\n    ignore_warnings: [W0212]\n");
+    assert_eq!(review(&one, &delivery_world(30, None)), [("W0211", 8)]);
+    // A fleet's stuck_after longer than the visibility timeout, excused at the fleet; the
+    // queue's own warning stays.
+    let live = delivery_world(600, None);
+    let planted = review(FLEET_STACK, &live);
+    assert!(planted.contains(&("W0211", 21)), "{planted:?}");
+    let excused = FLEET_STACK.replace(
+        "    on_stuck: replace\n",
+        "    on_stuck: replace\n    ignore_warnings: [W0211]\n",
+    );
+    assert_eq!(review(&excused, &live), [("W0212", 7)]);
+}
+
 const FLEET_STACK: &str = "stack: tx\ntopics:\n  oncall:\n    subscriptions:\n      - email: oncall@example.com\nqueues:\n  jobs: {}\nlog_groups:\n  workers: { name: /aws/ec2/shop }\nlog_metrics:\n  heartbeat:\n    log_group: workers\n    pattern: '{ $.event = \"JOB_PROGRESS\" }'\n    metric: { namespace: Tx, name: Heartbeat }\n    dimensions: { InstanceId: $.instance_id }\nworkers:\n  gpu-fleet:\n    group: workers\n    queue: jobs\n    heartbeat: heartbeat\n    stuck_after: 20m\n    on_stuck: replace\n    notify: [oncall]\n";
 
 /// Each `on_stuck` mode of a group fleet: one Metrics Insights alarm grouped by

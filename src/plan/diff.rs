@@ -36,6 +36,7 @@ pub fn diff(resolution: Resolution<'_>) -> Plan {
         }
     }
     plan.notices.extend(notices);
+    crate::resolve::drop_ignored(&mut plan.errors, stacks.iter().map(|s| s.desired));
     for stack in &stacks {
         super::cost::of_stack(stack, &plan.changes, &mut plan.cost);
     }

@@ -35,7 +35,7 @@ pub struct StackSpec {
 }
 
 /// A worker fleet and what happens to its stuck workers, as written.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WorkerSpec {
     /// An EC2 Auto Scaling group's name.
     pub group: Option<Sp<String>>,
@@ -50,6 +50,10 @@ pub struct WorkerSpec {
     /// `replace`, `reboot` or `notify`.
     pub on_stuck: Option<Sp<String>>,
     pub notify: Option<Sp<Vec<Sp<String>>>>,
+    /// Review warnings (`W02xx`, `W03xx`) not to report anywhere in this fleet.
+    pub ignore_warnings: Option<Sp<Vec<Sp<String>>>>,
+    /// The whole fleet as written: the warnings `ignore_warnings` covers lie inside it.
+    pub span: Span,
 }
 
 /// An existing `CloudWatch` Logs group the stack reads.
@@ -128,6 +132,11 @@ pub struct QueueSpec {
     /// Recipe name (`oldest_message_age`, ...) and its alarm fields.
     pub alarms: Vec<(Sp<String>, AlarmSpec)>,
     pub scaling: Option<Sp<ScalingSpec>>,
+    /// Review warnings not to report anywhere in this queue (its scaling included; its
+    /// recipe alarms have their own).
+    pub ignore_warnings: Option<Sp<Vec<Sp<String>>>>,
+    /// The whole queue as written: the warnings `ignore_warnings` covers lie inside it.
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Default)]

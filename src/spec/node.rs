@@ -24,6 +24,25 @@ pub struct Node {
     pub inner: Option<usize>,
 }
 
+impl Node {
+    /// The whole value as written: a container's own span is its first character only,
+    /// so this reaches to the end of its last descendant. Iterative, so that deep nesting
+    /// cannot exhaust the stack.
+    pub fn extent(&self) -> Span {
+        let mut end = self.span.end;
+        let mut todo = vec![self];
+        while let Some(node) = todo.pop() {
+            end = end.max(node.span.end);
+            match &node.value {
+                Value::Seq(items) => todo.extend(items),
+                Value::Map(pairs) => todo.extend(pairs.iter().flat_map(|(k, v)| [k, v])),
+                _ => {}
+            }
+        }
+        Span { end, ..self.span }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Null,

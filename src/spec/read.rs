@@ -32,6 +32,7 @@ const WORKER_KEYS: &[&str] = &[
     "stuck_after",
     "on_stuck",
     "notify",
+    "ignore_warnings",
 ];
 const LOG_GROUP_KEYS: &[&str] = &["name", "job_events"];
 const JOB_EVENTS_KEYS: &[&str] = &["format", "prefix", "namespace", "queue", "alarms"];
@@ -117,7 +118,13 @@ const RECIPE_KEYS: &[&str] = &[
     "notify_ok",
     "notify_insufficient_data",
 ];
-const QUEUE_KEYS: &[&str] = &["name", "dead_letter_queue", "alarms", "scaling"];
+const QUEUE_KEYS: &[&str] = &[
+    "name",
+    "dead_letter_queue",
+    "alarms",
+    "scaling",
+    "ignore_warnings",
+];
 const SCALING_KEYS: &[&str] = &[
     "group",
     "service",
@@ -310,6 +317,8 @@ fn queue(node: &Node, d: &mut Diagnostics) -> Option<QueueSpec> {
             dead_letter_queue: None,
             alarms: Vec::new(),
             scaling: None,
+            ignore_warnings: None,
+            span: node.extent(),
         });
     }
     let mut map = Fields::new(node, "a queue (a mapping)", d)?;
@@ -321,6 +330,8 @@ fn queue(node: &Node, d: &mut Diagnostics) -> Option<QueueSpec> {
             .map(|n| recipes(n, d))
             .unwrap_or_default(),
         scaling: map.take("scaling").and_then(|n| scaling(n, d)),
+        ignore_warnings: map.take("ignore_warnings").and_then(|n| string_list(n, d)),
+        span: node.extent(),
     };
     map.finish(QUEUE_KEYS, d);
     Some(spec)
@@ -401,6 +412,8 @@ fn worker(node: &Node, d: &mut Diagnostics) -> Option<WorkerSpec> {
         stuck_after: map.take("stuck_after").and_then(|n| duration(n, d)),
         on_stuck: map.take("on_stuck").and_then(|n| string(n, d)),
         notify: map.take("notify").and_then(|n| string_list(n, d)),
+        ignore_warnings: map.take("ignore_warnings").and_then(|n| string_list(n, d)),
+        span: node.extent(),
     };
     map.finish(WORKER_KEYS, d);
     Some(spec)

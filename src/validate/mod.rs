@@ -194,27 +194,43 @@ fn stack(spec: &StackSpec, env: &dyn Env, d: &mut Diagnostics) -> Option<Desired
     })
 }
 
-/// Every `ignore_warnings` list of the stack's topics and alarms (queue recipes too), by
-/// where the resource is declared: review warnings are located there. Only review
-/// warnings can be ignored; an error is never optional.
+/// Every `ignore_warnings` list of the stack's topics, alarms (queue recipes too),
+/// queues and fleets, with the part of the file it covers: an alarm's or topic's review
+/// warnings are located at its key; a queue's and a fleet's at the line inside them that
+/// causes them (`processing_time`, `stuck_after`, `service`), so those cover their whole
+/// mapping. Only review warnings can be ignored; an error is never optional.
 fn ignored_warnings(spec: &StackSpec, d: &mut Diagnostics) -> Vec<(Span, BTreeSet<&'static str>)> {
+    let whole = |key: &Sp<String>, value: Span| Span {
+        end: value.end.max(key.span.end),
+        ..key.span
+    };
     let lists = spec
         .topics
         .iter()
-        .map(|(key, topic)| (key, &topic.ignore_warnings))
+        .map(|(key, topic)| (key.span, &topic.ignore_warnings))
         .chain(
             spec.alarms
                 .iter()
-                .map(|(key, alarm)| (key, &alarm.ignore_warnings)),
+                .map(|(key, alarm)| (key.span, &alarm.ignore_warnings)),
         )
         .chain(spec.queues.iter().flat_map(|(_, queue)| {
             queue
                 .alarms
                 .iter()
-                .map(|(key, alarm)| (key, &alarm.ignore_warnings))
-        }));
+                .map(|(key, alarm)| (key.span, &alarm.ignore_warnings))
+        }))
+        .chain(
+            spec.queues
+                .iter()
+                .map(|(key, queue)| (whole(key, queue.span), &queue.ignore_warnings)),
+        )
+        .chain(
+            spec.workers
+                .iter()
+                .map(|(key, fleet)| (whole(key, fleet.span), &fleet.ignore_warnings)),
+        );
     let mut ignored = Vec::new();
-    for (key, list) in lists {
+    for (region, list) in lists {
         let Some(list) = list else { continue };
         let mut codes_here = BTreeSet::new();
         for code in &list.value {
@@ -231,7 +247,7 @@ fn ignored_warnings(spec: &StackSpec, d: &mut Diagnostics) -> Vec<(Span, BTreeSe
                                 code.value
                             ),
                         )
-                        .at(code.span, "not one of W0201-W0210")
+                        .at(code.span, "not a review warning")
                         .suggest(&code.value, codes::IGNORABLE.iter().copied())
                         .note(format!(
                             "`ignore_warnings` takes: {}",
@@ -241,7 +257,7 @@ fn ignored_warnings(spec: &StackSpec, d: &mut Diagnostics) -> Vec<(Span, BTreeSe
                 }
             }
         }
-        ignored.push((key.span, codes_here));
+        ignored.push((region, codes_here));
     }
     ignored
 }
