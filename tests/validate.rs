@@ -527,3 +527,44 @@ fn service_scaling_mistakes_are_each_located() {
         "{rendered}"
     );
 }
+
+/// `workers:` mistakes (issue 10, item 2), each located at the value at fault with its
+/// code; the one correct fleet (`fine`) draws nothing.
+#[test]
+fn worker_fleet_mistakes_are_each_located() {
+    let (diags, rendered) = fixture("workers.yaml");
+    let text = std::fs::read_to_string("tests/fixtures/invalid/workers.yaml").unwrap();
+    let located: Vec<(&str, usize, &str)> = diags
+        .iter()
+        .map(|d| {
+            let span = d.primary.as_ref().unwrap().0;
+            (
+                d.code,
+                text[..span.start].matches('\n').count() + 1,
+                &text[span.start..span.end],
+            )
+        })
+        .collect();
+    assert_eq!(
+        located,
+        [
+            ("E0007", 41, "reboot"),           // reboot on a service
+            ("E0007", 45, "by-worker"),        // EC2 action, dimension not InstanceId
+            ("E0006", 52, "4h"),               // beyond the 3h Metrics Insights window
+            ("E0006", 57, "90s"),              // not whole minutes
+            ("E0008", 61, "progres-lines"),    // not a log metric
+            ("E0007", 66, "media/thumbnails"), // group and service both
+        ],
+        "{rendered}"
+    );
+    for said in [
+        "`reboot` is not available for an ECS service",
+        "needs the heartbeat's worker dimension to be `InstanceId`, not `Worker`",
+        "`stuck_after` must be whole minutes, from 1m to 3h",
+        "did you mean `progress-lines`?",
+        "a fleet is a `group` or a `service`, not both",
+    ] {
+        assert!(rendered.contains(said), "{said}\n{rendered}");
+    }
+    insta::assert_snapshot!(rendered);
+}
