@@ -27,9 +27,9 @@ prepare_emulator() {
     echo "    queue transcription-jobs (DLQ transcription-jobs-dlq, visibility timeout 20m), group transcription-workers, log group /aws/ec2/transcription"
     echo "==> creating the queue and ECS service the ECS stack scales"
     "${awsctl[@]}" create-queue thumbnail-jobs --dlq thumbnail-jobs-dlq --visibility-timeout 600 >/dev/null
-    "${awsctl[@]}" create-service media thumbnails --container-insights enabled >/dev/null
+    "${awsctl[@]}" create-service media thumbnails --container-insights enabled --health-check >/dev/null
     "${awsctl[@]}" create-log-group /ecs/thumbnails >/dev/null
-    echo "    queue thumbnail-jobs (DLQ thumbnail-jobs-dlq, visibility timeout 10m), ECS cluster media (Container Insights on) with service thumbnails, log group /ecs/thumbnails"
+    echo "    queue thumbnail-jobs (DLQ thumbnail-jobs-dlq, visibility timeout 10m), ECS cluster media (Container Insights on) with service thumbnails (its container has a health check), log group /ecs/thumbnails"
 }
 # ===================================================================================
 

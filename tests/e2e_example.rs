@@ -265,7 +265,7 @@ fn the_ecs_example_applies_converges_and_reads_back_as_declared() {
         "--visibility-timeout",
         "600",
     ]);
-    moto.awsctl(&["create-service", "media", "thumbnails"]);
+    moto.awsctl(&["create-service", "media", "thumbnails", "--health-check"]);
     moto.awsctl(&["create-log-group", "/ecs/thumbnails"]);
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
@@ -283,7 +283,9 @@ fn the_ecs_example_applies_converges_and_reads_back_as_declared() {
     );
     plan.assert_code(2)
         .assert_stdout_contains("Plan: 10 to add, 0 to change, 0 to destroy.")
-        .assert_stdout_contains("+ target: 20 messages per task");
+        .assert_stdout_contains("+ target: 20 messages per task")
+        // `replace` relies on the task definition's health check, read and named.
+        .assert_stdout_contains("task definition awsctl-worker:1 declares one (worker)");
     // A correct stack: the live checks (Container Insights included) find nothing.
     assert!(!plan.stderr.contains("warning"), "{plan}");
     run(
@@ -344,7 +346,7 @@ fn the_ecs_example_applies_converges_and_reads_back_as_declared() {
             "example-ecs-thumbnailers-stuck",
         ]
     );
-    // A stuck task is only notified: no alarm action stops an ECS task.
+    // The alarm itself only notifies: no alarm action stops an ECS task (ECS replaces it).
     let stuck = &dump["alarms"]["example-ecs-thumbnailers-stuck"];
     assert_eq!(
         stuck["Metrics"][0]["Expression"],
