@@ -14,21 +14,22 @@ cd "$REPO"
 
 # ===== HOOK: prepare_emulator =====================================================
 # Called once the emulators are up and the environment below is exported. Creates the
-# queues (with their dead-letter queues), the Auto Scaling group and the ECS cluster and
-# service that stacks/example.yaml and stacks/example-ecs.yaml refer to, with the
+# queues (with their dead-letter queues, and visibility timeouts longer than the fleets'
+# stuck_after), the Auto Scaling group, the log groups and the ECS cluster and service that stacks/example.yaml and stacks/example-ecs.yaml refer to, with the
 # independent boto3 client the tests use, in moto (which serves them; AWS_ENDPOINT_URL is
 # LocalStack, so the endpoint is given explicitly).
 prepare_emulator() {
     local awsctl=(.venv-moto/bin/python tests/support/awsctl.py --endpoint "$MOTO_ENDPOINT")
     echo "==> creating the queue and Auto Scaling group the stack monitors"
-    "${awsctl[@]}" create-queue transcription-jobs --dlq transcription-jobs-dlq >/dev/null
+    "${awsctl[@]}" create-queue transcription-jobs --dlq transcription-jobs-dlq --visibility-timeout 1200 >/dev/null
     "${awsctl[@]}" create-group transcription-workers --min 0 --max 10 --desired 0 >/dev/null
     "${awsctl[@]}" create-log-group /aws/ec2/transcription >/dev/null
-    echo "    queue transcription-jobs (DLQ transcription-jobs-dlq), group transcription-workers, log group /aws/ec2/transcription"
+    echo "    queue transcription-jobs (DLQ transcription-jobs-dlq, visibility timeout 20m), group transcription-workers, log group /aws/ec2/transcription"
     echo "==> creating the queue and ECS service the ECS stack scales"
-    "${awsctl[@]}" create-queue thumbnail-jobs --dlq thumbnail-jobs-dlq >/dev/null
-    "${awsctl[@]}" create-service media thumbnails --container-insights enabled >/dev/null
-    echo "    queue thumbnail-jobs (DLQ thumbnail-jobs-dlq), ECS cluster media (Container Insights on) with service thumbnails"
+    "${awsctl[@]}" create-queue thumbnail-jobs --dlq thumbnail-jobs-dlq --visibility-timeout 600 >/dev/null
+    "${awsctl[@]}" create-service media thumbnails --container-insights enabled --health-check >/dev/null
+    "${awsctl[@]}" create-log-group /ecs/thumbnails >/dev/null
+    echo "    queue thumbnail-jobs (DLQ thumbnail-jobs-dlq, visibility timeout 10m), ECS cluster media (Container Insights on) with service thumbnails (its container has a health check), log group /ecs/thumbnails"
 }
 # ===================================================================================
 

@@ -417,6 +417,10 @@ pub mod codes {
     /// A scalable target monplan did not register (or cannot prove it did) has another
     /// capacity than the stack's `min`/`max`; monplan will not change it.
     pub const TARGET_NOT_OURS: &str = "W0302";
+    /// A fleet on an ECS service asks for `on_stuck: replace`, but no essential
+    /// container of the service's task definition has a health check: ECS never marks a
+    /// stuck task unhealthy, so nothing replaces it.
+    pub const NO_HEALTH_CHECK: &str = "W0303";
     /// The review warnings an alarm, topic, queue or fleet may list under
     /// `ignore_warnings`: advice about a resource, never a fact that makes apply fail.
     pub const IGNORABLE: &[&str] = &[
@@ -434,5 +438,6 @@ pub mod codes {
         NO_DEAD_LETTER_QUEUE,
         CONTAINER_INSIGHTS,
         TARGET_NOT_OURS,
+        NO_HEALTH_CHECK,
     ];
 }

@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::diag::{codes, Diagnostic, Diagnostics, Severity, Span};
 use crate::kinds::dashboard;
 use crate::model::duration;
+use crate::model::workers::LiveTaskDefinition;
 use crate::model::{
     Action, Alarm, AlarmActions, AlarmMetric, AlarmName, Arn, CompositeAlarm, Declared,
     DesiredStack, Endpoint, FilterRef, ForeignTopic, LiveState, LiveSubscription, MetricFilter,
@@ -453,7 +454,8 @@ impl<'a> Resolver<'_, 'a, '_> {
         }
     }
 
-    /// Worker fleets: a group must exist, the queue's visibility timeout must outlast
+    /// Worker fleets: a group or service must exist, a service replacing stuck tasks must
+    /// run a task definition with a health check (W0303), the queue's visibility timeout must outlast
     /// `stuck_after` (W0211), and the plan says what happens to a stuck worker and its
     /// job, and what the alarm cannot see.
     fn workers(&mut self) {
@@ -476,6 +478,12 @@ impl<'a> Resolver<'_, 'a, '_> {
                         .at(group.origin, "no such group")
                         .note("monplan watches existing groups and never creates them"),
                     );
+                }
+            }
+            let mut replaced_by = None;
+            if let Fleet::Service(service) = &fleet.fleet {
+                if self.fleet_service(service) && fleet.on_stuck == OnStuck::Replace {
+                    replaced_by = self.health_checked(service, fleet.on_stuck_at);
                 }
             }
             let stuck_after = duration::yaml(f64::from(
@@ -505,16 +513,38 @@ impl<'a> Resolver<'_, 'a, '_> {
                 format!("; its job reappears on {q} after the visibility timeout")
             });
             let what = match (&fleet.fleet, fleet.on_stuck) {
-                (Fleet::Group(g), OnStuck::Replace) => format!("is terminated (ec2:terminate) and group {} launches a replacement{job}", g.value),
-                (Fleet::Group(_), OnStuck::Reboot) => format!("is rebooted (ec2:reboot); the instance stays in its group{job}"),
-                (Fleet::Group(_), OnStuck::Notify) | (Fleet::Service { .. }, OnStuck::Notify | OnStuck::Reboot) => "is notified to its topics, naming the worker; nothing acts on it".to_string(),
-                (Fleet::Service { cluster, service }, OnStuck::Replace) => format!("is notified; no alarm action can stop an ECS task: ECS itself replaces a task of {cluster}/{service} whose container health check fails, which the task definition must declare (monplan does not change task definitions, and does not read them yet)"),
+                (Fleet::Group(g), OnStuck::Replace) => format!(
+                    "is terminated (ec2:terminate) and group {} launches a replacement{job}",
+                    g.value
+                ),
+                (Fleet::Group(_), OnStuck::Reboot) => {
+                    format!("is rebooted (ec2:reboot); the instance stays in its group{job}")
+                }
+                (Fleet::Group(_), OnStuck::Notify)
+                | (Fleet::Service(_), OnStuck::Notify | OnStuck::Reboot) => {
+                    "is notified to its topics, naming the worker; nothing acts on it".to_string()
+                }
+                (Fleet::Service(service), OnStuck::Replace) => {
+                    let by = match &replaced_by {
+                        Some(d) if d.health_checked.is_empty() => format!(
+                            "task definition {} declares none, so nothing replaces a stuck task",
+                            d.name
+                        ),
+                        Some(d) => format!(
+                            "task definition {} declares one ({})",
+                            d.name,
+                            d.health_checked.join(", ")
+                        ),
+                        None => "its task definition must declare one".to_string(),
+                    };
+                    format!("is notified; no alarm action can stop an ECS task: ECS itself replaces a task of {} whose essential container's health check fails, and {by} (monplan does not change task definitions)", service.value)
+                }
             };
             let blind = match (&fleet.fleet, &fleet.no_progress) {
                 (Fleet::Group(_), Some(np)) => format!("{np} notifies fleet-wide, and the group's EC2 status checks replace an instance that fails them"),
                 (Fleet::Group(_), None) => "nothing in this stack notices (add the job-events recipe's `no_progress`); the group's EC2 status checks replace an instance that fails them".to_string(),
-                (Fleet::Service { .. }, Some(np)) => format!("{np} notifies fleet-wide, and ECS replaces a task whose container stops"),
-                (Fleet::Service { .. }, None) => "nothing in this stack notices (add the job-events recipe's `no_progress`); ECS replaces a task whose container stops".to_string(),
+                (Fleet::Service(_), Some(np)) => format!("{np} notifies fleet-wide, and ECS replaces a task whose container stops"),
+                (Fleet::Service(_), None) => "nothing in this stack notices (add the job-events recipe's `no_progress`); ECS replaces a task whose container stops".to_string(),
             };
             self.notice(
                 format!("workers \"{key}\""),
@@ -524,6 +554,61 @@ impl<'a> Resolver<'_, 'a, '_> {
                 ),
             );
         }
+    }
+
+    /// A fleet's ECS service must exist (E0104 at `service:`), as for scaling; without
+    /// the Container Insights check, which only the scaling policy's metric needs.
+    /// Whether it exists.
+    fn fleet_service(&mut self, declared: &Declared<ServiceRef>) -> bool {
+        let live = self.input.live;
+        let ServiceRef { cluster, service } = &declared.value;
+        let error = if !live.clusters.contains_key(cluster) {
+            Diagnostic::error(
+                codes::MISSING_RESOURCE,
+                format!(
+                    "ECS cluster `{cluster}` does not exist in {}",
+                    self.input.scope.region
+                ),
+            )
+            .at(declared.origin, "no such cluster")
+        } else if !live.services.contains(&declared.value) {
+            Diagnostic::error(
+                codes::MISSING_RESOURCE,
+                format!("ECS service `{service}` does not exist in cluster `{cluster}`"),
+            )
+            .at(declared.origin, "no such service")
+        } else {
+            return true;
+        };
+        self.errors
+            .push(error.note("monplan watches existing services and never creates them"));
+        false
+    }
+
+    /// With `on_stuck: replace`, only ECS replaces a stuck task, and only one whose
+    /// essential container's health check fails: without one, a warning at `on_stuck`.
+    /// The task definition, `None` when it was not read.
+    fn health_checked(
+        &mut self,
+        service: &Declared<ServiceRef>,
+        on_stuck: Span,
+    ) -> Option<LiveTaskDefinition> {
+        let definition = self.input.live.task_definitions.get(&service.value)?;
+        if definition.health_checked.is_empty() {
+            self.errors.push(
+                Diagnostic::warning(
+                    codes::NO_HEALTH_CHECK,
+                    format!(
+                        "no essential container of task definition {} (service {}) has a health check, so ECS never replaces a stuck task",
+                        definition.name, service.value
+                    ),
+                )
+                .at(on_stuck, "nothing would replace the task")
+                .also(service.origin, "runs that task definition")
+                .note("ECS stops a task whose essential container reports UNHEALTHY and the service starts a new one: give the worker's container a `healthCheck` that fails when it stops making progress (e.g. a file the worker touches after each step, checked for age), or use `on_stuck: notify`"),
+            );
+        }
+        Some(definition.clone())
     }
 
     /// The DLQ of a queue from its redrive policy, or a resolve error.

@@ -34,7 +34,8 @@ fn write(dir: &Path, yaml: &str) {
 }
 
 fn setup(emulator: &Emulator) -> tempfile::TempDir {
-    emulator.awsctl(&["create-queue", "fleet-jobs"]);
+    // With a DLQ: every plan reads the queue's redrive policy, and none warns (W0212).
+    emulator.awsctl(&["create-queue", "fleet-jobs", "--dlq", "fleet-jobs-dlq"]);
     emulator.awsctl(&["create-service", "workers", "transcribe"]);
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("stacks")).unwrap();

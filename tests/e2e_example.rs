@@ -48,6 +48,8 @@ fn the_example_applies_converges_and_reads_back_as_declared() {
         "transcription-jobs",
         "--dlq",
         "transcription-jobs-dlq",
+        "--visibility-timeout",
+        "1200",
     ]);
     moto.awsctl(&[
         "create-group",
@@ -68,7 +70,7 @@ fn the_example_applies_converges_and_reads_back_as_declared() {
         &["plan", "--detailed-exitcode", "example.yaml"],
     );
     plan.assert_code(2)
-        .assert_stdout_contains("Plan: 25 to add, 0 to change, 0 to destroy.");
+        .assert_stdout_contains("Plan: 27 to add, 0 to change, 0 to destroy.");
     // The example is a correct stack: the live checks find nothing to warn about.
     assert!(!plan.stderr.contains("warning["), "{plan}");
     let apply = run(
@@ -79,7 +81,7 @@ fn the_example_applies_converges_and_reads_back_as_declared() {
     );
     apply
         .assert_code(0)
-        .assert_stdout_contains("Apply complete! Resources: 25 added, 0 changed, 0 destroyed.");
+        .assert_stdout_contains("Apply complete! Resources: 27 added, 0 changed, 0 destroyed.");
     run(
         &localstack,
         &moto,
@@ -126,6 +128,7 @@ fn the_example_applies_converges_and_reads_back_as_declared() {
             "example-jobs-visible-messages",
             "example-slow-transcriptions",
             "example-throughput-anomaly",
+            "example-transcribers-stuck",
             "example-workers-failure-rate",
             "example-workers-failures",
             "example-workers-no-progress",
@@ -177,8 +180,8 @@ fn the_example_applies_converges_and_reads_back_as_declared() {
     );
     assert_eq!(
         filters.as_object().unwrap().len(),
-        6,
-        "the recipe's five and one by hand"
+        7,
+        "the recipe's five and two by hand"
     );
     for alarm in [
         "example-workers-failures",
@@ -187,6 +190,23 @@ fn the_example_applies_converges_and_reads_back_as_declared() {
     ] {
         assert!(alarms.contains_key(alarm), "{alarm}");
     }
+
+    // The fleet's stuck alarm: one contributor per instance, terminated when stuck.
+    let stuck = &alarms["example-transcribers-stuck"];
+    assert_eq!(
+        stuck["Metrics"][0]["Expression"],
+        "SELECT MAX(\"SecondsSinceProgress\") FROM SCHEMA(\"Transcription\", \"InstanceId\") GROUP BY \"InstanceId\" ORDER BY MAX() DESC"
+    );
+    assert_eq!(stuck["Threshold"], 600.0, "stuck_after: 10m");
+    let mut actions: Vec<String> = serde_json::from_value(stuck["AlarmActions"].clone()).unwrap();
+    actions.sort();
+    assert_eq!(
+        actions,
+        [
+            "arn:aws:automate:us-east-1:ec2:terminate".to_string(),
+            oncall.clone()
+        ]
+    );
 
     let composite = &dump["composite_alarms"]["example-transcription-down"];
     assert_eq!(
@@ -242,8 +262,11 @@ fn the_ecs_example_applies_converges_and_reads_back_as_declared() {
         "thumbnail-jobs",
         "--dlq",
         "thumbnail-jobs-dlq",
+        "--visibility-timeout",
+        "600",
     ]);
-    moto.awsctl(&["create-service", "media", "thumbnails"]);
+    moto.awsctl(&["create-service", "media", "thumbnails", "--health-check"]);
+    moto.awsctl(&["create-log-group", "/ecs/thumbnails"]);
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
         "stacks/example-ecs.yaml",
@@ -259,8 +282,10 @@ fn the_ecs_example_applies_converges_and_reads_back_as_declared() {
         &["plan", "--detailed-exitcode", file],
     );
     plan.assert_code(2)
-        .assert_stdout_contains("Plan: 8 to add, 0 to change, 0 to destroy.")
-        .assert_stdout_contains("+ target: 20 messages per task");
+        .assert_stdout_contains("Plan: 10 to add, 0 to change, 0 to destroy.")
+        .assert_stdout_contains("+ target: 20 messages per task")
+        // `replace` relies on the task definition's health check, read and named.
+        .assert_stdout_contains("task definition awsctl-worker:1 declares one (worker)");
     // A correct stack: the live checks (Container Insights included) find nothing.
     assert!(!plan.stderr.contains("warning"), "{plan}");
     run(
@@ -270,7 +295,7 @@ fn the_ecs_example_applies_converges_and_reads_back_as_declared() {
         &["apply", "--auto-approve", file],
     )
     .assert_code(0)
-    .assert_stdout_contains("Apply complete! Resources: 8 added, 0 changed, 0 destroyed.");
+    .assert_stdout_contains("Apply complete! Resources: 10 added, 0 changed, 0 destroyed.");
     run(
         &localstack,
         &moto,
@@ -318,7 +343,18 @@ fn the_ecs_example_applies_converges_and_reads_back_as_declared() {
             "example-ecs-jobs-dlq-visible-messages",
             "example-ecs-jobs-oldest-message-age",
             "example-ecs-jobs-visible-messages",
+            "example-ecs-thumbnailers-stuck",
         ]
+    );
+    // The alarm itself only notifies: no alarm action stops an ECS task (ECS replaces it).
+    let stuck = &dump["alarms"]["example-ecs-thumbnailers-stuck"];
+    assert_eq!(
+        stuck["Metrics"][0]["Expression"],
+        "SELECT MAX(\"SecondsSinceProgress\") FROM SCHEMA(\"Thumbnails\", \"TaskId\") GROUP BY \"TaskId\" ORDER BY MAX() DESC"
+    );
+    assert_eq!(
+        stuck["AlarmActions"],
+        json!([dump["topics"]["example-ecs-oncall"]["arn"]])
     );
     assert_eq!(
         dump["topics"]["example-ecs-oncall"]["tags"],

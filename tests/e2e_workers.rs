@@ -232,3 +232,88 @@ fn each_on_stuck_mode_applies_its_contributor_alarm_and_converges() {
         assert_eq!(actions, expected, "{mode}");
     }
 }
+
+const ECS_FLEET: &str = r"
+stack: thumbs
+topics:
+  oncall:
+    subscriptions:
+      - email: oncall@example.com
+queues:
+  jobs:
+    name: thumbs-jobs
+log_groups:
+  tasks: { name: /ecs/thumbs }
+log_metrics:
+  heartbeat:
+    log_group: tasks
+    pattern: '{ $.event = %HEARTBEAT% }'
+    metric: { namespace: Thumbs, name: SecondsSinceProgress }
+    value: $.since_progress
+    dimensions: { TaskId: $.task_id }
+workers:
+  thumbnailers:
+    service: media/thumbnails
+    queue: jobs
+    heartbeat: heartbeat
+    stuck_after: 5m
+    on_stuck: replace
+    notify: [oncall]
+";
+
+/// A fleet on an ECS service is checked live in the plan's ECS read: a missing cluster
+/// or service is an error at `service:`; with `on_stuck: replace` the service's task
+/// definition is read (`DescribeTaskDefinition`), and one without a container health
+/// check warns at `on_stuck`, one with a check plans clean; both apply and converge.
+#[test]
+fn an_ecs_fleet_is_checked_live_down_to_its_task_health_check() {
+    let emulator = Emulator::start();
+    emulator.awsctl(&[
+        "create-queue",
+        "thumbs-jobs",
+        "--dlq",
+        "thumbs-jobs-dlq",
+        "--visibility-timeout",
+        "900",
+    ]);
+    emulator.awsctl(&["create-log-group", "/ecs/thumbs"]);
+    let fleet = ECS_FLEET.replace('%', "\"");
+    let dir = stack_dir(&fleet);
+    run(&emulator, dir.path(), &["plan"])
+        .assert_code(1)
+        .assert_stderr_contains("error[E0104]: ECS cluster `media` does not exist in us-east-1")
+        .assert_stderr_contains("stacks/workers.yaml:21:14");
+    emulator.awsctl(&["create-service", "media", "other"]);
+    run(&emulator, dir.path(), &["plan"])
+        .assert_code(1)
+        .assert_stderr_contains(
+            "error[E0104]: ECS service `thumbnails` does not exist in cluster `media`",
+        )
+        .assert_stderr_contains("stacks/workers.yaml:21:14");
+
+    emulator.awsctl(&["create-service", "media", "thumbnails"]);
+    let plan = run(&emulator, dir.path(), &["plan"]);
+    plan.assert_code(0)
+        .assert_stderr_contains("warning[W0303]: no essential container of task definition awsctl-worker:2 (service media/thumbnails) has a health check")
+        .assert_stderr_contains("stacks/workers.yaml:25:15")
+        .assert_stdout_contains("task definition awsctl-worker:2 declares none");
+    apply_clean(&emulator, dir.path());
+
+    emulator.awsctl(&["create-service", "media", "checked", "--health-check"]);
+    write(
+        dir.path(),
+        &fleet.replace("media/thumbnails", "media/checked"),
+    );
+    let plan = run(&emulator, dir.path(), &["plan"]);
+    plan.assert_code(0)
+        .assert_stdout_contains("task definition awsctl-worker:3 declares one (worker)");
+    assert!(!plan.stderr.contains("warning["), "{plan}");
+    // Another service runs the same alarm: nothing to change.
+    plan.assert_stdout_contains("No changes.");
+    // The stuck alarm notifies only: no alarm action stops an ECS task.
+    let dump = emulator.awsctl(&["dump", "--prefix", "thumbs-"]);
+    assert_eq!(
+        dump["alarms"]["thumbs-thumbnailers-stuck"]["AlarmActions"],
+        json!(["arn:aws:sns:us-east-1:123456789012:thumbs-oncall"])
+    );
+}

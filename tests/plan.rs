@@ -1478,7 +1478,7 @@ fn each_on_stuck_mode_is_one_contributor_alarm_explained_in_the_plan() {
         .iter()
         .find(|n| n.subject == "workers \"gpu-fleet\"")
         .unwrap();
-    assert!(notice.message.contains("no alarm action can stop an ECS task: ECS itself replaces a task of gpu/transcribe whose container health check fails"), "{}", notice.message);
+    assert!(notice.message.contains("no alarm action can stop an ECS task: ECS itself replaces a task of gpu/transcribe whose essential container's health check fails"), "{}", notice.message);
 }
 
 // ECS services scaled through Application Auto Scaling: a scalable target (owned only
@@ -1849,4 +1849,150 @@ fn a_cluster_without_container_insights_is_a_warning_at_service() {
     let codes: Vec<&str> = plan.errors.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["W0301"]);
     assert_eq!(plan.changes.len(), 2, "still planned");
+}
+
+const ECS_FLEET: &str = r"
+stack: fleet
+topics:
+  oncall:
+    subscriptions:
+      - email: oncall@example.com
+queues:
+  jobs:
+    name: transcription-jobs
+log_groups:
+  tasks: { name: /ecs/transcribe }
+log_metrics:
+  heartbeat:
+    log_group: tasks
+    pattern: '{ $.event = %HEARTBEAT% }'
+    metric: { namespace: Tx, name: SecondsSinceProgress }
+    value: $.since_progress
+    dimensions: { TaskId: $.task_id }
+workers:
+  transcribers:
+    service: workers/transcribe
+    queue: jobs
+    heartbeat: heartbeat
+    stuck_after: 10m
+    on_stuck: replace
+    notify: [oncall]
+";
+
+fn ecs_fleet() -> String {
+    ECS_FLEET.replace('%', "\"")
+}
+
+/// The ECS world of the fleet tests: the service runs `worker:3`, whose essential
+/// containers with a health check are `checked`.
+fn ecs_fleet_world(checked: &[&str]) -> LiveState {
+    let mut live = ecs_world();
+    live.log_groups.insert("/ecs/transcribe".into());
+    live.task_definitions.insert(
+        ecs_service(),
+        monplan::model::workers::LiveTaskDefinition {
+            name: "worker:3".into(),
+            health_checked: checked.iter().map(ToString::to_string).collect(),
+        },
+    );
+    live
+}
+
+/// The 1-based line and the text at a diagnostic's primary location.
+fn located<'y>(yaml: &'y str, d: &monplan::diag::Diagnostic) -> (usize, &'y str) {
+    let span = d.primary.as_ref().unwrap().0;
+    (
+        yaml[..span.start].matches('\n').count() + 1,
+        &yaml[span.start..span.end],
+    )
+}
+
+#[test]
+fn a_fleet_on_a_missing_cluster_or_service_is_an_error_at_its_service() {
+    let yaml = ecs_fleet();
+    let stack = desired(&yaml);
+    let mut live = ecs_fleet_world(&["worker"]);
+    live.services.clear();
+    let plan = run(&stack, &live);
+    let errors: Vec<(&str, String, (usize, &str))> = plan
+        .errors
+        .iter()
+        .map(|d| (d.code, d.message.clone(), located(&yaml, d)))
+        .collect();
+    assert_eq!(
+        errors,
+        [(
+            "E0104",
+            "ECS service `transcribe` does not exist in cluster `workers`".to_string(),
+            (21, "workers/transcribe")
+        )]
+    );
+    live.clusters.clear();
+    let plan = run(&stack, &live);
+    let errors: Vec<(&str, String, (usize, &str))> = plan
+        .errors
+        .iter()
+        .map(|d| (d.code, d.message.clone(), located(&yaml, d)))
+        .collect();
+    assert_eq!(
+        errors,
+        [(
+            "E0104",
+            "ECS cluster `workers` does not exist in us-east-1".to_string(),
+            (21, "workers/transcribe")
+        )]
+    );
+}
+
+#[test]
+fn replacing_stuck_tasks_without_a_container_health_check_warns_at_on_stuck() {
+    let yaml = ecs_fleet();
+    let plan = run(&desired(&yaml), &ecs_fleet_world(&[]));
+    let warnings: Vec<(&str, (usize, &str))> = plan
+        .errors
+        .iter()
+        .map(|d| (d.code, located(&yaml, d)))
+        .collect();
+    assert_eq!(warnings, [("W0303", (25, "replace"))]);
+    assert!(!plan.errors.has_errors(), "a warning, still planned");
+    let message = &plan.errors.iter().next().unwrap().message;
+    assert!(
+        message.contains("task definition worker:3 (service workers/transcribe)"),
+        "{message}"
+    );
+    let notice = plan
+        .notices
+        .iter()
+        .find(|n| n.subject == "workers \"transcribers\"")
+        .unwrap();
+    assert!(
+        notice
+            .message
+            .contains("task definition worker:3 declares none, so nothing replaces a stuck task"),
+        "{notice:?}"
+    );
+    // `notify` does not rely on ECS replacing the task: no warning.
+    let notify = yaml.replace("on_stuck: replace", "on_stuck: notify");
+    let plan = run(&desired(&notify), &ecs_fleet_world(&[]));
+    assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+}
+
+#[test]
+fn replacing_stuck_tasks_with_a_container_health_check_plans_clean_and_says_so() {
+    let yaml = ecs_fleet();
+    let plan = run(&desired(&yaml), &ecs_fleet_world(&["worker"]));
+    assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+    let notice = plan
+        .notices
+        .iter()
+        .find(|n| n.subject == "workers \"transcribers\"")
+        .unwrap();
+    assert!(
+        notice
+            .message
+            .contains("task definition worker:3 declares one (worker)"),
+        "{notice:?}"
+    );
+    // The alarm is planned, notifying only: no alarm action stops an ECS task.
+    assert!(text(&plan).contains("alarm \"fleet-transcribers-stuck\" will be created"));
 }

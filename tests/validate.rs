@@ -181,20 +181,30 @@ fn the_example_stack_is_valid_and_complete() {
     assert_eq!(stack.topics.len(), 1);
     assert_eq!(stack.subscriptions.len(), 2);
     // 4 queue recipes + the scale-from-zero alarm + 3 job-events alarms + 4 declared
-    // metric alarms; 1 composite.
-    assert_eq!(stack.alarms.len(), 12);
+    // metric alarms + the fleet's stuck alarm; 1 composite.
+    assert_eq!(stack.alarms.len(), 13);
     assert_eq!(stack.composites.len(), 1);
     assert_eq!(stack.policies.len(), 2);
     assert_eq!(stack.dashboards.len(), 1);
     assert_eq!(stack.log_groups.len(), 1);
-    // The recipe's five filters and one by hand; its four queries and one by hand.
-    assert_eq!(stack.log_metrics.len(), 6);
+    // The recipe's five filters and two by hand; its four queries and one by hand.
+    assert_eq!(stack.log_metrics.len(), 7);
     assert_eq!(stack.queries.len(), 5);
     assert!(stack.queries.contains_key("example/recent-failures"));
     let matched: Vec<&monplan::model::SampleRun> =
         stack.samples.iter().filter(|s| s.expected).collect();
-    assert_eq!(matched.len(), 1, "{:?}", stack.samples);
-    assert_eq!(matched[0].publishes.as_deref(), Some("4860"));
+    let published: Vec<Option<&str>> = matched.iter().map(|s| s.publishes.as_deref()).collect();
+    assert_eq!(
+        published,
+        [Some("4860"), Some("42 (InstanceId=i-0123456789abcdef0)")],
+        "audio-seconds, then the heartbeat: {:?}",
+        stack.samples
+    );
+    // The fleet: a stuck instance is terminated, one contributor per InstanceId.
+    let fleet = &stack.workers["transcribers"].value;
+    assert_eq!(fleet.on_stuck, monplan::model::workers::OnStuck::Replace);
+    assert_eq!(fleet.dimension, "InstanceId");
+    assert_eq!(fleet.stuck_after.value, 600);
     assert!(stack
         .samples
         .iter()
@@ -526,4 +536,45 @@ fn service_scaling_mistakes_are_each_located() {
         rendered.contains("`min` (5) is more than `max` (2)"),
         "{rendered}"
     );
+}
+
+/// `workers:` mistakes (issue 10, item 2), each located at the value at fault with its
+/// code; the one correct fleet (`fine`) draws nothing.
+#[test]
+fn worker_fleet_mistakes_are_each_located() {
+    let (diags, rendered) = fixture("workers.yaml");
+    let text = std::fs::read_to_string("tests/fixtures/invalid/workers.yaml").unwrap();
+    let located: Vec<(&str, usize, &str)> = diags
+        .iter()
+        .map(|d| {
+            let span = d.primary.as_ref().unwrap().0;
+            (
+                d.code,
+                text[..span.start].matches('\n').count() + 1,
+                &text[span.start..span.end],
+            )
+        })
+        .collect();
+    assert_eq!(
+        located,
+        [
+            ("E0007", 41, "reboot"),           // reboot on a service
+            ("E0007", 45, "by-worker"),        // EC2 action, dimension not InstanceId
+            ("E0006", 52, "4h"),               // beyond the 3h Metrics Insights window
+            ("E0006", 57, "90s"),              // not whole minutes
+            ("E0008", 61, "progres-lines"),    // not a log metric
+            ("E0007", 66, "media/thumbnails"), // group and service both
+        ],
+        "{rendered}"
+    );
+    for said in [
+        "`reboot` is not available for an ECS service",
+        "needs the heartbeat's worker dimension to be `InstanceId`, not `Worker`",
+        "`stuck_after` must be whole minutes, from 1m to 3h",
+        "did you mean `progress-lines`?",
+        "a fleet is a `group` or a `service`, not both",
+    ] {
+        assert!(rendered.contains(said), "{said}\n{rendered}");
+    }
+    insta::assert_snapshot!(rendered);
 }

@@ -14,6 +14,7 @@ use futures_util::{stream, StreamExt, TryStreamExt};
 
 use super::{next_page, AwsError, Clients, CONCURRENCY};
 use crate::kinds::ecs_scaling::{SERVICE_BACKLOG_EXPRESSION, TASKS_METRIC, TASKS_NAMESPACE};
+use crate::model::workers::LiveTaskDefinition;
 use crate::model::{
     Arn, LiveCluster, LiveScalableTarget, LiveServicePolicy, ScalableTarget, ServicePolicy,
     ServicePolicyKind, ServicePolicyRef, ServiceRef, StackName, Tags, TargetOwner,
@@ -30,15 +31,30 @@ fn dimension() -> ScalableDimension {
     ScalableDimension::EcsServiceDesiredCount
 }
 
+/// The clusters and services that exist, and the task definitions read.
+pub(super) type Services = (
+    BTreeMap<String, LiveCluster>,
+    BTreeSet<ServiceRef>,
+    BTreeMap<ServiceRef, LiveTaskDefinition>,
+);
+
 /// Which of the clusters the services name exist (with their Container Insights
-/// setting), and which of the services exist. A deleted (`INACTIVE`) cluster or service
-/// counts as missing: ECS keeps describing them for a while.
+/// setting), and which of the services exist, with the task definition each runs. A
+/// deleted (`INACTIVE`) cluster or service counts as missing: ECS keeps describing them
+/// for a while.
 pub(super) async fn services(
     clients: &Clients,
     wanted: &BTreeSet<ServiceRef>,
-) -> Result<(BTreeMap<String, LiveCluster>, BTreeSet<ServiceRef>), AwsError> {
+) -> Result<
+    (
+        BTreeMap<String, LiveCluster>,
+        BTreeSet<ServiceRef>,
+        BTreeMap<ServiceRef, String>,
+    ),
+    AwsError,
+> {
     if wanted.is_empty() {
-        return Ok((BTreeMap::new(), BTreeSet::new()));
+        return Ok((BTreeMap::new(), BTreeSet::new(), BTreeMap::new()));
     }
     let names: Vec<String> = wanted
         .iter()
@@ -93,7 +109,7 @@ pub(super) async fn services(
             calls.push((cluster.clone(), chunk.to_vec()));
         }
     }
-    let found: Vec<Vec<ServiceRef>> = stream::iter(calls)
+    let found: Vec<Vec<(ServiceRef, Option<String>)>> = stream::iter(calls)
         .map(|(cluster, chunk)| async move {
             let output = clients
                 .ecs
@@ -114,10 +130,12 @@ pub(super) async fn services(
                     .services()
                     .iter()
                     .filter(|s| s.status() != Some("INACTIVE"))
-                    .filter_map(|s| s.service_name())
-                    .map(|service| ServiceRef {
-                        cluster: cluster.clone(),
-                        service: service.to_string(),
+                    .filter_map(|s| {
+                        let service = ServiceRef {
+                            cluster: cluster.clone(),
+                            service: s.service_name()?.to_string(),
+                        };
+                        Some((service, s.task_definition().map(ToString::to_string)))
                     })
                     .collect(),
             )
@@ -125,7 +143,67 @@ pub(super) async fn services(
         .buffered(CONCURRENCY)
         .try_collect()
         .await?;
-    Ok((clusters, found.into_iter().flatten().collect()))
+    let found: Vec<(ServiceRef, Option<String>)> = found.into_iter().flatten().collect();
+    let running = found
+        .iter()
+        .filter_map(|(s, t)| Some((s.clone(), t.clone()?)))
+        .collect();
+    Ok((
+        clusters,
+        found.into_iter().map(|(s, _)| s).collect(),
+        running,
+    ))
+}
+
+/// The task definitions the services run, one `DescribeTaskDefinition` per distinct
+/// task definition, with the essential containers that declare a health check.
+pub(super) async fn task_definitions(
+    clients: &Clients,
+    of: &BTreeMap<ServiceRef, String>,
+) -> Result<BTreeMap<ServiceRef, LiveTaskDefinition>, AwsError> {
+    let distinct: BTreeSet<&String> = of.values().collect();
+    let read: BTreeMap<String, LiveTaskDefinition> = stream::iter(distinct)
+        .map(|arn| async move {
+            let output = clients
+                .ecs
+                .describe_task_definition()
+                .task_definition(arn)
+                .send()
+                .await
+                .map_err(|e| {
+                    AwsError::from_sdk(
+                        "DescribeTaskDefinition",
+                        format!("task definition {arn}"),
+                        e,
+                    )
+                })?;
+            let definition = output.task_definition();
+            let name = definition
+                .and_then(|d| Some(format!("{}:{}", d.family()?, d.revision())))
+                .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or(arn).to_string());
+            // `essential` defaults to true when the definition leaves it out.
+            let health_checked = definition
+                .map(aws_sdk_ecs::types::TaskDefinition::container_definitions)
+                .unwrap_or_default()
+                .iter()
+                .filter(|c| c.essential().unwrap_or(true) && c.health_check().is_some())
+                .filter_map(|c| c.name().map(ToString::to_string))
+                .collect();
+            Ok::<_, AwsError>((
+                arn.clone(),
+                LiveTaskDefinition {
+                    name,
+                    health_checked,
+                },
+            ))
+        })
+        .buffered(CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(of
+        .iter()
+        .filter_map(|(service, arn)| Some((service.clone(), read.get(arn)?.clone())))
+        .collect())
 }
 
 /// What Application Auto Scaling holds for ECS: policies named with a loaded stack's

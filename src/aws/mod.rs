@@ -376,8 +376,18 @@ fn read_request<'a>(
                 .extend(queue.value.services.iter().map(|s| s.value.clone()));
         }
         for fleet in stack.workers.values() {
-            if let crate::model::workers::Fleet::Group(group) = &fleet.value.fleet {
-                request.groups.insert(group.value.clone());
+            use crate::model::workers::{Fleet, OnStuck};
+            match &fleet.value.fleet {
+                Fleet::Group(group) => {
+                    request.groups.insert(group.value.clone());
+                }
+                Fleet::Service(service) => {
+                    request.fleet_services.insert(service.value.clone());
+                    // Only `replace` relies on the task definition's health checks.
+                    if fleet.value.on_stuck == OnStuck::Replace {
+                        request.task_definitions.insert(service.value.clone());
+                    }
+                }
             }
         }
         request
@@ -438,6 +448,7 @@ fn merge(into: &mut LiveState, from: LiveState) {
         policies,
         clusters,
         services,
+        task_definitions,
         scalable_targets,
         service_policies,
         dashboards,
@@ -452,6 +463,7 @@ fn merge(into: &mut LiveState, from: LiveState) {
     into.queue_delivery.extend(queue_delivery);
     into.clusters.extend(clusters);
     into.services.extend(services);
+    into.task_definitions.extend(task_definitions);
     into.scalable_targets.extend(scalable_targets);
     into.service_policies.extend(service_policies);
     into.foreign_topics.extend(foreign_topics);

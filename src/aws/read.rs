@@ -52,7 +52,7 @@ pub async fn read_live(
         queue::queues(clients, &request.queues, &request.redrive),
         policy::groups(clients, &request.groups),
         policy::policies(clients, &request.stacks, !request.groups.is_empty()),
-        ecs_scaling::services(clients, &request.services),
+        ecs_services(clients, request),
         ecs_scaling::scaling(clients, &request.stacks, &request.services),
         dashboard::dashboards(clients, read(ResourceKind::Dashboard)),
         log_metric::log_groups(clients, &request.log_groups),
@@ -159,7 +159,7 @@ pub async fn read_live(
 
     let (alarms, topics, foreign_topics) = futures_util::try_join!(alarms, topics, foreign_topics)?;
     let (policies, mut warnings) = policies;
-    let (clusters, services) = ecs_services;
+    let (clusters, services, task_definitions) = ecs_services;
     let ((scalable_targets, service_policies), scaling_warnings) = service_scaling;
     warnings.extend(scaling_warnings);
     let (metric_filters, filter_warnings) = filters;
@@ -177,6 +177,7 @@ pub async fn read_live(
         policies,
         clusters,
         services,
+        task_definitions,
         scalable_targets,
         service_policies,
         dashboards,
@@ -188,6 +189,27 @@ pub async fn read_live(
         unread,
         warnings,
     })
+}
+
+/// The ECS clusters and services the stacks scale or run fleets on, and the task
+/// definitions of the services `request.task_definitions` names, one
+/// `DescribeTaskDefinition` per distinct task definition.
+async fn ecs_services(
+    clients: &Clients,
+    request: &ReadRequest,
+) -> Result<ecs_scaling::Services, AwsError> {
+    let wanted: BTreeSet<_> = request
+        .services
+        .union(&request.fleet_services)
+        .cloned()
+        .collect();
+    let (clusters, services, running) = ecs_scaling::services(clients, &wanted).await?;
+    let of: BTreeMap<_, _> = running
+        .into_iter()
+        .filter(|(service, _)| request.task_definitions.contains(service))
+        .collect();
+    let task_definitions = ecs_scaling::task_definitions(clients, &of).await?;
+    Ok((clusters, services, task_definitions))
 }
 
 pub(super) fn owner_of(tags: &Tags) -> Owner {

@@ -384,6 +384,8 @@ pub struct LiveState {
     pub clusters: BTreeMap<String, LiveCluster>,
     /// The ECS services asked for that exist (and are not deleted).
     pub services: BTreeSet<ServiceRef>,
+    /// The task definitions of the services asked for by `task_definitions`.
+    pub task_definitions: BTreeMap<ServiceRef, workers::LiveTaskDefinition>,
     /// Scalable targets of the services asked for, and of services where a loaded
     /// stack's policies are.
     pub scalable_targets: BTreeMap<ServiceRef, LiveScalableTarget>,
@@ -439,6 +441,11 @@ pub struct ReadRequest {
     pub groups: BTreeSet<String>,
     /// ECS services the stacks scale.
     pub services: BTreeSet<ServiceRef>,
+    /// ECS services `workers:` fleets run on: their existence is checked, they are not
+    /// scaled.
+    pub fleet_services: BTreeSet<ServiceRef>,
+    /// Services whose task definition is read (fleets with `on_stuck: replace`).
+    pub task_definitions: BTreeSet<ServiceRef>,
     pub log_groups: BTreeSet<String>,
     /// Whether a stack declares saved queries (listing them may then not fail).
     pub queries: bool,

@@ -2,15 +2,16 @@
 //! explains and checks. The alarm a fleet asks for is an ordinary [`crate::model::Alarm`]
 //! (a Metrics Insights multi-time-series alarm) among the stack's alarms.
 
-use crate::model::{AlarmName, Declared};
+use crate::diag::Span;
+use crate::model::{AlarmName, Declared, ServiceRef};
 
 /// What runs the workers.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fleet {
     /// An EC2 Auto Scaling group, by name.
     Group(Declared<String>),
-    /// An ECS service.
-    Service { cluster: String, service: String },
+    /// An ECS service, located at `service:`'s value.
+    Service(Declared<ServiceRef>),
 }
 
 /// `on_stuck:`.
@@ -57,6 +58,8 @@ pub struct WorkerFleet {
     /// The fleet's `{stack}-{key}-stuck` alarm.
     pub alarm: AlarmName,
     pub on_stuck: OnStuck,
+    /// Where `on_stuck:` is written (the fleet's key when it is left to its default).
+    pub on_stuck_at: Span,
     pub stuck: Stuck,
     /// Seconds, where written.
     pub stuck_after: Declared<u64>,
@@ -64,4 +67,16 @@ pub struct WorkerFleet {
     pub dimension: String,
     /// The fleet-wide job-events `no_progress` alarm of the stack, if there is one.
     pub no_progress: Option<AlarmName>,
+}
+
+/// What the read learned of the task definition an ECS service runs: whether ECS can
+/// tell a stuck task. A task is UNHEALTHY when an essential container's health check
+/// fails, and the service scheduler then replaces it (ECS API reference, `HealthCheck`);
+/// health checks of non-essential containers do not make the task unhealthy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveTaskDefinition {
+    /// `family:revision`, as the service names it.
+    pub name: String,
+    /// The essential containers that declare a `healthCheck`.
+    pub health_checked: Vec<String>,
 }

@@ -12,7 +12,8 @@ use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::workers::{Fleet, OnStuck, Stuck, WorkerFleet};
 use crate::model::{
     Action, Alarm, AlarmActions, AlarmMetric, AlarmName, Comparison, Condition, Declared,
-    Ec2Action, FilterRef, MetricFilter, QueueUse, StackName, TopicName, TreatMissingData,
+    Ec2Action, FilterRef, MetricFilter, QueueUse, ServiceRef, StackName, TopicName,
+    TreatMissingData,
 };
 use crate::spec::{StackSpec, WorkerSpec};
 
@@ -65,10 +66,14 @@ fn fleet(
             Some((cluster, name))
                 if !cluster.is_empty() && !name.is_empty() && !name.contains('/') =>
             {
-                Some(Fleet::Service {
-                    cluster: cluster.to_string(),
-                    service: name.to_string(),
-                })
+                Some(Fleet::Service(Declared {
+                    value: ServiceRef {
+                        cluster: cluster.to_string(),
+                        service: name.to_string(),
+                    },
+                    key: key.value.clone(),
+                    origin: service.span,
+                }))
             }
             _ => {
                 d.push(
@@ -218,7 +223,7 @@ fn fleet(
         (Some(OnStuck::Reboot), Some(Fleet::Group(_))) => Some(Ec2Action::Reboot),
         _ => None,
     };
-    if let (Some(OnStuck::Reboot), Some(Fleet::Service { .. }), Some(text)) =
+    if let (Some(OnStuck::Reboot), Some(Fleet::Service(_)), Some(text)) =
         (on_stuck, &fleet, &spec.on_stuck)
     {
         d.push(
@@ -357,6 +362,7 @@ fn fleet(
         queue,
         alarm: name,
         on_stuck,
+        on_stuck_at: spec.on_stuck.as_ref().map_or(key.span, |o| o.span),
         stuck,
         stuck_after: Declared {
             value: seconds,

@@ -50,12 +50,13 @@ Commands (each prints JSON to stdout; on an AWS/boto error prints it to stderr, 
         -> {"name", "url", "arn", "attributes": {...}, "dlq": <same shape> | null}
         With --dlq, creates DLQ_NAME first and gives NAME a RedrivePolicy to it with
         maxReceiveCount 5. Attributes are GetQueueAttributes All, as returned (strings).
-    create-service CLUSTER SERVICE [--container-insights enabled|disabled]
+    create-service CLUSTER SERVICE [--container-insights enabled|disabled] [--health-check]
         -> {"cluster": <DescribeClusters entry with settings>, "service": <DescribeServices
             entry>}
         Creates the cluster if missing (with that containerInsights setting, default
-        enabled), a task definition "awsctl-worker" and the service (EC2 launch type,
-        desired count 1).
+        enabled), a new revision of task definition "awsctl-worker" (its one essential
+        container with a healthCheck with --health-check) and the service on that
+        revision (EC2 launch type, desired count 1).
     register-target CLUSTER SERVICE [--min N] [--max N]  -> the target, as in dump
         A foreign scalable target (no tags) of the service's DesiredCount.
     put-service-policy CLUSTER SERVICE NAME            -> the policy, as in dump
@@ -453,15 +454,25 @@ def cmd_create_service(aws, args):
             clusterName=args.cluster,
             settings=[{"name": "containerInsights", "value": args.container_insights}],
         )
-    ecs.register_task_definition(
+    container = {"name": "worker", "image": "worker:latest", "memory": 512, "essential": True}
+    if args.health_check:
+        # What a worker's check looks like: it fails once progress stops being recorded.
+        container["healthCheck"] = {
+            "command": ["CMD-SHELL", "find /tmp/progress -mmin -5 | grep -q ."],
+            "interval": 30,
+            "timeout": 5,
+            "retries": 3,
+            "startPeriod": 60,
+        }
+    registered = ecs.register_task_definition(
         family="awsctl-worker",
-        containerDefinitions=[{"name": "worker", "image": "worker:latest", "memory": 512, "essential": True}],
-    )
+        containerDefinitions=[container],
+    )["taskDefinition"]["taskDefinitionArn"]
     # EC2 launch type without awsvpc: moto 5.2.5 fails on awsvpc without security groups.
     ecs.create_service(
         cluster=args.cluster,
         serviceName=args.service,
-        taskDefinition="awsctl-worker",
+        taskDefinition=registered,
         desiredCount=1,
         launchType="EC2",
     )
@@ -847,6 +858,8 @@ def main(argv=None):
     p.add_argument("cluster", metavar="CLUSTER")
     p.add_argument("service", metavar="SERVICE")
     p.add_argument("--container-insights", choices=["enabled", "disabled"], default="enabled")
+    p.add_argument("--health-check", action="store_true",
+                   help="the task definition's container declares a healthCheck")
     p.set_defaults(func=cmd_create_service)
 
     p = sub.add_parser("register-target")
