@@ -2060,3 +2060,30 @@ fn removing_from_zero_deletes_the_alarm_then_the_step_policy_only() {
         .collect();
     assert_eq!(waves, [vec!["DeleteAlarms"], vec!["DeleteScalingPolicy"]]);
 }
+
+#[test]
+fn another_alarm_may_notify_the_services_step_policy_by_its_key() {
+    let yaml = format!(
+        "{ECS_FROM_ZERO}alarms:\n  backlog:\n    metric: {{ namespace: AWS/SQS, name: ApproximateNumberOfMessagesVisible, dimensions: {{ QueueName: transcription-jobs }}, stat: Maximum }}\n    above: 1000\n    notify: [jobs.from_zero]\n"
+    );
+    let stack = desired(&yaml);
+    let plan = run(&stack, &ecs_world());
+    assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+    let alarm = plan
+        .changes
+        .iter()
+        .find(|c| c.resource == ResourceId::Alarm(AlarmName::new("fleet-backlog")))
+        .unwrap();
+    assert_eq!(alarm.depends_on, [ResourceId::ServicePolicy(step_policy())]);
+    let [Op::PutMetricAlarm { alarm: put, .. }] = alarm.ops.as_slice() else {
+        panic!("{:?}", alarm.ops);
+    };
+    assert_eq!(
+        put.actions.alarm,
+        [monplan::model::Action::ServicePolicy(step_policy())]
+    );
+    // Once applied, the ARN is known at plan time and nothing changes.
+    let live = ecs_after_with_alarms(&plan, ecs_world());
+    let again = run(&stack, &live);
+    assert!(again.is_empty(), "{}", text(&again));
+}

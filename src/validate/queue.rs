@@ -43,8 +43,9 @@ pub struct QueueParts<'a> {
     pub queue: Declared<QueueUse>,
     pub recipes: Vec<RecipeAlarm<'a>>,
     pub policies: Vec<Declared<ScalingPolicy>>,
-    /// Policy keys (`{queue}.from_zero`) alarms may notify.
-    pub policy_keys: Vec<(String, PolicyRef, Span)>,
+    /// Policy keys (`{queue}.from_zero`) alarms may notify, as the action naming the
+    /// policy.
+    pub policy_keys: Vec<(String, Action, Span)>,
     /// The scale-from-zero alarm, if any.
     pub from_zero_alarm: Option<FromZeroAlarm>,
     /// An ECS service's scalable target and its policies (`scaling: { service: ... }`).
@@ -222,6 +223,11 @@ pub fn queue<'a>(
             service_scaling(stack, key, &name.value, scaling_spec, d)
         {
             if let Some(step) = from_zero {
+                policy_keys.push((
+                    format!("{}.from_zero", key.value),
+                    Action::ServicePolicy(step.value.policy.clone()),
+                    step.origin,
+                ));
                 from_zero_alarm = Some(FromZeroAlarm {
                     key: Sp::new(format!("{}.from_zero_alarm", key.value), step.origin),
                     default_name: format!("{stack}-{}-from-zero", key.value),
@@ -242,7 +248,7 @@ pub fn queue<'a>(
             if let Some(step) = from_zero {
                 policy_keys.push((
                     format!("{}.from_zero", key.value),
-                    step.value.policy.clone(),
+                    Action::Policy(step.value.policy.clone()),
                     step.origin,
                 ));
                 from_zero_alarm = Some(FromZeroAlarm {
