@@ -664,6 +664,17 @@ impl<'a> Resolver<'_, 'a, '_> {
                             *action = Action::Arn(arn);
                         }
                     }
+                    Action::ServicePolicy(policy) => {
+                        let arn = self
+                            .input
+                            .live
+                            .service_policies
+                            .get(policy)
+                            .and_then(|p| p.arn.clone());
+                        if let Some(arn) = arn {
+                            *action = Action::Arn(arn);
+                        }
+                    }
                     Action::Arn(_) => {}
                 }
             }
@@ -1093,7 +1104,11 @@ impl Resolver<'_, '_, '_> {
             .and_then(|p| p.body.as_ref());
         let ServicePolicyKind::Backlog {
             scale_out_cooldown, ..
-        } = &mut policy.kind;
+        } = &mut policy.kind
+        else {
+            // The from-zero policy always sends its cooldown.
+            return policy;
+        };
         if let Some(ServicePolicy {
             kind:
                 ServicePolicyKind::Backlog {

@@ -34,7 +34,7 @@ fn write(dir: &Path, yaml: &str) {
 }
 
 fn setup(emulator: &Emulator) -> tempfile::TempDir {
-    // With a DLQ: every plan reads the queue's redrive policy, and none warns (W0212).
+    // With a DLQ: a queue without one draws W0212, which these tests are not about.
     emulator.awsctl(&["create-queue", "fleet-jobs", "--dlq", "fleet-jobs-dlq"]);
     emulator.awsctl(&["create-service", "workers", "transcribe"]);
     let dir = tempfile::tempdir().unwrap();
@@ -213,4 +213,72 @@ fn a_cluster_without_container_insights_is_a_warning_at_service() {
         .assert_stdout_contains("Plan: 2 to add")
         .assert_stderr_contains("warning[W0301]: cluster `plain` has Container Insights disabled")
         .assert_stderr_contains("stacks/fleet.yaml:7:16");
+}
+
+/// `from_zero`: a step policy and the alarm that runs it, the alarm's action the ARN
+/// Application Auto Scaling answered the policy's `PutScalingPolicy` with.
+#[test]
+fn from_zero_on_a_service_applies_a_step_policy_and_its_alarm_and_converges() {
+    let emulator = Emulator::start();
+    let dir = setup(&emulator);
+    let yaml = ECS
+        .replace("min: 1", "min: 0")
+        .replace("      scale_in: false\n", "      from_zero: true\n");
+    write(dir.path(), &yaml);
+    run(&emulator, dir.path(), &["plan", "--detailed-exitcode"])
+        .assert_code(2)
+        .assert_stdout_contains("Plan: 4 to add, 0 to change, 0 to destroy.")
+        .assert_stdout_contains(
+            "(known after apply: service scaling policy workers/transcribe/fleet_jobs-from-zero)",
+        );
+    run(&emulator, dir.path(), &["apply", "--auto-approve"])
+        .assert_code(0)
+        .assert_stdout_contains("Apply complete! Resources: 4 added, 0 changed, 0 destroyed.");
+
+    let dump = emulator.awsctl(&["dump"]);
+    let step = &dump["service_policies"]["service/workers/transcribe"]["fleet_jobs-from-zero"];
+    assert_eq!(step["PolicyType"], "StepScaling");
+    assert_eq!(step["ScalableDimension"], "ecs:service:DesiredCount");
+    assert_eq!(
+        step["StepScalingPolicyConfiguration"],
+        json!({
+            "AdjustmentType": "ChangeInCapacity",
+            "StepAdjustments": [{"MetricIntervalLowerBound": 0.0, "ScalingAdjustment": 1}],
+            "Cooldown": 120,
+            "MetricAggregationType": "Maximum",
+        }),
+        "+1 task, the cooldown from warmup: 2m"
+    );
+    let arn = step["PolicyARN"].as_str().unwrap();
+    let alarm = &dump["alarms"]["fleet-jobs-from-zero"];
+    assert_eq!(alarm["AlarmActions"], json!([arn]), "{alarm}");
+    assert_eq!(alarm["ComparisonOperator"], "GreaterThanThreshold");
+    assert_eq!(alarm["Threshold"], 0.0);
+    assert_eq!(alarm["TreatMissingData"], "notBreaching");
+    let metrics = alarm["Metrics"].as_array().unwrap();
+    let expression = metrics.iter().find(|m| m["ReturnData"] == true).unwrap();
+    assert_eq!(
+        expression["Expression"],
+        "IF(visible > 0 AND FILL(tasks, 0) == 0, 1, 0)"
+    );
+    let tasks = metrics.iter().find(|m| m["Id"] == "tasks").unwrap();
+    assert_eq!(
+        tasks["MetricStat"]["Metric"],
+        json!({"Namespace": "ECS/ContainerInsights", "MetricName": "RunningTaskCount", "Dimensions": [{"Name": "ClusterName", "Value": "workers"}, {"Name": "ServiceName", "Value": "transcribe"}]})
+    );
+
+    run(&emulator, dir.path(), &["plan", "--detailed-exitcode"])
+        .assert_code(0)
+        .assert_stdout_contains("No changes.");
+
+    // Without `from_zero`: the alarm and the step policy go, the rest stays.
+    write(dir.path(), &yaml.replace("      from_zero: true\n", ""));
+    run(&emulator, dir.path(), &["apply", "--auto-approve"])
+        .assert_code(0)
+        .assert_stdout_contains("Resources: 0 added, 0 changed, 2 destroyed.");
+    let after = emulator.awsctl(&["dump"]);
+    assert!(after["alarms"].get("fleet-jobs-from-zero").is_none());
+    let policies = &after["service_policies"]["service/workers/transcribe"];
+    assert!(policies.get("fleet_jobs-from-zero").is_none(), "{policies}");
+    assert!(policies.get("fleet_jobs").is_some(), "{policies}");
 }

@@ -1542,9 +1542,7 @@ fn ecs_after(
                     live.service_policies.insert(
                         policy.policy.clone(),
                         monplan::model::LiveServicePolicy {
-                            arn: Some(Arn::new(
-                                "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:p",
-                            )),
+                            arn: Some(ecs_policy_arn(&policy.policy.name)),
                             body: Some(policy.clone()),
                         },
                     );
@@ -1557,6 +1555,11 @@ fn ecs_after(
         }
     }
     live
+}
+
+/// One ARN per policy, as AWS gives: alarms tell their policies apart by it.
+fn ecs_policy_arn(name: &str) -> Arn {
+    Arn::new(format!("arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:p:resource/ecs/service/workers/transcribe:policyName/{name}"))
 }
 
 fn ours() -> monplan::model::TargetOwner {
@@ -1849,6 +1852,240 @@ fn a_cluster_without_container_insights_is_a_warning_at_service() {
     let codes: Vec<&str> = plan.errors.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["W0301"]);
     assert_eq!(plan.changes.len(), 2, "still planned");
+}
+
+// `from_zero` for a service: a step policy on the scalable target and the alarm that
+// drives it while messages wait and no task runs.
+
+const ECS_FROM_ZERO: &str = r"
+stack: fleet
+queues:
+  jobs:
+    name: transcription-jobs
+    scaling:
+      service: workers/transcribe
+      min: 0
+      max: 20
+      backlog_per_instance: 10
+      warmup: 2m
+      from_zero: true
+";
+
+/// [`ecs_after`], and the alarms put, with the policy ARNs they waited for filled in.
+fn ecs_after_with_alarms(plan: &Plan, live: LiveState) -> LiveState {
+    let mut live = ecs_after(plan, live, &ours());
+    let scope = scope();
+    for change in &plan.changes {
+        for op in &change.ops {
+            if let Op::PutMetricAlarm { alarm, .. } = op {
+                let mut alarm = alarm.clone();
+                for action in &mut alarm.actions.alarm {
+                    if let monplan::model::Action::ServicePolicy(policy) = action {
+                        *action = monplan::model::Action::Arn(
+                            live.service_policies[policy].arn.clone().unwrap(),
+                        );
+                    }
+                }
+                alarm.actions.normalize();
+                live.alarms.insert(
+                    alarm.name.clone(),
+                    LiveAlarm {
+                        arn: scope.alarm_arn(&alarm.name),
+                        owner: owner(&stack_name()),
+                        body: LiveAlarmBody::Metric(alarm),
+                    },
+                );
+            }
+        }
+    }
+    live
+}
+
+fn stack_name() -> StackName {
+    StackName::new("fleet".to_string())
+}
+
+fn step_policy() -> monplan::model::ServicePolicyRef {
+    monplan::model::ServicePolicyRef {
+        service: ecs_service(),
+        name: "fleet_jobs-from-zero".into(),
+    }
+}
+
+#[test]
+fn from_zero_on_a_service_is_a_step_policy_and_an_alarm_waiting_for_its_arn() {
+    let stack = desired(ECS_FROM_ZERO);
+    let plan = run(&stack, &ecs_world());
+    assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+    assert_eq!(
+        ops_of(&plan),
+        [
+            (
+                "scalable target \"service/workers/transcribe\"".to_string(),
+                "RegisterScalableTarget"
+            ),
+            (
+                "service scaling policy \"workers/transcribe/fleet_jobs\"".to_string(),
+                "PutScalingPolicy"
+            ),
+            (
+                "service scaling policy \"workers/transcribe/fleet_jobs-from-zero\"".to_string(),
+                "PutScalingPolicy"
+            ),
+            (
+                "alarm \"fleet-jobs-from-zero\"".to_string(),
+                "PutMetricAlarm"
+            ),
+        ],
+        "{}",
+        text(&plan)
+    );
+    let change = |id: &ResourceId| plan.changes.iter().find(|c| &c.resource == id).unwrap();
+    // The step policy: +1 task, its cooldown the warmup, on the target.
+    let step = change(&ResourceId::ServicePolicy(step_policy()));
+    assert_eq!(step.depends_on, [ResourceId::ScalableTarget(ecs_service())]);
+    let [Op::PutServiceScalingPolicy(put)] = step.ops.as_slice() else {
+        panic!("{:?}", step.ops);
+    };
+    assert_eq!(
+        put.kind,
+        monplan::model::ServicePolicyKind::FromZero { cooldown: 120 }
+    );
+    // No read-back: Application Auto Scaling answers PutScalingPolicy with the ARN.
+    assert_eq!(step.ops.len(), 1);
+    // The alarm: messages wait and no task runs, its action the policy's ARN to come.
+    let alarm = change(&ResourceId::Alarm(AlarmName::new("fleet-jobs-from-zero")));
+    assert_eq!(alarm.depends_on, [ResourceId::ServicePolicy(step_policy())]);
+    let [Op::PutMetricAlarm { alarm: put, .. }] = alarm.ops.as_slice() else {
+        panic!("{:?}", alarm.ops);
+    };
+    assert_eq!(
+        put.actions.alarm,
+        [monplan::model::Action::ServicePolicy(step_policy())]
+    );
+    let monplan::model::AlarmMetric::Math {
+        expression,
+        metrics,
+    } = &put.metric
+    else {
+        panic!("{:?}", put.metric);
+    };
+    assert_eq!(expression, "IF(visible > 0 AND FILL(tasks, 0) == 0, 1, 0)");
+    let tasks = &metrics["tasks"];
+    assert_eq!(
+        (tasks.namespace.as_str(), tasks.name.as_str()),
+        ("ECS/ContainerInsights", "RunningTaskCount")
+    );
+    assert_eq!(
+        tasks.dimensions,
+        BTreeMap::from([
+            ("ClusterName".to_string(), "workers".to_string()),
+            ("ServiceName".to_string(), "transcribe".to_string()),
+        ])
+    );
+    assert_eq!(
+        metrics["visible"].dimensions["QueueName"],
+        "transcription-jobs"
+    );
+    // Target, then both policies, then the alarm.
+    assert_eq!(plan.schedule().waves.len(), 3);
+    let shown = text(&plan);
+    assert!(
+        shown.contains(
+            "(known after apply: service scaling policy workers/transcribe/fleet_jobs-from-zero)"
+        ),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("step scaling: +1 task while no task runs and messages wait"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn an_applied_service_from_zero_plans_no_change() {
+    let stack = desired(ECS_FROM_ZERO);
+    let live = ecs_after_with_alarms(&run(&stack, &ecs_world()), ecs_world());
+    let alarm = &live.alarms[&AlarmName::new("fleet-jobs-from-zero")];
+    let LiveAlarmBody::Metric(put) = &alarm.body else {
+        panic!("{alarm:?}");
+    };
+    assert_eq!(
+        put.actions.alarm,
+        [monplan::model::Action::Arn(ecs_policy_arn(
+            "fleet_jobs-from-zero"
+        ))]
+    );
+    let again = run(&stack, &live);
+    assert!(again.is_empty(), "{}", text(&again));
+    assert!(again.notices.is_empty(), "{:?}", again.notices);
+}
+
+#[test]
+fn removing_from_zero_deletes_the_alarm_then_the_step_policy_only() {
+    let live = ecs_after_with_alarms(&run(&desired(ECS_FROM_ZERO), &ecs_world()), ecs_world());
+    let stack = desired(&ECS_FROM_ZERO.replace("      from_zero: true\n", ""));
+    let plan = run(&stack, &live);
+    let actions: Vec<(String, ChangeAction)> = plan
+        .changes
+        .iter()
+        .map(|c| (c.resource.to_string(), c.action))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            (
+                "alarm \"fleet-jobs-from-zero\"".to_string(),
+                ChangeAction::Delete
+            ),
+            (
+                "service scaling policy \"workers/transcribe/fleet_jobs-from-zero\"".to_string(),
+                ChangeAction::Delete
+            ),
+        ],
+        "{}",
+        text(&plan)
+    );
+    // The alarm goes first: it no longer notifies a policy that is gone.
+    let waves: Vec<Vec<&'static str>> = plan
+        .schedule()
+        .waves
+        .iter()
+        .map(|w| {
+            w.steps
+                .iter()
+                .flat_map(|s| s.ops.iter().map(Op::operation))
+                .collect()
+        })
+        .collect();
+    assert_eq!(waves, [vec!["DeleteAlarms"], vec!["DeleteScalingPolicy"]]);
+}
+
+#[test]
+fn another_alarm_may_notify_the_services_step_policy_by_its_key() {
+    let yaml = format!(
+        "{ECS_FROM_ZERO}alarms:\n  backlog:\n    metric: {{ namespace: AWS/SQS, name: ApproximateNumberOfMessagesVisible, dimensions: {{ QueueName: transcription-jobs }}, stat: Maximum }}\n    above: 1000\n    notify: [jobs.from_zero]\n"
+    );
+    let stack = desired(&yaml);
+    let plan = run(&stack, &ecs_world());
+    assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+    let alarm = plan
+        .changes
+        .iter()
+        .find(|c| c.resource == ResourceId::Alarm(AlarmName::new("fleet-backlog")))
+        .unwrap();
+    assert_eq!(alarm.depends_on, [ResourceId::ServicePolicy(step_policy())]);
+    let [Op::PutMetricAlarm { alarm: put, .. }] = alarm.ops.as_slice() else {
+        panic!("{:?}", alarm.ops);
+    };
+    assert_eq!(
+        put.actions.alarm,
+        [monplan::model::Action::ServicePolicy(step_policy())]
+    );
+    // Once applied, the ARN is known at plan time and nothing changes.
+    let live = ecs_after_with_alarms(&plan, ecs_world());
+    let again = run(&stack, &live);
+    assert!(again.is_empty(), "{}", text(&again));
 }
 
 const ECS_FLEET: &str = r"

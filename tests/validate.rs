@@ -515,7 +515,6 @@ fn service_scaling_mistakes_are_each_located() {
             ("E0005", 6),  // service without min and max
             ("E0006", 8),  // not cluster/service
             ("E0006", 10), // min above max
-            ("E0010", 12), // from_zero for a service, not yet
             ("E0010", 14), // max with a group
         ],
         "{rendered}"

@@ -127,7 +127,7 @@ async fn run_step(
             Err(unfilled) => {
                 result = Err(AwsError::local(
                     op.operation(),
-                    format!("scaling policy {}", unfilled.0),
+                    unfilled.0,
                     "UnknownAfterApply",
                     "the policy's ARN was not produced by an earlier operation of this apply",
                 ));

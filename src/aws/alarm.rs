@@ -333,12 +333,14 @@ fn action_arns(actions: &[Action], resource: &str) -> Result<Vec<String>, AwsErr
         .iter()
         .map(|action| match action {
             Action::Arn(arn) => Ok(arn.to_string()),
-            Action::Topic(_) | Action::Policy(_) | Action::Ec2(_) => Err(AwsError::local(
-                "PutMetricAlarm",
-                resource.to_string(),
-                "UnresolvedAction",
-                format!("{action} has no ARN yet"),
-            )),
+            Action::Topic(_) | Action::Policy(_) | Action::ServicePolicy(_) | Action::Ec2(_) => {
+                Err(AwsError::local(
+                    "PutMetricAlarm",
+                    resource.to_string(),
+                    "UnresolvedAction",
+                    format!("{action} has no ARN yet"),
+                ))
+            }
         })
         .collect()
 }

@@ -6,7 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_applicationautoscaling::types::{
-    CustomizedMetricSpecification, PolicyType, ScalableDimension, ServiceNamespace,
+    AdjustmentType, CustomizedMetricSpecification, MetricAggregationType, PolicyType,
+    ScalableDimension, ServiceNamespace, StepAdjustment, StepScalingPolicyConfiguration,
     TargetTrackingMetric, TargetTrackingMetricDataQuery, TargetTrackingMetricDimension,
     TargetTrackingMetricStat, TargetTrackingScalingPolicyConfiguration,
 };
@@ -414,12 +415,15 @@ async fn target_tags(clients: &Clients, arn: &Arn) -> Result<Tags, AwsError> {
         .unwrap_or_default())
 }
 
-/// A policy in the model's terms, if it has the shape monplan writes: target tracking on
-/// `visible / tasks` with the service's own task count.
+/// A policy in the model's terms, if it has a shape monplan writes: target tracking on
+/// `visible / tasks` with the service's own task count, or the from-zero step policy.
 fn normalize_policy(
     reference: &ServicePolicyRef,
     policy: &aws_sdk_applicationautoscaling::types::ScalingPolicy,
 ) -> Option<ServicePolicy> {
+    if *policy.policy_type() == PolicyType::StepScaling {
+        return normalize_step(reference, policy.step_scaling_policy_configuration()?);
+    }
     if *policy.policy_type() != PolicyType::TargetTrackingScaling {
         return None;
     }
@@ -466,6 +470,32 @@ fn normalize_policy(
                 .scale_out_cooldown()
                 .and_then(|c| u32::try_from(c).ok()),
             scale_in: !config.disable_scale_in().unwrap_or(false),
+        },
+        note: None,
+    })
+}
+
+/// The from-zero policy as [`put_policy`] writes it: +1 task, one step from 0 up,
+/// `Maximum`, with a cooldown. Anything else is not of a shape monplan writes.
+fn normalize_step(
+    reference: &ServicePolicyRef,
+    config: &StepScalingPolicyConfiguration,
+) -> Option<ServicePolicy> {
+    let one_step = matches!(config.step_adjustments(), [step]
+        if step.scaling_adjustment() == 1
+            && step.metric_interval_lower_bound() == Some(0.0)
+            && step.metric_interval_upper_bound().is_none());
+    let shaped = one_step
+        && config.adjustment_type() == Some(&AdjustmentType::ChangeInCapacity)
+        && config.metric_aggregation_type() == Some(&MetricAggregationType::Maximum)
+        && config.min_adjustment_magnitude().is_none();
+    if !shaped {
+        return None;
+    }
+    Some(ServicePolicy {
+        policy: reference.clone(),
+        kind: ServicePolicyKind::FromZero {
+            cooldown: u32::try_from(config.cooldown()?).ok()?,
         },
         note: None,
     })
@@ -528,7 +558,8 @@ pub(super) async fn deregister_target(
     Ok(())
 }
 
-pub(super) async fn put_policy(clients: &Clients, policy: &ServicePolicy) -> Result<(), AwsError> {
+/// Puts the policy; the ARN AWS answers with, which alarms of the same apply wait for.
+pub(super) async fn put_policy(clients: &Clients, policy: &ServicePolicy) -> Result<Arn, AwsError> {
     let ServicePolicy {
         policy: reference,
         kind,
@@ -543,12 +574,59 @@ pub(super) async fn put_policy(clients: &Clients, policy: &ServicePolicy) -> Res
             e.to_string(),
         )
     };
-    let ServicePolicyKind::Backlog {
-        queue,
-        target,
-        scale_out_cooldown,
-        scale_in,
-    } = kind;
+    let request = clients
+        .appscaling
+        .put_scaling_policy()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(reference.service.resource_id())
+        .scalable_dimension(dimension())
+        .policy_name(&reference.name);
+    let request = match kind {
+        ServicePolicyKind::Backlog {
+            queue,
+            target,
+            scale_out_cooldown,
+            scale_in,
+        } => request
+            .policy_type(PolicyType::TargetTrackingScaling)
+            .target_tracking_scaling_policy_configuration(
+                tracking(reference, queue, *target, *scale_out_cooldown, *scale_in)
+                    .map_err(invalid)?,
+            ),
+        // The alarm's value is 1 while it fires; one step from 0 up adds one task.
+        ServicePolicyKind::FromZero { cooldown } => request
+            .policy_type(PolicyType::StepScaling)
+            .step_scaling_policy_configuration(
+                StepScalingPolicyConfiguration::builder()
+                    .adjustment_type(AdjustmentType::ChangeInCapacity)
+                    .metric_aggregation_type(MetricAggregationType::Maximum)
+                    .cooldown(i32::try_from(*cooldown).unwrap_or(i32::MAX))
+                    .step_adjustments(
+                        StepAdjustment::builder()
+                            .metric_interval_lower_bound(0.0)
+                            .scaling_adjustment(1)
+                            .build()
+                            .map_err(invalid)?,
+                    )
+                    .build(),
+            ),
+    };
+    let output = request
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("PutScalingPolicy", resource(), e))?;
+    Ok(Arn::new(output.policy_arn()))
+}
+
+/// The target-tracking configuration of the backlog policy: `visible / tasks`.
+fn tracking(
+    reference: &ServicePolicyRef,
+    queue: &str,
+    target: f64,
+    scale_out_cooldown: Option<u32>,
+    scale_in: bool,
+) -> Result<TargetTrackingScalingPolicyConfiguration, aws_smithy_types::error::operation::BuildError>
+{
     let stat =
         |id: &str, namespace: &str, metric: &str, dimensions: &[(&str, &str)], stat: &str| {
             let dimensions = dimensions
@@ -578,58 +656,37 @@ pub(super) async fn put_policy(clients: &Clients, policy: &ServicePolicy) -> Res
                 .build()
         };
     let metrics = CustomizedMetricSpecification::builder()
-        .metrics(
-            stat(
-                "visible",
-                "AWS/SQS",
-                "ApproximateNumberOfMessagesVisible",
-                &[("QueueName", queue)],
-                "Sum",
-            )
-            .map_err(invalid)?,
-        )
-        .metrics(
-            stat(
-                "tasks",
-                TASKS_NAMESPACE,
-                TASKS_METRIC,
-                &[
-                    ("ClusterName", &reference.service.cluster),
-                    ("ServiceName", &reference.service.service),
-                ],
-                "Average",
-            )
-            .map_err(invalid)?,
-        )
+        .metrics(stat(
+            "visible",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            &[("QueueName", queue)],
+            "Sum",
+        )?)
+        .metrics(stat(
+            "tasks",
+            TASKS_NAMESPACE,
+            TASKS_METRIC,
+            &[
+                ("ClusterName", &reference.service.cluster),
+                ("ServiceName", &reference.service.service),
+            ],
+            "Average",
+        )?)
         .metrics(
             TargetTrackingMetricDataQuery::builder()
                 .id("backlog")
                 .expression(SERVICE_BACKLOG_EXPRESSION)
                 .return_data(true)
-                .build()
-                .map_err(invalid)?,
+                .build()?,
         )
         .build();
-    let configuration = TargetTrackingScalingPolicyConfiguration::builder()
+    TargetTrackingScalingPolicyConfiguration::builder()
         .customized_metric_specification(metrics)
-        .target_value(*target)
+        .target_value(target)
         .disable_scale_in(!scale_in)
         .set_scale_out_cooldown(scale_out_cooldown.map(|c| i32::try_from(c).unwrap_or(i32::MAX)))
         .build()
-        .map_err(invalid)?;
-    clients
-        .appscaling
-        .put_scaling_policy()
-        .service_namespace(ServiceNamespace::Ecs)
-        .resource_id(reference.service.resource_id())
-        .scalable_dimension(dimension())
-        .policy_name(&reference.name)
-        .policy_type(PolicyType::TargetTrackingScaling)
-        .target_tracking_scaling_policy_configuration(configuration)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("PutScalingPolicy", resource(), e))?;
-    Ok(())
 }
 
 pub(super) async fn delete_policy(

@@ -84,7 +84,10 @@ async fn call(clients: &Clients, op: &Op) -> Result<Option<Output>, AwsError> {
         Op::RegisterScalableTarget { target, with_tags } => {
             ecs_scaling::register_target(clients, target, *with_tags).await?;
         }
-        Op::PutServiceScalingPolicy(put) => ecs_scaling::put_policy(clients, put).await?,
+        Op::PutServiceScalingPolicy(put) => {
+            let arn = ecs_scaling::put_policy(clients, put).await?;
+            return Ok(Some(Output::ServicePolicyArn(put.policy.clone(), arn)));
+        }
         Op::DeleteScalingPolicy(reference) => {
             ecs_scaling::delete_policy(clients, reference).await?;
         }

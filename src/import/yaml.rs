@@ -500,6 +500,7 @@ fn action_lines(
                     .unwrap_or_else(|| scalar(arn.as_str())),
                 Action::Topic(name) => scalar(name.as_str()),
                 Action::Policy(policy) => scalar(&policy.to_string()),
+                Action::ServicePolicy(policy) => scalar(&policy.to_string()),
                 Action::Ec2(action) => format!("ec2:{}", action.keyword()),
             })
             .collect();

@@ -17,7 +17,7 @@ pub use crate::kinds::alarm::model::{
 pub use crate::kinds::dashboard::model::{Dashboard, Dlq, LogView, Widget};
 pub use crate::kinds::ecs_scaling::model::{
     LiveCluster, LiveScalableTarget, LiveServicePolicy, ScalableTarget, ServicePolicy,
-    ServicePolicyKind, ServicePolicyRef, ServiceRef, TargetOwner,
+    ServicePolicyKind, ServicePolicyRef, ServiceRef, TargetOwner, FROM_ZERO_COOLDOWN,
 };
 pub use crate::kinds::log_metric::model::{FilterRef, LogGroupUse, MetricFilter};
 pub use crate::kinds::policy::model::{PolicyKind, PolicyRef, ScalingPolicy};

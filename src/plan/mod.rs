@@ -166,12 +166,16 @@ pub enum Op {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
     PolicyArn(PolicyRef, Arn),
+    /// Application Auto Scaling answers `PutScalingPolicy` with the ARN (a required
+    /// field of its response), so no read-back is planned for service policies.
+    ServicePolicyArn(ServicePolicyRef, Arn),
 }
 
 /// The values operations of one apply produced so far.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Outputs {
     policy_arns: BTreeMap<PolicyRef, Arn>,
+    service_policy_arns: BTreeMap<ServicePolicyRef, Arn>,
 }
 
 impl Outputs {
@@ -180,13 +184,16 @@ impl Outputs {
             Output::PolicyArn(policy, arn) => {
                 self.policy_arns.insert(policy, arn);
             }
+            Output::ServicePolicyArn(policy, arn) => {
+                self.service_policy_arns.insert(policy, arn);
+            }
         }
     }
 }
 
-/// A deferred value that no earlier operation produced.
+/// A deferred value that no earlier operation produced: the policy, as shown.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Unfilled(pub PolicyRef);
+pub struct Unfilled(pub String);
 
 impl Op {
     /// The AWS operation name, as the API reference spells it.
@@ -228,13 +235,18 @@ impl Op {
                 &mut actions.insufficient_data,
             ] {
                 for action in list.iter_mut() {
-                    if let Action::Policy(policy) = action {
-                        let arn = outputs
+                    let arn = match action {
+                        Action::Policy(policy) => outputs
                             .policy_arns
                             .get(policy)
-                            .ok_or_else(|| Unfilled(policy.clone()))?;
-                        *action = Action::Arn(arn.clone());
-                    }
+                            .ok_or_else(|| Unfilled(format!("scaling policy {policy}")))?,
+                        Action::ServicePolicy(policy) => outputs
+                            .service_policy_arns
+                            .get(policy)
+                            .ok_or_else(|| Unfilled(format!("service scaling policy {policy}")))?,
+                        _ => continue,
+                    };
+                    *action = Action::Arn(arn.clone());
                 }
                 list.sort();
             }

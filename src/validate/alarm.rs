@@ -6,7 +6,7 @@ use super::rules;
 use crate::diag::{codes, Diagnostic, Diagnostics, Sp, Span};
 use crate::model::{
     Action, Alarm, AlarmActions, AlarmMetric, AlarmName, Arn, BandSide, Comparison, CompositeAlarm,
-    Condition, Ec2Action, Metric, PolicyRef, TopicName, TreatMissingData,
+    Condition, Ec2Action, Metric, TopicName, TreatMissingData,
 };
 use crate::spec::{AlarmSpec, MetricSpec, ThresholdSpec};
 
@@ -21,8 +21,9 @@ pub struct Context<'a> {
     pub defaults: Option<&'a AlarmSpec>,
     /// Topic key -> (AWS name, where declared).
     pub topics: &'a BTreeMap<String, (TopicName, Span)>,
-    /// Step scaling policy key (`{queue}.from_zero`) -> the policy, for `notify`.
-    pub policies: &'a BTreeMap<String, (PolicyRef, Span)>,
+    /// Step scaling policy key (`{queue}.from_zero`) -> the action that names the policy
+    /// (of a group or of a service), for `notify`.
+    pub policies: &'a BTreeMap<String, (Action, Span)>,
     pub tags: &'a BTreeMap<String, String>,
 }
 
@@ -914,7 +915,7 @@ fn actions(
             continue;
         }
         if let Some((policy, _)) = cx.policies.get(&entry.value) {
-            resolved.push(Action::Policy(policy.clone()));
+            resolved.push(policy.clone());
             continue;
         }
         if entry.value.ends_with(".scaling") {

@@ -350,8 +350,8 @@ fn topics(
 struct StackQueues<'a> {
     queues: BTreeMap<String, Declared<QueueUse>>,
     policies: BTreeMap<PolicyRef, Declared<ScalingPolicy>>,
-    /// Policy key (`{queue}.from_zero`) -> (the policy, where declared).
-    policy_keys: BTreeMap<String, (PolicyRef, Span)>,
+    /// Policy key (`{queue}.from_zero`) -> (the action naming the policy, where declared).
+    policy_keys: BTreeMap<String, (crate::model::Action, Span)>,
     alarms: Vec<QueueAlarm<'a>>,
     scalable_targets: BTreeMap<ServiceRef, Declared<ScalableTarget>>,
     service_policies: BTreeMap<ServicePolicyRef, Declared<ServicePolicy>>,

@@ -43,8 +43,9 @@ pub struct QueueParts<'a> {
     pub queue: Declared<QueueUse>,
     pub recipes: Vec<RecipeAlarm<'a>>,
     pub policies: Vec<Declared<ScalingPolicy>>,
-    /// Policy keys (`{queue}.from_zero`) alarms may notify.
-    pub policy_keys: Vec<(String, PolicyRef, Span)>,
+    /// Policy keys (`{queue}.from_zero`) alarms may notify, as the action naming the
+    /// policy.
+    pub policy_keys: Vec<(String, Action, Span)>,
     /// The scale-from-zero alarm, if any.
     pub from_zero_alarm: Option<FromZeroAlarm>,
     /// An ECS service's scalable target and its policies (`scaling: { service: ... }`).
@@ -119,6 +120,59 @@ fn from_zero_alarm_of(queue: &str, group: &str, step: &Declared<ScalingPolicy>) 
     }
 }
 
+/// The alarm that starts a service without tasks: messages are waiting and no task runs.
+/// Container Insights may publish nothing for a service without tasks, so a missing
+/// task count counts as 0.
+pub fn service_from_zero_metric(queue: &str, service: &ServiceRef) -> AlarmMetric {
+    AlarmMetric::Math {
+        expression: "IF(visible > 0 AND FILL(tasks, 0) == 0, 1, 0)".into(),
+        metrics: BTreeMap::from([
+            (
+                "visible".to_string(),
+                sqs("ApproximateNumberOfMessagesVisible", queue, "Maximum"),
+            ),
+            ("tasks".to_string(), tasks_metric(service)),
+        ]),
+    }
+}
+
+/// As [`from_zero_alarm_of`], for a service: its action is the service's step policy.
+fn service_from_zero_alarm_of(
+    queue: &str,
+    service: &ServiceRef,
+    step: &Declared<ServicePolicy>,
+) -> Derived {
+    Derived {
+        metric: service_from_zero_metric(queue, service),
+        condition: Condition::Threshold {
+            comparison: Comparison::Above,
+            value: 0.0,
+        },
+        treat_missing_data: TreatMissingData::NotBreaching,
+        description: Sp::new(
+            format!("Messages wait in {queue} and {service} has no task running: start one"),
+            step.origin,
+        ),
+        notify: vec![Action::ServicePolicy(step.value.policy.clone())],
+    }
+}
+
+/// The service's running tasks, as the tracking policy counts them. `Maximum`: a task
+/// that ran at any time of the minute means the service was not empty.
+fn tasks_metric(service: &ServiceRef) -> Metric {
+    Metric {
+        namespace: crate::kinds::ecs_scaling::TASKS_NAMESPACE.into(),
+        name: crate::kinds::ecs_scaling::TASKS_METRIC.into(),
+        dimensions: BTreeMap::from([
+            ("ClusterName".to_string(), service.cluster.clone()),
+            ("ServiceName".to_string(), service.service.clone()),
+        ]),
+        stat: "Maximum".into(),
+        period: 60,
+        unit: None,
+    }
+}
+
 fn group_metric(group: &str) -> Metric {
     Metric {
         namespace: "AWS/AutoScaling".into(),
@@ -165,9 +219,22 @@ pub fn queue<'a>(
     let mut service_policies = Vec::new();
     let mut from_zero_alarm = None;
     if let Some(scaling_spec) = spec.scaling.as_ref().filter(|s| s.value.service.is_some()) {
-        if let Some((service, target, tracking)) =
+        if let Some((service, target, tracking, from_zero)) =
             service_scaling(stack, key, &name.value, scaling_spec, d)
         {
+            if let Some(step) = from_zero {
+                policy_keys.push((
+                    format!("{}.from_zero", key.value),
+                    Action::ServicePolicy(step.value.policy.clone()),
+                    step.origin,
+                ));
+                from_zero_alarm = Some(FromZeroAlarm {
+                    key: Sp::new(format!("{}.from_zero_alarm", key.value), step.origin),
+                    default_name: format!("{stack}-{}-from-zero", key.value),
+                    alarm: service_from_zero_alarm_of(&name.value, &service.value, &step),
+                });
+                service_policies.push(step);
+            }
             services.push(service);
             scalable_targets.push(target);
             service_policies.push(tracking);
@@ -181,7 +248,7 @@ pub fn queue<'a>(
             if let Some(step) = from_zero {
                 policy_keys.push((
                     format!("{}.from_zero", key.value),
-                    step.value.policy.clone(),
+                    Action::Policy(step.value.policy.clone()),
                     step.origin,
                 ));
                 from_zero_alarm = Some(FromZeroAlarm {
@@ -410,10 +477,12 @@ type ServiceScaling = (
     Declared<ServiceRef>,
     Declared<ScalableTarget>,
     Declared<ServicePolicy>,
+    Option<Declared<ServicePolicy>>,
 );
 
-/// `scaling: { service: cluster/service, min, max, ... }`: the service's scalable target
-/// and a target-tracking policy on messages visible per running task.
+/// `scaling: { service: cluster/service, min, max, ... }`: the service's scalable target,
+/// a target-tracking policy on messages visible per running task, and with `from_zero`
+/// the step policy that starts the first task.
 fn service_scaling(
     stack: &StackName,
     key: &Sp<String>,
@@ -437,17 +506,6 @@ fn service_scaling(
     }
     let service = service_ref(named, d);
     let bounds = capacity(spec, d);
-    if let Some(from_zero) = s.from_zero.as_ref().filter(|f| f.value) {
-        d.push(
-            Diagnostic::error(
-                codes::NOT_SUPPORTED,
-                "`from_zero` is not supported for ECS services yet",
-            )
-            .at(from_zero.span, "only with `group:` for now")
-            .note("keep at least one task running: set `min: 1`"),
-        );
-        return None;
-    }
     let (target, note, warmup) = target(spec, "task", d)?;
     let (service, (min, max)) = (service?, bounds?);
     let policy = ServicePolicy {
@@ -463,6 +521,22 @@ fn service_scaling(
         },
         note,
     };
+    // Named as the group's step policy is; the warmup a new task needs is also how
+    // long the policy waits before adding another.
+    let from_zero = s.from_zero.as_ref().filter(|f| f.value).map(|f| Declared {
+        value: ServicePolicy {
+            policy: ServicePolicyRef {
+                service: service.clone(),
+                name: format!("{stack}_{}-from-zero", key.value),
+            },
+            kind: ServicePolicyKind::FromZero {
+                cooldown: warmup.unwrap_or(crate::model::FROM_ZERO_COOLDOWN),
+            },
+            note: None,
+        },
+        key: format!("{}.from_zero", key.value),
+        origin: f.span,
+    });
     Some((
         Declared {
             value: service.clone(),
@@ -485,6 +559,7 @@ fn service_scaling(
             key: format!("{}.scaling", key.value),
             origin: spec.span,
         },
+        from_zero,
     ))
 }
 

@@ -278,14 +278,25 @@ fn action_refs(
         .filter_map(|action| match action {
             Action::Topic(name) => Some(ResourceId::Topic(name.clone())),
             Action::Policy(policy) => Some(ResourceId::ScalingPolicy(policy.clone())),
+            Action::ServicePolicy(policy) => Some(ResourceId::ServicePolicy(policy.clone())),
             // An instance monplan does not manage.
             Action::Ec2(_) => None,
-            Action::Arn(arn) => arn.topic_name().map(ResourceId::Topic).or_else(|| {
-                live.policies
-                    .iter()
-                    .find(|(_, p)| p.arn.as_ref() == Some(arn))
-                    .map(|(policy, _)| ResourceId::ScalingPolicy(policy.clone()))
-            }),
+            Action::Arn(arn) => arn
+                .topic_name()
+                .map(ResourceId::Topic)
+                .or_else(|| {
+                    live.policies
+                        .iter()
+                        .find(|(_, p)| p.arn.as_ref() == Some(arn))
+                        .map(|(policy, _)| ResourceId::ScalingPolicy(policy.clone()))
+                })
+                // So that the alarm is deleted before the service policy it notifies.
+                .or_else(|| {
+                    live.service_policies
+                        .iter()
+                        .find(|(_, p)| p.arn.as_ref() == Some(arn))
+                        .map(|(policy, _)| ResourceId::ServicePolicy(policy.clone()))
+                }),
         })
         .collect();
     if declared {

@@ -265,6 +265,9 @@ pub enum Action {
     /// After resolve, this is a deferred value: the policy is about to be created, and
     /// apply fills the ARN in from that operation's output.
     Policy(crate::model::PolicyRef),
+    /// The same for an Application Auto Scaling policy of an ECS service (its
+    /// `from_zero` step policy); apply fills the ARN in from its `PutScalingPolicy`.
+    ServicePolicy(crate::model::ServicePolicyRef),
     /// An EC2 instance action (`notify: [ec2:reboot]`); resolve turns it into the ARN of
     /// the stack's partition and region, the only form AWS reports back.
     Ec2(Ec2Action),
@@ -321,6 +324,9 @@ impl fmt::Display for Action {
             // Shown where a plan would show the ARN, the way Terraform shows values that
             // exist only once an earlier change is made.
             Action::Policy(policy) => write!(f, "(known after apply: scaling policy {policy})"),
+            Action::ServicePolicy(policy) => {
+                write!(f, "(known after apply: service scaling policy {policy})")
+            }
             Action::Ec2(action) => write!(f, "ec2:{}", action.keyword()),
             Action::Arn(arn) => write!(f, "{arn}"),
         }

@@ -66,6 +66,13 @@ pub fn policy_fields(policy: &ServicePolicy) -> Fields {
             }
             fields.push(("scale_in".into(), scale_in.to_string()));
         }
+        ServicePolicyKind::FromZero { cooldown } => {
+            fields.push((
+                "type".into(),
+                "step scaling: +1 task while no task runs and messages wait".into(),
+            ));
+            fields.push(("cooldown".into(), duration::yaml(f64::from(*cooldown))));
+        }
     }
     fields
 }

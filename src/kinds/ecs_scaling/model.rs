@@ -98,7 +98,18 @@ pub enum ServicePolicyKind {
         scale_out_cooldown: Option<u32>,
         scale_in: bool,
     },
+    /// Step scaling by +1 task, driven by an alarm that fires while messages wait and
+    /// no task runs: target tracking on `visible / tasks` has no value at zero tasks.
+    FromZero {
+        /// `Cooldown`, seconds: no second task is added before the first had time to
+        /// start (`warmup:`, else [`FROM_ZERO_COOLDOWN`]).
+        cooldown: u32,
+    },
 }
+
+/// The from-zero step policy's cooldown without `warmup:`: Application Auto Scaling's
+/// own default for a step policy, sent so that it reads back the same everywhere.
+pub const FROM_ZERO_COOLDOWN: u32 = 300;
 
 /// A live policy on an ECS service named with a loaded stack's prefix.
 #[derive(Clone, Debug, PartialEq)]
