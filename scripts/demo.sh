@@ -82,7 +82,9 @@ endpoint_of() {
 
 echo "==> starting the moto and LocalStack emulators"
 # Assignments (not eval "$(...)" directly) so that a failed start stops the script.
-moto_export="$(bash "$REPO/scripts/emulator.sh" start moto)"
+# moto in LocalStack's default account, so that the two emulators are one account (a
+# scaling policy's ARN in an alarm's actions is then in the alarm's account, as on AWS).
+moto_export="$(MOTO_ACCOUNT_ID=000000000000 bash "$REPO/scripts/emulator.sh" start moto)"
 MOTO_ENDPOINT="$(endpoint_of "$moto_export")"
 localstack_export="$(bash "$REPO/scripts/emulator.sh" start localstack)"
 LOCALSTACK_ENDPOINT="$(endpoint_of "$localstack_export")"

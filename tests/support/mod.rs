@@ -167,6 +167,17 @@ impl Emulator {
     /// # Panics
     /// If moto cannot be installed or does not answer within 30 s (shows the log tail).
     pub fn start() -> Emulator {
+        Self::start_in_account(None)
+    }
+
+    /// A moto server whose resources live in `account` (`MOTO_ACCOUNT_ID`) instead of
+    /// moto's 123456789012: beside LocalStack, whose default account is 000000000000,
+    /// both emulators then are one account, as the services of one AWS account are.
+    pub fn start_as_account(account: &str) -> Emulator {
+        Self::start_in_account(Some(account))
+    }
+
+    fn start_in_account(account: Option<&str>) -> Emulator {
         let server = moto_server();
         let scratch = tempfile::Builder::new()
             .prefix("monplan-test-")
@@ -184,6 +195,7 @@ impl Emulator {
                 .env("PATH", path_var())
                 .env("HOME", scratch.path().join("home"))
                 .env("PYTHONUNBUFFERED", "1")
+                .envs(account.map(|a| ("MOTO_ACCOUNT_ID", a)))
                 .stdin(Stdio::null())
                 .stdout(file.try_clone().expect("clone the log handle"))
                 .stderr(file);
