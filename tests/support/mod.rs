@@ -171,7 +171,7 @@ impl Emulator {
     }
 
     /// A moto server whose resources live in `account` (`MOTO_ACCOUNT_ID`) instead of
-    /// moto's 123456789012: beside LocalStack, whose default account is 000000000000,
+    /// moto's 123456789012: beside `LocalStack`, whose default account is 000000000000,
     /// both emulators then are one account, as the services of one AWS account are.
     pub fn start_as_account(account: &str) -> Emulator {
         Self::start_in_account(Some(account))
