@@ -57,6 +57,16 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "KIND[.KEY]", value_parser = crate::plan::select::parse_selector)]
     pub exclude: Vec<crate::plan::select::Selector>,
 
+    /// Seconds one AWS call may take, its retries included, before it fails with an
+    /// error naming the operation (each attempt gets at most half): a hung endpoint
+    /// ends the run in bounded time instead of stalling a CI job.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60.0, env = "MONPLAN_TIMEOUT", value_parser = positive_seconds)]
+    pub timeout: f64,
+
+    /// Seconds to open a connection to an AWS endpoint.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 5.0, env = "MONPLAN_CONNECT_TIMEOUT", value_parser = positive_seconds)]
+    pub connect_timeout: f64,
+
     /// Treat the plan's warnings (e.g. an alarm on a metric that does not exist) as
     /// errors: nothing is applied while there is one.
     #[arg(long, global = true)]
@@ -237,4 +247,18 @@ pub struct ApplyArgs {
     /// Refuse a plan that destroys more than this many resources (replacements count).
     #[arg(long, default_value_t = 25, value_name = "N")]
     pub max_destroy: usize,
+}
+
+/// A timeout: a positive, finite number of seconds, at most a day.
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0 {
+        Ok(seconds)
+    } else {
+        Err(format!(
+            "`{text}`: a timeout is more than 0 and at most 86400 seconds"
+        ))
+    }
 }

@@ -69,6 +69,10 @@ pub struct ConnectOptions {
     pub check_redrive: bool,
     /// Kinds `--exclude` leaves out: not read.
     pub skip: BTreeSet<ResourceKind>,
+    /// `--timeout`: one call, retries included.
+    pub timeout: std::time::Duration,
+    /// `--connect-timeout`.
+    pub connect_timeout: std::time::Duration,
 }
 
 /// Counts every HTTP request the SDK sends, by `Service.Operation` (retries included).
@@ -143,6 +147,16 @@ async fn connect(
     if let Some(region) = region.or(options.region.as_deref()) {
         loader = loader.region(Region::new(region.to_string()));
     }
+    // The SDK sets no operation timeout by default: an endpoint that accepts and never
+    // answers would hold a plan for ever. Half the budget per attempt leaves room for
+    // one retry of a dropped connection.
+    loader = loader.timeout_config(
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(options.connect_timeout)
+            .operation_attempt_timeout(options.timeout / 2)
+            .operation_timeout(options.timeout)
+            .build(),
+    );
     let config = loader.load().await;
     let Some(region) = config.region().map(ToString::to_string) else {
         return Err(AwsError::local(

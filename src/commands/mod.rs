@@ -179,6 +179,8 @@ pub(crate) fn connect_options(global: &GlobalArgs) -> ConnectOptions {
         region: global.region.clone(),
         rates: global.max_rate.iter().cloned().collect(),
         check_redrive: global.check_redrive,
+        timeout: std::time::Duration::from_secs_f64(global.timeout),
+        connect_timeout: std::time::Duration::from_secs_f64(global.connect_timeout),
         skip: crate::model::ResourceKind::ALL
             .into_iter()
             .filter(|kind| selection(global).excludes_kind(*kind))
