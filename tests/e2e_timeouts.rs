@@ -1,7 +1,7 @@
-//! A hung endpoint ends a run in bounded time: CloudWatch is sent to a loopback listener
+//! A hung endpoint ends a run in bounded time: `CloudWatch` is sent to a loopback listener
 //! that accepts connections and never answers (everything else to moto). Before
 //! `--timeout`, such a `DescribeAlarms` kept `plan` waiting with no end; now the plan and
-//! the apply fail with an error naming the CloudWatch operation, and nothing is applied.
+//! the apply fail with an error naming the `CloudWatch` operation, and nothing is applied.
 
 mod support;
 
