@@ -577,3 +577,48 @@ fn worker_fleet_mistakes_are_each_located() {
     }
     insta::assert_snapshot!(rendered);
 }
+
+/// A NUL byte once cut a value short without a word (`stack: nul<NUL>x` validated as
+/// stack `nul`); a control character or bytes that are not UTF-8 are now an error at
+/// the character, and the file is not read further.
+#[test]
+fn control_characters_and_bad_utf8_are_located_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes, at, says) in [
+        (
+            "nul.yaml",
+            &b"stack: nul\0x\n"[..],
+            "nul.yaml:1:11",
+            "a NUL byte (U+0000)",
+        ),
+        (
+            "bell.yaml",
+            &b"stack: shop\ntags: { a: \x07 }\n"[..],
+            "bell.yaml:2:12",
+            "the control character U+0007",
+        ),
+        (
+            "latin1.yaml",
+            &b"stack: shop\ntags: { a: caf\xe9 }\n"[..],
+            "latin1.yaml:2:15",
+            "bytes that are not UTF-8",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let (stacks, diags, rendered) = check(&[path]);
+        assert!(
+            stacks.is_empty(),
+            "{name}: nothing is read from such a file"
+        );
+        assert_eq!(codes(&diags), ["E0001"], "{rendered}");
+        assert!(rendered.contains(at), "{name}: {rendered}");
+        assert!(rendered.contains(says), "{name}: {rendered}");
+    }
+    // A byte-order mark is text, not a control character.
+    let path = dir.path().join("bom.yaml");
+    std::fs::write(&path, b"\xef\xbb\xbfstack: bom\n").unwrap();
+    let (stacks, diags, _) = check(&[path]);
+    assert!(!diags.has_errors());
+    assert_eq!(stacks.len(), 1);
+}

@@ -300,8 +300,8 @@ pub fn load(paths: &[PathBuf], sources: &mut SourceMap, diags: &mut Diagnostics)
 
     let mut stacks = Vec::new();
     for path in files {
-        let source = match std::fs::read_to_string(&path) {
-            Ok(source) => source,
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
             Err(error) => {
                 diags.push(Diagnostic::error(
                     codes::FILE,
@@ -310,7 +310,41 @@ pub fn load(paths: &[PathBuf], sources: &mut SourceMap, diags: &mut Diagnostics)
                 continue;
             }
         };
+        let (source, bad) = match String::from_utf8(bytes) {
+            Ok(source) => {
+                let bad = forbidden_character(&source);
+                (source, bad)
+            }
+            // Shown with the bad bytes replaced, so that the error can point at them.
+            Err(error) => {
+                let at = error.utf8_error().valid_up_to();
+                let shown = String::from_utf8_lossy(error.as_bytes()).into_owned();
+                let start = String::from_utf8_lossy(&error.as_bytes()[..at]).len();
+                (
+                    shown,
+                    Some((
+                        start,
+                        "bytes that are not UTF-8 (save it as UTF-8)".to_string(),
+                    )),
+                )
+            }
+        };
         let file = sources.add(&path, source);
+        // YAML streams are Unicode text without control characters: the parser would
+        // stop at a NUL and silently cut the value short (`stack: nul<NUL>x` read as
+        // `nul`), so such a file is refused where the character is.
+        if let Some((start, what)) = bad {
+            let end = sources.source(file)[start..]
+                .chars()
+                .next()
+                .map_or(start, |c| start + c.len_utf8());
+            diags.push(
+                Diagnostic::error(codes::YAML, format!("this file contains {what}"))
+                    .at(Span { file, start, end }, "here")
+                    .note("a stack file is UTF-8 text, in which YAML allows no control character but tab, line feed and carriage return"),
+            );
+            continue;
+        }
         match node::parse(file, sources.source(file)) {
             Ok(root) => {
                 if let Some(stack) = read_stack(file, &root, diags) {
@@ -340,4 +374,23 @@ fn collect_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
         }
     }
     Ok(found)
+}
+
+/// The first character YAML forbids in a stream (YAML 1.2, 5.1: C0 controls other than
+/// tab, line feed and carriage return, DEL, C1 controls other than NEL, surrogates
+/// cannot occur in a `String`), with its byte offset and a name for it.
+fn forbidden_character(source: &str) -> Option<(usize, String)> {
+    source.char_indices().find_map(|(at, c)| {
+        let forbidden = matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}')
+            || (('\u{80}'..='\u{9f}').contains(&c) && c != '\u{85}')
+            || matches!(c, '\u{fffe}' | '\u{ffff}');
+        forbidden.then(|| {
+            let name = if c == '\0' {
+                "a NUL byte (U+0000)".to_string()
+            } else {
+                format!("the control character U+{:04X}", u32::from(c))
+            };
+            (at, name)
+        })
+    })
 }
