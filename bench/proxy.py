@@ -2,7 +2,8 @@
 """A loopback reverse proxy that models AWS latency and per-operation rate quotas.
 
     proxy.py --upstream http://127.0.0.1:PORT [--listen-port N] [--latency-ms MS]
-             [--rate OP=N ...] [--rate-mode bucket|window] [--stats-file PATH]
+             [--rate OP=N ...] [--rate-mode bucket|window] [--fault OP=KIND ...]
+             [--stats-file PATH]
 
 Sits between an AWS SDK client (``AWS_ENDPOINT_URL=http://127.0.0.1:<listen port>``) and a
 local emulator (moto). Every request waits ``--latency-ms`` first, then is either
@@ -23,6 +24,18 @@ default ``bucket`` mode is a token bucket holding at most N tokens, refilled at 
 most N in any sliding 1-second window. Only admitted requests consume the allowance. Operations
 without a rate are never throttled.
 
+Faults: ``--fault DescribeAlarms=500`` makes every request of that operation fail, in one
+of these ways (checked before the rate; a faulted request never reaches the emulator):
+
+  500        500 with the protocol's error shape, code ``InternalFailure`` (awsQuery:
+             ``<Type>Receiver</Type><Code>InternalFailure</Code>``)
+  throttle   the throttled answer above, every time (past any retry budget)
+  reset      the connection is closed without an answer (SO_LINGER 0: a TCP RST)
+  hang       the request is read and never answered; the connection is held until the
+             client closes it
+  malformed  forwarded, then answered 200 with the emulator's body cut to half its
+             length (a truncated XML / JSON / CBOR document, Content-Length to match)
+
 Requests are forwarded byte for byte: the same method, path and query, every header in
 its order and spelling (the Host header included, as SigV4 signs it) except the
 hop-by-hop ones (Connection, Keep-Alive, Proxy-*, TE, Trailer, Upgrade, Expect), and the
@@ -33,12 +46,13 @@ own upstream connection, reopened once if the emulator closed it while idle. Soc
 TCP_NODELAY (Nagle plus delayed ACKs would otherwise add ~40 ms to each call).
 
 Control endpoints (on the same port, never forwarded):
-  GET  /__proxy/stats    -> {"operations": {Op: {"forwarded", "throttled", "errors",
-                            "upstream_s"}}, "totals": {...}, "config": {...}}
+  GET  /__proxy/stats    -> {"operations": {Op: {"forwarded", "throttled", "faulted",
+                            "errors", "upstream_s"}}, "totals": {...}, "config": {...}}
                             (also rewrites --stats-file)
   POST /__proxy/reset    -> zeroes the counts, returns the counts before the reset
-  POST /__proxy/config   -> JSON {"rates": {Op: N|null}, "latency_ms": MS}; changes the
-                            given settings (null removes a rate), returns the new config
+  POST /__proxy/config   -> JSON {"rates": {Op: N|null}, "faults": {Op: KIND|null},
+                            "latency_ms": MS}; changes the given settings (null removes
+                            a rate or a fault), returns the new config
 "errors" counts forwarded requests the emulator answered with a status >= 400 (502s the
 proxy produced itself count there too); "upstream_s" is the time spent waiting for the
 emulator (summed over requests, so concurrent requests add up), latency excluded.
@@ -57,6 +71,7 @@ import math
 import os
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -79,6 +94,7 @@ HOP_BY_HOP = {
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MAX_BODY = 64 * 1024 * 1024  # a larger request is refused (AWS's own limits are far lower)
 MAX_CHUNK_LINE = 4096
+FAULT_KINDS = ("500", "throttle", "reset", "hang", "malformed")
 
 
 class RateLimiter:
@@ -145,7 +161,8 @@ class Stats:
     def count(self, op, field, upstream_s=0.0):
         with self.lock:
             entry = self.ops.setdefault(
-                op, {"forwarded": 0, "throttled": 0, "errors": 0, "upstream_s": 0.0}
+                op,
+                {"forwarded": 0, "throttled": 0, "faulted": 0, "errors": 0, "upstream_s": 0.0},
             )
             entry[field] += 1
             entry["upstream_s"] = round(entry["upstream_s"] + upstream_s, 6)
@@ -155,7 +172,7 @@ class Stats:
             ops = {op: dict(v) for op, v in sorted(self.ops.items())}
             if reset:
                 self.ops = {}
-        totals = {"forwarded": 0, "throttled": 0, "errors": 0, "upstream_s": 0.0}
+        totals = {"forwarded": 0, "throttled": 0, "faulted": 0, "errors": 0, "upstream_s": 0.0}
         for entry in ops.values():
             for key in totals:
                 totals[key] += entry[key]
@@ -227,30 +244,42 @@ def identify(headers, path, body):
 
 def throttle_response(protocol, headers):
     """(status, [(header, value)], body) of AWS's answer to a throttled call."""
+    return error_response(protocol, headers, 400, "Sender", "Throttling", "Rate exceeded")
+
+
+def internal_error_response(protocol, headers):
+    """(status, [(header, value)], body) of AWS's answer when the service fails."""
+    return error_response(
+        protocol, headers, 500, "Receiver", "InternalFailure", "Internal service error"
+    )
+
+
+def error_response(protocol, headers, status, fault, code, message):
+    """An error answer in `protocol`'s shape. awsJson and CBOR name the code with an
+    ``Exception`` suffix for throttling (``ThrottlingException``), as AWS does."""
     rid = request_id()
+    typed = "ThrottlingException" if code == "Throttling" else code
     if protocol == "json":
         content_type = headers.get("Content-Type") or "application/x-amz-json-1.1"
         if not content_type.startswith("application/x-amz-json-"):
             content_type = "application/x-amz-json-1.1"
-        body = json.dumps(
-            {"__type": "ThrottlingException", "message": "Rate exceeded"}, separators=(",", ":")
-        ).encode()
+        body = json.dumps({"__type": typed, "message": message}, separators=(",", ":")).encode()
         out = [("Content-Type", content_type), ("x-amzn-RequestId", rid)]
         if (headers.get("X-Amz-Target") or "").startswith("AmazonSQS."):
-            out.append(("x-amzn-query-error", "Throttling;Sender"))
-        return 400, out, body
+            out.append(("x-amzn-query-error", f"{code};{fault}"))
+        return status, out, body
     if protocol == "cbor":
-        body = cbor_map([("__type", "ThrottlingException"), ("message", "Rate exceeded")])
-        return 400, [
+        body = cbor_map([("__type", typed), ("message", message)])
+        return status, [
             ("Content-Type", "application/cbor"),
             ("smithy-protocol", "rpc-v2-cbor"),
             ("x-amzn-RequestId", rid),
         ], body
     body = (
-        "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
-        f"<Message>Rate exceeded</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>"
+        f"<ErrorResponse><Error><Type>{fault}</Type><Code>{code}</Code>"
+        f"<Message>{message}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>"
     ).encode()
-    return 400, [("Content-Type", "text/xml"), ("x-amzn-RequestId", rid)], body
+    return status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", rid)], body
 
 
 class BadRequest(Exception):
@@ -352,6 +381,10 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             try:
                 change = json.loads(decoded or b"{}")
                 rates = change.get("rates") or {}
+                faults = change.get("faults") or {}
+                for op, kind in faults.items():
+                    if kind is not None and kind not in FAULT_KINDS:
+                        raise ValueError(f"bad fault for {op}: {kind!r}")
                 for op, rate in rates.items():
                     if rate is not None and (not isinstance(rate, (int, float)) or rate <= 0):
                         raise ValueError(f"bad rate for {op}: {rate!r}")
@@ -361,6 +394,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
                         raise ValueError("latency_ms must be >= 0")
                     cfg.latency = latency / 1000.0
                 cfg.limiter.set_rates(rates)
+                cfg.set_faults(faults)
             except (ValueError, AttributeError, TypeError) as e:
                 return self.reply_json(400, {"error": str(e)})
             return self.reply_json(200, cfg.describe())
@@ -420,6 +454,10 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         protocol, op = identify(self.headers, self.path, decoded)
         if cfg.latency > 0:
             time.sleep(cfg.latency)
+        fault = cfg.fault(op)
+        if fault is not None and fault != "malformed":
+            cfg.stats.count(op, "faulted")
+            return self.inject(fault, protocol, method)
         if not cfg.limiter.admit(op):
             cfg.stats.count(op, "throttled")
             status, headers, body = throttle_response(protocol, self.headers)
@@ -435,6 +473,12 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return self.reply_json(502, {"error": f"proxy: upstream failed: {e!r}"})
         cfg.stats.count(op, "forwarded", time.monotonic() - started)
+        if fault == "malformed":
+            if response.will_close:
+                self.close_upstream()
+            cfg.stats.count(op, "faulted")
+            content_type = response.getheader("Content-Type") or "text/xml"
+            return self.reply(200, [("Content-Type", content_type)], body[: len(body) // 2])
         if response.status >= 400:
             cfg.stats.count(op, "errors")
         if response.will_close:
@@ -459,6 +503,34 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             return None
         return self.reply(response.status, headers, body)
 
+    def inject(self, fault, protocol, method):
+        """Answers (or does not answer) a request of a faulted operation."""
+        if fault == "500":
+            status, headers, body = internal_error_response(protocol, self.headers)
+            return self.reply(status, headers, body, head_only=method == "HEAD")
+        if fault == "throttle":
+            status, headers, body = throttle_response(protocol, self.headers)
+            return self.reply(status, headers, body, head_only=method == "HEAD")
+        self.close_connection = True
+        if fault == "hang":
+            # Hold the connection, unanswered, until the client gives up and closes it.
+            try:
+                self.connection.settimeout(None)
+                while self.connection.recv(4096):
+                    pass
+            except OSError:
+                pass
+            return None
+        # reset: close at once with a RST, nothing sent
+        try:
+            self.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
+            self.connection.close()
+        except OSError:
+            pass
+        return None
+
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = handle_any
 
 
@@ -472,12 +544,29 @@ class Config:
         self.upstream_timeout = args.upstream_timeout
         self.latency = args.latency_ms / 1000.0
         self.limiter = RateLimiter(parse_rates(args.rate), args.rate_mode)
+        self.faults_lock = threading.Lock()
+        self.faults = parse_faults(args.fault)
         self.stats = Stats(args.stats_file)
         self.verbose = args.verbose
 
+    def fault(self, op):
+        with self.faults_lock:
+            return self.faults.get(op)
+
+    def set_faults(self, faults):
+        with self.faults_lock:
+            for op, kind in faults.items():
+                if kind is None:
+                    self.faults.pop(op, None)
+                else:
+                    self.faults[op] = kind
+
     def describe(self):
+        with self.faults_lock:
+            faults = dict(self.faults)
         return {
             "config": {
+                "faults": faults,
                 "latency_ms": self.latency * 1000.0,
                 "rate_mode": self.limiter.mode,
                 "rates": self.limiter.snapshot(),
@@ -500,6 +589,19 @@ def parse_rates(pairs):
     return rates
 
 
+def parse_faults(pairs):
+    faults = {}
+    for pair in pairs or []:
+        op, sep, kind = pair.partition("=")
+        if not sep or not op or kind not in FAULT_KINDS:
+            raise SystemExit(
+                f"proxy: --fault expects OP=KIND with KIND one of {', '.join(FAULT_KINDS)},"
+                f" got {pair!r}"
+            )
+        faults[op] = kind
+    return faults
+
+
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
@@ -512,6 +614,9 @@ def main(argv=None):
     parser.add_argument("--upstream", required=True, help="emulator URL, http://127.0.0.1:PORT")
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--rate", action="append", metavar="OP=N", help="repeatable")
+    parser.add_argument(
+        "--fault", action="append", metavar="OP=KIND", help=f"repeatable; KIND: {FAULT_KINDS}"
+    )
     parser.add_argument("--rate-mode", choices=["bucket", "window"], default="bucket")
     parser.add_argument("--stats-file")
     parser.add_argument("--upstream-timeout", type=float, default=300.0, help="seconds")

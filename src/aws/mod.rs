@@ -25,6 +25,7 @@ mod queue;
 mod read;
 mod tagging;
 mod topic;
+mod wellformed;
 
 pub use alarm::band_expression;
 pub use drill::{drill_wait, Delivery, Drill};
@@ -168,30 +169,39 @@ async fn connect(
     };
     let cloudwatch = aws_sdk_cloudwatch::config::Builder::from(&config)
         .interceptor(counter.clone())
+        .interceptor(wellformed::WholeXml)
         .build();
     let sns = aws_sdk_sns::config::Builder::from(&config)
         .interceptor(counter.clone())
+        .interceptor(wellformed::WholeXml)
         .build();
     let tagging = aws_sdk_resourcegroupstagging::config::Builder::from(&config)
         .interceptor(counter.clone())
+        .interceptor(wellformed::WholeXml)
         .build();
     let sts = aws_sdk_sts::config::Builder::from(&config)
         .interceptor(counter.clone())
+        .interceptor(wellformed::WholeXml)
         .build();
     let sqs = aws_sdk_sqs::config::Builder::from(&config)
         .interceptor(counter.clone())
+        .interceptor(wellformed::WholeXml)
         .build();
     let autoscaling = aws_sdk_autoscaling::config::Builder::from(&config)
         .interceptor(counter.clone())
+        .interceptor(wellformed::WholeXml)
         .build();
     let appscaling = aws_sdk_applicationautoscaling::config::Builder::from(&config)
         .interceptor(counter.clone())
+        .interceptor(wellformed::WholeXml)
         .build();
     let ecs = aws_sdk_ecs::config::Builder::from(&config)
         .interceptor(counter.clone())
+        .interceptor(wellformed::WholeXml)
         .build();
     let logs = aws_sdk_cloudwatchlogs::config::Builder::from(&config)
         .interceptor(counter.clone())
+        .interceptor(wellformed::WholeXml)
         .build();
     Ok(Clients {
         region,

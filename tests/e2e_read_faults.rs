@@ -1,0 +1,394 @@
+//! A failed or partial read never plans a deletion (issue 11, item 1).
+//!
+//! A stack with every kind monplan reads for (topic and subscription, queue alarm, metric
+//! alarm, dashboard, EC2 group scaling policy, log group and metric filter) is applied
+//! through `bench/proxy.py` with no fault; then the YAML is emptied (`stack: faults` and
+//! nothing else), so a plan that reads everything deletes everything it owns. For each read
+//! operation that plan makes (as `plan -v` counts them) and each fault kind the proxy
+//! injects (`500`, `throttle`, `reset`, `hang`, `malformed`), `plan --timeout 3` runs with
+//! that one fault, and `apply --auto-approve` too for every fault that ends the plan in an
+//! error. Each must end in exit 1 with an error naming the operation and no plan; the reads
+//! documented as tolerated when no stack declares the kind (`docs/adding-a-kind.md` step 4)
+//! may end in exit 0 with a warning naming the operation and no deletion of that kind.
+//! An independent client (awsctl, direct to moto) then sees every resource unchanged.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+
+use serde_json::Value;
+use support::{Emulator, Output};
+
+const STACK: &str = r"
+stack: faults
+topics:
+  oncall:
+    subscriptions:
+      - email: oncall@example.com
+queues:
+  jobs:
+    name: faults-jobs
+    alarms:
+      visible_messages: { above: 1000 }
+    scaling:
+      group: faults-workers
+      latency: 10m
+      processing_time: 0.25s
+log_groups:
+  workers:
+    name: /aws/ec2/faults
+log_metrics:
+  job-failures:
+    log_group: workers
+    pattern: 'ERROR'
+    metric: { namespace: Faults, name: JobFailed, unit: Count }
+alarms:
+  errors:
+    metric: { namespace: Faults, name: Errors, stat: Sum }
+    above: 5
+    expect_metric: later
+    notify: [oncall]
+dashboards:
+  overview:
+    widgets:
+      - alarms: all
+";
+
+/// The stack with every resource removed: a plan that reads everything deletes them all.
+const EMPTY: &str = "stack: faults\n";
+
+const KINDS: [&str; 5] = ["500", "throttle", "reset", "hang", "malformed"];
+
+/// Reads tolerated as a warning when no stack declares the kind, with the kind whose
+/// deletion they would decide (as the plan prints it).
+const TOLERATED: [(&str, &str); 4] = [
+    ("DescribePolicies", "scaling policy "),
+    ("DescribeMetricFilters", "metric filter "),
+    ("DescribeScalingPolicies", "service scaling policy "),
+    ("DescribeQueryDefinitions", "query "),
+];
+
+/// The proxy with the given faults, killed when dropped.
+struct Proxy {
+    child: Child,
+    endpoint: String,
+}
+
+impl Proxy {
+    fn start(upstream: &str, faults: &[String]) -> Proxy {
+        let python = std::env::var_os("MONPLAN_PYTHON").map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-moto/bin/python"),
+            PathBuf::from,
+        );
+        let mut command = Command::new(python);
+        command
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/proxy.py"))
+            .args(["--upstream", upstream, "--listen-port", "0"]);
+        for fault in faults {
+            command.args(["--fault", fault]);
+        }
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start the proxy");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let endpoint = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("proxy said {line:?}"))
+            .to_string();
+        Proxy { child, endpoint }
+    }
+}
+
+impl Proxy {
+    /// `GET /__proxy/stats`.
+    fn stats(&self) -> Value {
+        let port: u16 = self.endpoint.rsplit(':').next().unwrap().parse().unwrap();
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .write_all(b"GET /__proxy/stats HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let body = response.split("\r\n\r\n").nth(1).unwrap();
+        serde_json::from_str(body).unwrap()
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn through(emulator: &Emulator, dir: &Path, faults: &[String], args: &[&str]) -> Output {
+    through_counting(emulator, dir, faults, args).0
+}
+
+/// The run, and how many requests the proxy answered with a fault.
+fn through_counting(
+    emulator: &Emulator,
+    dir: &Path,
+    faults: &[String],
+    args: &[&str],
+) -> (Output, u64) {
+    let proxy = Proxy::start(&emulator.endpoint, faults);
+    let output = emulator.run(args, dir, &[("AWS_ENDPOINT_URL", proxy.endpoint.as_str())]);
+    let faulted = proxy.stats()["totals"]["faulted"].as_u64().unwrap_or(0);
+    (output, faulted)
+}
+
+/// `Plan: A to add, C to change, D to destroy.` with D > 0, or a resource line
+/// `will be destroyed`.
+fn plans_a_deletion(stdout: &str) -> bool {
+    stdout.contains("will be destroyed")
+        || stdout.lines().any(|line| {
+            line.strip_prefix("Plan: ")
+                .and_then(|rest| rest.split(", ").nth(2))
+                .and_then(|part| part.strip_suffix(" to destroy."))
+                .is_some_and(|n| n != "0")
+        })
+}
+
+/// The read operations of `plan -v`'s call counts: `read: N AWS calls in Ts (Op n, ...)`.
+fn read_operations(stderr: &str) -> Vec<String> {
+    let line = stderr
+        .lines()
+        .find(|line| line.starts_with("read: "))
+        .unwrap_or_else(|| panic!("no read counts in {stderr}"));
+    let inner = line
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .unwrap();
+    inner
+        .split(", ")
+        .map(|entry| entry.rsplit_once(' ').unwrap().0.to_string())
+        .collect()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Outcome {
+    /// Exit 1, stderr names the operation, no plan shown.
+    Error,
+    /// Exit 0, a warning naming the operation, no deletion of the kind it reads.
+    Tolerated,
+    /// Anything else: the test fails.
+    Wrong,
+}
+
+impl Outcome {
+    fn label(self) -> &'static str {
+        match self {
+            Outcome::Error => "error",
+            Outcome::Tolerated => "warning",
+            Outcome::Wrong => "WRONG",
+        }
+    }
+}
+
+struct Case {
+    operation: String,
+    kind: &'static str,
+    plan: Output,
+    /// Requests the proxy answered with the fault during the plan.
+    faulted: u64,
+    outcome: Outcome,
+    deleted: bool,
+    apply: Option<Output>,
+}
+
+fn classify(operation: &str, plan: &Output) -> (Outcome, bool) {
+    let named = plan.stderr.contains(&format!("{operation} on "));
+    let deleted = plans_a_deletion(&plan.stdout);
+    let tolerated = TOLERATED.iter().find(|(op, _)| *op == operation);
+    if plan.code == 1 && named && !deleted && !plan.stdout.contains("Plan:") {
+        return (Outcome::Error, false);
+    }
+    if let Some((_, marker)) = tolerated {
+        let warned = plan
+            .stderr
+            .lines()
+            .any(|line| line.starts_with("warning: ") && line.contains(operation));
+        let deletes_kind = plan
+            .stdout
+            .lines()
+            .any(|line| line.contains(marker) && line.contains("will be destroyed"));
+        if plan.code == 0 && warned && !deletes_kind {
+            // Other kinds, read in full, are deleted: that is the plan's job.
+            return (Outcome::Tolerated, false);
+        }
+        return (Outcome::Wrong, deletes_kind);
+    }
+    (Outcome::Wrong, deleted)
+}
+
+#[test]
+fn a_fault_on_any_read_never_plans_a_deletion() {
+    let emulator = Emulator::start();
+    emulator.awsctl(&["create-queue", "faults-jobs"]);
+    emulator.awsctl(&["create-group", "faults-workers", "--min", "0", "--max", "5"]);
+    emulator.awsctl(&["create-log-group", "/aws/ec2/faults"]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("stacks")).unwrap();
+    let file = dir.path().join("stacks/faults.yaml");
+    std::fs::write(&file, STACK).unwrap();
+
+    through(&emulator, dir.path(), &[], &["apply", "--auto-approve"]).assert_code(0);
+    through(&emulator, dir.path(), &[], &["plan", "--detailed-exitcode"])
+        .assert_code(0)
+        .assert_stdout_contains("No changes.");
+    let before = emulator.awsctl(&["dump"]);
+    for kind in [
+        "topics",
+        "alarms",
+        "dashboards",
+        "policies",
+        "metric_filters",
+    ] {
+        assert!(
+            before[kind].as_object().is_some_and(|m| !m.is_empty())
+                || before[kind].as_array().is_some_and(|a| !a.is_empty()),
+            "the stack applied a {kind}: {before}"
+        );
+    }
+
+    // Without a fault, the emptied stack plans every deletion: the reads to fault.
+    std::fs::write(&file, EMPTY).unwrap();
+    let control = through(&emulator, dir.path(), &[], &["plan", "-v"]);
+    control
+        .assert_code(0)
+        .assert_stdout_contains("Plan: 0 to add, 0 to change, 6 to destroy.");
+    let operations = read_operations(&control.stderr);
+    for expected in [
+        "GetResources",
+        "DescribeAlarms",
+        "ListDashboards",
+        "GetDashboard",
+        "DescribePolicies",
+        "ListSubscriptionsByTopic",
+        "GetTopicAttributes",
+        "DescribeMetricFilters",
+    ] {
+        assert!(
+            operations.iter().any(|op| op == expected),
+            "plan reads with {expected}: {operations:?}"
+        );
+    }
+
+    let work: Vec<(String, &'static str)> = operations
+        .iter()
+        .flat_map(|op| KINDS.iter().map(move |kind| (op.clone(), *kind)))
+        .collect();
+    let queue = Mutex::new(work.into_iter());
+    let cases = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| loop {
+                let Some((operation, kind)) = queue.lock().unwrap().next() else {
+                    break;
+                };
+                let fault = [format!("{operation}={kind}")];
+                let (plan, faulted) =
+                    through_counting(&emulator, dir.path(), &fault, &["plan", "--timeout", "3"]);
+                let (outcome, deleted) = classify(&operation, &plan);
+                // An apply with the same fault, wherever the plan stopped at the error.
+                let apply = (outcome == Outcome::Error).then(|| {
+                    through(
+                        &emulator,
+                        dir.path(),
+                        &fault,
+                        &["apply", "--auto-approve", "--timeout", "3"],
+                    )
+                });
+                cases.lock().unwrap().push(Case {
+                    operation,
+                    kind,
+                    plan,
+                    faulted,
+                    outcome,
+                    deleted,
+                    apply,
+                });
+            });
+        }
+    });
+    let mut cases = cases.into_inner().unwrap();
+    cases.sort_by(|a, b| (&a.operation, a.kind).cmp(&(&b.operation, b.kind)));
+
+    // operation x fault -> outcome
+    let mut table = format!("{:<26}", "operation");
+    for kind in KINDS {
+        let _ = write!(table, " {kind:>10}");
+    }
+    let mut by_op: BTreeMap<&str, Vec<&Case>> = BTreeMap::new();
+    for case in &cases {
+        by_op.entry(&case.operation).or_default().push(case);
+    }
+    for (op, row) in &by_op {
+        let _ = write!(table, "\n{op:<26}");
+        for kind in KINDS {
+            let case = row.iter().find(|c| c.kind == kind).unwrap();
+            let _ = write!(table, " {:>10}", case.outcome.label());
+        }
+    }
+    let count = |outcome: Outcome| cases.iter().filter(|c| c.outcome == outcome).count();
+    let applies = cases.iter().filter(|c| c.apply.is_some()).count();
+    let deleted = cases.iter().filter(|c| c.deleted).count();
+    eprintln!(
+        "{table}\n\nfaults injected: {} plans ({} operations x {} kinds) + {applies} applies\n\
+         ended in an error naming the operation: {}\n\
+         tolerated with a warning (no stack declares the kind): {}\n\
+         planned a deletion of what it could not read: {deleted}",
+        cases.len(),
+        by_op.len(),
+        KINDS.len(),
+        count(Outcome::Error),
+        count(Outcome::Tolerated),
+    );
+
+    for case in &cases {
+        assert!(
+            case.faulted > 0,
+            "{} = {}: the fault was injected: {}",
+            case.operation,
+            case.kind,
+            case.plan
+        );
+        assert!(
+            case.outcome != Outcome::Wrong,
+            "{} = {}: {}",
+            case.operation,
+            case.kind,
+            case.plan
+        );
+        if let Some(apply) = &case.apply {
+            assert!(
+                apply.code == 1
+                    && apply.stderr.contains(&format!("{} on ", case.operation))
+                    && !plans_a_deletion(&apply.stdout),
+                "apply with {} = {}: {apply}",
+                case.operation,
+                case.kind
+            );
+        }
+    }
+    assert_eq!(
+        deleted, 0,
+        "no fault plans a deletion of what it could not read"
+    );
+    let after = emulator.awsctl(&["dump"]);
+    assert_eq!(after, before, "every resource is still there, unchanged");
+}
