@@ -5,7 +5,7 @@
 //! through `bench/proxy.py` with no fault; then the YAML is emptied (`stack: faults` and
 //! nothing else), so a plan that reads everything deletes everything it owns. For each read
 //! operation that plan makes (as `plan -v` counts them) and each fault kind the proxy
-//! injects (`500`, `throttle`, `reset`, `hang`, `malformed`), `plan --timeout 3` runs with
+//! injects (`500`, `throttle`, `reset`, `hang`, `malformed`), `plan --timeout 8` runs with
 //! that one fault, and `apply --auto-approve` too for every fault that ends the plan in an
 //! error. Each must end in exit 1 with an error naming the operation and no plan; the reads
 //! documented as tolerated when no stack declares the kind (`docs/adding-a-kind.md` step 4)
@@ -302,7 +302,7 @@ fn a_fault_on_any_read_never_plans_a_deletion() {
                 };
                 let fault = [format!("{operation}={kind}")];
                 let (plan, faulted) =
-                    through_counting(&emulator, dir.path(), &fault, &["plan", "--timeout", "3"]);
+                    through_counting(&emulator, dir.path(), &fault, &["plan", "--timeout", "8"]);
                 let (outcome, deleted) = classify(&operation, &plan);
                 // An apply with the same fault, wherever the plan stopped at the error.
                 let apply = (outcome == Outcome::Error).then(|| {
@@ -310,7 +310,7 @@ fn a_fault_on_any_read_never_plans_a_deletion() {
                         &emulator,
                         dir.path(),
                         &fault,
-                        &["apply", "--auto-approve", "--timeout", "3"],
+                        &["apply", "--auto-approve", "--timeout", "8"],
                     )
                 });
                 cases.lock().unwrap().push(Case {

@@ -50,9 +50,12 @@ fn a_cloudwatch_that_never_answers_is_an_error_naming_the_operation_and_nothing_
     std::fs::create_dir(dir.path().join("stacks")).unwrap();
     std::fs::write(dir.path().join("stacks/hung.yaml"), STACK).unwrap();
     let envs = [("AWS_ENDPOINT_URL_CLOUDWATCH", hole.as_str())];
+    // moto loads its backends on first use, which can take more than a second on a busy
+    // machine: warm it, and give each attempt 4 s, so that only the black hole times out.
+    emulator.awsctl(&["dump"]);
 
     let started = Instant::now();
-    let plan = emulator.run(&["plan", "--timeout", "2"], dir.path(), &envs);
+    let plan = emulator.run(&["plan", "--timeout", "8"], dir.path(), &envs);
     eprintln!(
         "plan against a hung CloudWatch ended after {:.1} s",
         started.elapsed().as_secs_f64()
@@ -70,7 +73,7 @@ fn a_cloudwatch_that_never_answers_is_an_error_naming_the_operation_and_nothing_
     assert!(!plan.stdout.contains("Plan:"), "no plan is shown: {plan}");
 
     let apply = emulator.run(
-        &["apply", "--auto-approve", "--timeout", "2"],
+        &["apply", "--auto-approve", "--timeout", "8"],
         dir.path(),
         &envs,
     );
