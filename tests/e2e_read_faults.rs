@@ -16,13 +16,10 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Mutex;
 
-use serde_json::Value;
+use support::proxy::Proxy;
 use support::{Emulator, Output};
 
 const STACK: &str = r"
@@ -74,66 +71,6 @@ const TOLERATED: [(&str, &str); 4] = [
     ("DescribeQueryDefinitions", "query "),
 ];
 
-/// The proxy with the given faults, killed when dropped.
-struct Proxy {
-    child: Child,
-    endpoint: String,
-}
-
-impl Proxy {
-    fn start(upstream: &str, faults: &[String]) -> Proxy {
-        let python = std::env::var_os("MONPLAN_PYTHON").map_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-moto/bin/python"),
-            PathBuf::from,
-        );
-        let mut command = Command::new(python);
-        command
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/proxy.py"))
-            .args(["--upstream", upstream, "--listen-port", "0"]);
-        for fault in faults {
-            command.args(["--fault", fault]);
-        }
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("start the proxy");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let endpoint = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("proxy said {line:?}"))
-            .to_string();
-        Proxy { child, endpoint }
-    }
-}
-
-impl Proxy {
-    /// `GET /__proxy/stats`.
-    fn stats(&self) -> Value {
-        let port: u16 = self.endpoint.rsplit(':').next().unwrap().parse().unwrap();
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        stream
-            .write_all(b"GET /__proxy/stats HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-            .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let body = response.split("\r\n\r\n").nth(1).unwrap();
-        serde_json::from_str(body).unwrap()
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn through(emulator: &Emulator, dir: &Path, faults: &[String], args: &[&str]) -> Output {
     through_counting(emulator, dir, faults, args).0
 }
@@ -145,7 +82,11 @@ fn through_counting(
     faults: &[String],
     args: &[&str],
 ) -> (Output, u64) {
-    let proxy = Proxy::start(&emulator.endpoint, faults);
+    let flags: Vec<&str> = faults
+        .iter()
+        .flat_map(|f| ["--fault", f.as_str()])
+        .collect();
+    let proxy = Proxy::start(&emulator.endpoint, &flags);
     let output = emulator.run(args, dir, &[("AWS_ENDPOINT_URL", proxy.endpoint.as_str())]);
     let faulted = proxy.stats()["totals"]["faulted"].as_u64().unwrap_or(0);
     (output, faulted)

@@ -4,76 +4,10 @@
 mod support;
 
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
+use support::proxy::Proxy;
 use support::Emulator;
-
-/// The proxy, killed when dropped.
-struct Proxy {
-    child: Child,
-    endpoint: String,
-    port: u16,
-}
-
-impl Proxy {
-    fn start(upstream: &str, rates: &[&str]) -> Proxy {
-        let python = std::env::var_os("MONPLAN_PYTHON").map_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-moto/bin/python"),
-            Into::into,
-        );
-        let mut command = Command::new(python);
-        command
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/proxy.py"))
-            .args(["--upstream", upstream, "--listen-port", "0"]);
-        for rate in rates {
-            command.args(["--rate", rate]);
-        }
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("start the proxy");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let endpoint = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("proxy said {line:?}"))
-            .to_string();
-        let port = endpoint.rsplit(':').next().unwrap().parse().unwrap();
-        Proxy {
-            child,
-            endpoint,
-            port,
-        }
-    }
-
-    /// `{Op: {"forwarded", "throttled", "errors"}}` so far.
-    fn stats(&self) -> Value {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        stream
-            .write_all(b"GET /__proxy/stats HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-            .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let body = response.split("\r\n\r\n").nth(1).unwrap();
-        serde_json::from_str::<Value>(body).unwrap()["operations"].clone()
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn count(stats: &Value, operation: &str, field: &str) -> u64 {
     stats[operation][field].as_u64().unwrap_or(0)
@@ -84,7 +18,7 @@ fn an_apply_under_throttling_applies_every_change_exactly_once() {
     let emulator = Emulator::start();
     // AWS would allow 3/s; this account allows 2/s, but monplan is told 6/s: it will be
     // throttled, back off and retry.
-    let proxy = Proxy::start(&emulator.endpoint, &["PutMetricAlarm=2"]);
+    let proxy = Proxy::start(&emulator.endpoint, &["--rate", "PutMetricAlarm=2"]);
     let dir = tempfile::tempdir().unwrap();
     let mut yaml = String::from("stack: load\nalarms:\n");
     for i in 0..12 {
@@ -110,7 +44,7 @@ fn an_apply_under_throttling_applies_every_change_exactly_once() {
     apply
         .assert_code(0)
         .assert_stdout_contains("Resources: 12 added");
-    let stats = proxy.stats();
+    let stats = proxy.stats()["operations"].clone();
     assert!(
         count(&stats, "PutMetricAlarm", "throttled") > 0,
         "the proxy throttled: {stats}"
@@ -149,7 +83,7 @@ fn an_invalid_change_fails_fast_without_retries() {
     apply
         .assert_code(1)
         .assert_stderr_contains("InvalidParameter");
-    let stats = proxy.stats();
+    let stats = proxy.stats()["operations"].clone();
     assert_eq!(
         count(&stats, "Subscribe", "forwarded"),
         1,

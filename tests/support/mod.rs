@@ -14,6 +14,7 @@
 #![allow(dead_code)] // not every test file uses every helper
 
 pub mod localstack;
+pub mod proxy;
 pub mod replay;
 
 use std::ffi::OsString;
