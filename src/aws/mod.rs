@@ -339,7 +339,7 @@ pub async fn read_estate(
 ) -> Result<(Scope, crate::import::Estate), AwsError> {
     let clients = connect(options, None, counter).await?;
     let scope = clients.scope().await?;
-    let estate = import::read_estate(&clients, selection).await?;
+    let estate = Box::pin(import::read_estate(&clients, selection)).await?;
     Ok((scope, estate))
 }
 

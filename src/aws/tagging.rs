@@ -23,37 +23,9 @@ pub(super) async fn owned_resources(
             .key(OWNER_TAG)
             .set_values(Some(values.to_vec()))
             .build();
-        let mut token: Option<String> = None;
-        loop {
-            let page = clients
-                .tagging
-                .get_resources()
-                .tag_filters(filter.clone())
-                .resource_type_filters("cloudwatch:alarm")
-                .resource_type_filters("sns")
-                .resources_per_page(100)
-                .set_pagination_token(token.clone())
-                .send()
-                .await
-                .map_err(|e| {
-                    AwsError::from_sdk("GetResources", format!("resources tagged {OWNER_TAG}"), e)
-                })?;
-            for mapping in page.resource_tag_mapping_list() {
-                let Some(arn) = mapping.resource_arn() else {
-                    continue;
-                };
-                let tags: Tags = mapping
-                    .tags()
-                    .iter()
-                    .map(|t| (t.key().to_string(), t.value().to_string()))
-                    .collect();
-                found.push((Arn::new(arn), tags));
-            }
-            token = super::next_page(page.pagination_token());
-            if token.is_none() {
-                break;
-            }
-        }
+        found.extend(
+            alarms_and_topics(clients, filter, format!("resources tagged {OWNER_TAG}")).await?,
+        );
     }
     Ok(found)
 }
@@ -68,6 +40,15 @@ pub(super) async fn tagged(
         .key(key)
         .values(value)
         .build();
+    alarms_and_topics(clients, filter, format!("resources tagged {key}={value}")).await
+}
+
+/// The alarms and topics one tag filter matches, every page, with all their tags.
+async fn alarms_and_topics(
+    clients: &Clients,
+    filter: aws_sdk_resourcegroupstagging::types::TagFilter,
+    resource: String,
+) -> Result<Vec<(Arn, Tags)>, AwsError> {
     let mut found = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -81,9 +62,7 @@ pub(super) async fn tagged(
             .set_pagination_token(token.clone())
             .send()
             .await
-            .map_err(|e| {
-                AwsError::from_sdk("GetResources", format!("resources tagged {key}={value}"), e)
-            })?;
+            .map_err(|e| AwsError::from_sdk("GetResources", resource.clone(), e))?;
         for mapping in page.resource_tag_mapping_list() {
             let Some(arn) = mapping.resource_arn() else {
                 continue;
