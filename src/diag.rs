@@ -367,6 +367,8 @@ pub mod codes {
     pub const DUPLICATE_NAME: &str = "E0009";
     pub const NOT_SUPPORTED: &str = "E0010";
     pub const MISSING_ENV: &str = "E0011";
+    /// `validate` (offline) met an unset `${env:...}`: plan and apply will need it.
+    pub const UNSET_ENV: &str = "W0011";
     pub const FILE: &str = "E0012";
     /// A metric filter's sample line goes the wrong way (matches, or does not).
     pub const SAMPLE: &str = "E0013";

@@ -62,17 +62,20 @@ pub fn run(cli: &cli::Cli) -> ExitStatus {
     }
 }
 
-/// Logs go to stderr. The AWS SDK's own logs stay at `warn` whatever the verbosity:
-/// at debug level they would include request parameters, and those can hold secrets.
-pub fn init_tracing(verbose: u8) {
-    let level = match verbose {
-        0 | 1 => "warn",
-        _ => "debug",
+/// Logs go to stderr, coloured only where the printer colours stderr. The AWS SDK's own
+/// logs are off unless `-vv`, and then only at `warn`: a missing credential is already
+/// our own one-line error (the SDK's warning repeats it with a debug dump), and at debug
+/// level they would include request parameters, which can hold secrets.
+pub fn init_tracing(global: &cli::GlobalArgs) {
+    let filter = match global.verbose {
+        0 | 1 => "off,monplan=warn",
+        _ => "warn,monplan=debug",
     };
-    let filter = tracing_subscriber::EnvFilter::new(format!("warn,monplan={level}"));
+    let color = commands::Printer::new(global).color_err;
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        .with_ansi(color)
         .with_target(false)
         .try_init();
 }

@@ -296,8 +296,40 @@ fn the_emulator_going_away_is_an_aws_error_naming_the_operation() {
     write(&dir.path().join("stacks"), "shop.yaml", SHOP);
     emulator.stop();
     let plan = monplan(&emulator, dir.path(), &["plan"]);
-    plan.assert_code(1)
-        .assert_stderr_contains("GetCallerIdentity on caller identity failed: DispatchFailure:");
+    plan.assert_code(1).assert_stderr_contains(&format!(
+        "GetCallerIdentity on caller identity failed: DispatchFailure: cannot reach {}: Connection refused",
+        emulator.endpoint
+    ));
+}
+
+/// Without credentials: one error line saying what to set, no SDK warning before it, and
+/// no colour when stderr is not a terminal, even without `NO_COLOR` (and with
+/// `--no-color` on top).
+#[test]
+fn no_credentials_is_one_plain_error_line() {
+    let emulator = Emulator::start();
+    let dir = stacks_dir();
+    write(&dir.path().join("stacks"), "shop.yaml", SHOP);
+    for extra in [&[][..], &["--no-color"][..]] {
+        let mut cmd = emulator.monplan();
+        cmd.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("NO_COLOR");
+        let args: Vec<&str> = ["plan"].iter().chain(extra).copied().collect();
+        let out = support::run_command(cmd, &args, dir.path());
+        out.assert_code(1).assert_stderr_contains(
+            "error: reading live state failed: GetCallerIdentity on caller identity failed: NoCredentials: no AWS credentials found",
+        );
+        assert_eq!(out.stderr.trim_end().lines().count(), 1, "{out}");
+        assert!(
+            out.stderr.contains("AWS_PROFILE"),
+            "says what to set: {out}"
+        );
+        assert!(
+            !out.stderr.contains('\u{1b}'),
+            "no colour off a terminal: {out:?}"
+        );
+    }
 }
 
 #[test]
@@ -345,6 +377,21 @@ fn bad_input_changes_nothing_and_validate_needs_no_credentials() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+
+    // Offline, an unset `${env:...}` is a warning at its line; plan needs the value.
+    write(&dir.path().join("stacks"), "hooks.yaml", SECRET_STACK);
+    let output = validate.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning[W0011]: environment variable `ONCALL_WEBHOOK` is not set")
+            && stderr.contains("stacks/hooks.yaml:7:16"),
+        "{stderr}"
+    );
+    emulator
+        .run(&["plan"], dir.path(), &[])
+        .assert_code(1)
+        .assert_stderr_contains("error[E0011]: environment variable `ONCALL_WEBHOOK` is not set");
 }
 
 const SECRET_STACK: &str = r"

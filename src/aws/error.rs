@@ -64,9 +64,11 @@ impl AwsError {
             // provider tried (often instance metadata); say what actually went wrong.
             SdkError::DispatchFailure(_) if DisplayErrorContext(&error).to_string().contains("credentials") => (
                 "NoCredentials".into(),
+                // The chain's own report lists every provider on lines of their own
+                // (shown with -vv); one line says what to do.
                 format!(
-                    "no AWS credentials found (environment, profile, SSO, instance metadata); last provider said: {}",
-                    root_cause(&error)
+                    "no AWS credentials found (looked in the environment, the profile files, SSO, web identity, ECS and instance metadata): {}; set AWS_PROFILE (and run `aws sso login`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                    root_cause(&error).lines().next().unwrap_or_default().trim_end_matches(". Attempted:").trim_end_matches(':')
                 ),
             ),
             SdkError::DispatchFailure(_) => ("DispatchFailure".into(), root_cause(&error)),
@@ -93,7 +95,7 @@ impl AwsError {
 }
 
 /// The innermost cause: "Connection refused (os error 111)" rather than "dispatch failure".
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut current = error;
     while let Some(next) = current.source() {
         current = next;

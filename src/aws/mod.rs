@@ -22,6 +22,7 @@ mod metrics;
 mod policy;
 mod query;
 mod queue;
+mod reached;
 mod read;
 mod tagging;
 mod topic;
@@ -167,42 +168,26 @@ async fn connect(
             "no AWS region: set `region:` in the stack, pass --region, or set AWS_REGION",
         ));
     };
-    let cloudwatch = aws_sdk_cloudwatch::config::Builder::from(&config)
-        .interceptor(counter.clone())
-        .interceptor(wellformed::WholeXml)
-        .build();
-    let sns = aws_sdk_sns::config::Builder::from(&config)
-        .interceptor(counter.clone())
-        .interceptor(wellformed::WholeXml)
-        .build();
-    let tagging = aws_sdk_resourcegroupstagging::config::Builder::from(&config)
-        .interceptor(counter.clone())
-        .interceptor(wellformed::WholeXml)
-        .build();
-    let sts = aws_sdk_sts::config::Builder::from(&config)
-        .interceptor(counter.clone())
-        .interceptor(wellformed::WholeXml)
-        .build();
-    let sqs = aws_sdk_sqs::config::Builder::from(&config)
-        .interceptor(counter.clone())
-        .interceptor(wellformed::WholeXml)
-        .build();
-    let autoscaling = aws_sdk_autoscaling::config::Builder::from(&config)
-        .interceptor(counter.clone())
-        .interceptor(wellformed::WholeXml)
-        .build();
-    let appscaling = aws_sdk_applicationautoscaling::config::Builder::from(&config)
-        .interceptor(counter.clone())
-        .interceptor(wellformed::WholeXml)
-        .build();
-    let ecs = aws_sdk_ecs::config::Builder::from(&config)
-        .interceptor(counter.clone())
-        .interceptor(wellformed::WholeXml)
-        .build();
-    let logs = aws_sdk_cloudwatchlogs::config::Builder::from(&config)
-        .interceptor(counter.clone())
-        .interceptor(wellformed::WholeXml)
-        .build();
+    // Every client counts its calls, refuses a cut-short XML body and names the endpoint
+    // a failed connection tried.
+    macro_rules! configured {
+        ($sdk:ident) => {
+            $sdk::config::Builder::from(&config)
+                .interceptor(counter.clone())
+                .interceptor(wellformed::WholeXml)
+                .interceptor(reached::NameEndpoint)
+                .build()
+        };
+    }
+    let cloudwatch = configured!(aws_sdk_cloudwatch);
+    let sns = configured!(aws_sdk_sns);
+    let tagging = configured!(aws_sdk_resourcegroupstagging);
+    let sts = configured!(aws_sdk_sts);
+    let sqs = configured!(aws_sdk_sqs);
+    let autoscaling = configured!(aws_sdk_autoscaling);
+    let appscaling = configured!(aws_sdk_applicationautoscaling);
+    let ecs = configured!(aws_sdk_ecs);
+    let logs = configured!(aws_sdk_cloudwatchlogs);
     Ok(Clients {
         region,
         cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch),

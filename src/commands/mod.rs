@@ -102,9 +102,19 @@ pub(crate) fn desired_state(
     sources: &mut SourceMap,
     printer: &Printer,
 ) -> Result<Vec<DesiredStack>, ExitStatus> {
+    desired_state_with(paths, sources, printer, &rules::ProcessEnv)
+}
+
+/// [`desired_state`] reading `${env:...}` values from `env`.
+pub(crate) fn desired_state_with(
+    paths: &PathsArgs,
+    sources: &mut SourceMap,
+    printer: &Printer,
+    env: &dyn rules::Env,
+) -> Result<Vec<DesiredStack>, ExitStatus> {
     let mut diags = Diagnostics::default();
     let specs = spec::load(&paths.paths, sources, &mut diags);
-    let stacks = rules::validate(&specs, &rules::ProcessEnv, &mut diags);
+    let stacks = rules::validate(&specs, env, &mut diags);
     diags.sort();
     if !diags.is_empty() {
         printer.error(&diags.render(sources, printer.color_err));

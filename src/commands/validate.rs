@@ -1,6 +1,6 @@
 use std::time::Instant;
 
-use super::{connect_options, desired_state, report_calls, runtime, ExitStatus, Printer};
+use super::{connect_options, desired_state_with, report_calls, runtime, ExitStatus, Printer};
 use crate::aws::{self, CallCounter};
 use crate::cli::{GlobalArgs, ValidateArgs};
 use crate::diag::{codes, Diagnostic, Diagnostics, SourceMap};
@@ -11,7 +11,9 @@ use crate::model::DesiredStack;
 pub fn validate(args: &ValidateArgs, global: &GlobalArgs) -> ExitStatus {
     let printer = Printer::new(global);
     let mut sources = SourceMap::default();
-    let stacks = match desired_state(&args.paths, &mut sources, &printer) {
+    // Offline: an unset `${env:...}` is a warning here (plan and apply need it).
+    let env = crate::validate::OfflineEnv;
+    let stacks = match desired_state_with(&args.paths, &mut sources, &printer, &env) {
         Ok(stacks) => stacks,
         Err(status) => return status,
     };

@@ -24,6 +24,12 @@ use crate::spec::{AlarmSpec, StackSpec, SubscriptionSpec, TopicSpec};
 /// touching the process environment.
 pub trait Env {
     fn var(&self, name: &str) -> Option<String>;
+
+    /// Whether an unset variable is only a warning: `validate` checks the files offline,
+    /// where a CI job or a laptop often lacks the secrets; plan and apply need the value.
+    fn unset_is_warning(&self) -> bool {
+        false
+    }
 }
 
 /// The real process environment.
@@ -32,6 +38,19 @@ pub struct ProcessEnv;
 impl Env for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var(name).ok()
+    }
+}
+
+/// The process environment, as `validate` reads it: an unset variable is a warning.
+pub struct OfflineEnv;
+
+impl Env for OfflineEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        ProcessEnv.var(name)
+    }
+
+    fn unset_is_warning(&self) -> bool {
+        true
     }
 }
 
@@ -863,15 +882,32 @@ fn endpoint(written: &Sp<String>, env: &dyn Env, d: &mut Diagnostics) -> Option<
         {
             match env.var(variable) {
                 Some(v) if !v.is_empty() => value.push_str(&v),
+                _ if env.unset_is_warning() => {
+                    d.push(
+                        Diagnostic::warning(
+                            codes::UNSET_ENV,
+                            format!("environment variable `{variable}` is not set"),
+                        )
+                        .at(written.span, format!("plan and apply need `{variable}`"))
+                        .note(format!(
+                            "validate checks the files offline; set {variable} where plan and apply run (its value is never printed)"
+                        )),
+                    );
+                    // Stands for the value: the reference itself, so two endpoints
+                    // naming different variables stay different.
+                    value.push_str(&rest[start..=start + 2 + end]);
+                }
                 _ => {
                     d.push(
-                    Diagnostic::error(
-                        codes::MISSING_ENV,
-                        format!("environment variable `{variable}` is not set"),
-                    )
-                    .at(written.span, format!("needs `{variable}`"))
-                    .note(format!("set {variable} in the environment that runs monplan (its value is never printed)")),
-                );
+                        Diagnostic::error(
+                            codes::MISSING_ENV,
+                            format!("environment variable `{variable}` is not set"),
+                        )
+                        .at(written.span, format!("needs `{variable}`"))
+                        .note(format!(
+                            "set {variable} in the environment that runs monplan (its value is never printed)"
+                        )),
+                    );
                     ok = false;
                 }
             }

@@ -306,6 +306,12 @@ fn monplan_command(home: &Path, endpoint: &str) -> Command {
     cmd
 }
 
+/// Runs a prepared monplan `cmd` (from [`Emulator::monplan`], its environment changed)
+/// with `args` in `dir`, stdin closed, within 3 minutes.
+pub fn run_command(cmd: Command, args: &[&str], dir: &Path) -> Output {
+    run_monplan(cmd, args, dir, &[])
+}
+
 /// Runs `cmd` with `args` in `dir` and `envs` added, stdin closed, within 3 minutes.
 fn run_monplan(mut cmd: Command, args: &[&str], dir: &Path, envs: &[(&str, &str)]) -> Output {
     cmd.args(args).current_dir(dir);
