@@ -38,8 +38,8 @@ step() {
     "$@"
 }
 
-echo "==> cargo build"
-cargo build --quiet
+echo "==> cargo build (the first build compiles the AWS SDK crates: 5 to 12 minutes on 2 cores; then seconds)"
+cargo build
 
 # A private state dir, so the demo never collides with an emulator you started by hand
 # (scripts/emulator.sh keeps LocalStack's state in "$MONPLAN_EMULATOR_DIR-localstack").
@@ -80,7 +80,7 @@ endpoint_of() {
     echo "$url"
 }
 
-echo "==> starting the moto and LocalStack emulators"
+echo "==> starting the moto and LocalStack emulators (the first run installs them first: 3 to 4 minutes)"
 # Assignments (not eval "$(...)" directly) so that a failed start stops the script.
 # moto in LocalStack's default account, so that the two emulators are one account (a
 # scaling policy's ARN in an alarm's actions is then in the alarm's account, as on AWS).

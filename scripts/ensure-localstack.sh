@@ -106,6 +106,7 @@ PYTHON="$(find_python313)"
 # longer runs): start from an empty venv so that no package outside the lock survives.
 rm -rf "$VENV"
 "$PYTHON" -m venv "$VENV" >"$log" 2>&1 || fail "'$PYTHON -m venv $VENV' failed:"
+echo "ensure-localstack: installing localstack-core and its locked dependencies into .venv-localstack (first run only: one to two minutes)" >&2
 "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input --quiet \
     --no-deps -r "$REQUIREMENTS" >"$log" 2>&1 \
     || fail "installing $REQUIREMENTS into $VENV failed; pip said:"

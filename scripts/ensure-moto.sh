@@ -4,7 +4,7 @@
 # Creates the virtualenv with `python3 -m venv` and installs the pinned moto[server]
 # (boto3 comes with it) unless it is already there at the pinned version. Safe to call
 # from many processes at once (parallel tests): an flock on $REPO/.venv-moto.lock makes
-# one caller install while the others wait. Quiet on success; on failure prints pip's
+# one caller install while the others wait. Says when it installs (stderr); otherwise quiet on success; on failure prints pip's
 # output and exits non-zero.
 set -euo pipefail
 
@@ -53,6 +53,7 @@ fail() {
     exit 1
 }
 
+echo "ensure-moto: installing moto[server]==$MOTO_VERSION into .venv-moto (first run only: about a minute)" >&2
 rm -f "$STAMP"
 # A venv whose interpreter no longer runs (python3 upgraded or removed) is rebuilt.
 if [[ -e "$VENV" ]] && ! "$VENV/bin/python" -c '' >/dev/null 2>&1; then

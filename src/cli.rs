@@ -16,61 +16,37 @@ pub struct Cli {
     pub global: GlobalArgs,
 }
 
+/// Where `--help` lists the flags that say how to reach AWS: every command but
+/// `validate` reads AWS, and `validate` only with `--remote`.
+const CONNECTION: &str = "AWS connection (validate: only with --remote)";
+
 // Each bool is an independent command-line switch; clap wants them as fields.
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// AWS region for stacks that do not set `region:` (default: AWS configuration).
-    #[arg(long, global = true, env = "MONPLAN_REGION")]
+    #[arg(long, global = true, help_heading = CONNECTION, env = "MONPLAN_REGION")]
     pub region: Option<String>,
 
     /// Named profile from the AWS configuration files.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = CONNECTION)]
     pub profile: Option<String>,
 
     /// Send every AWS request to this endpoint instead (a local emulator, for example).
     /// Without it, the SDK's own `AWS_ENDPOINT_URL` and per-service
     /// `AWS_ENDPOINT_URL_<SERVICE>` variables apply (the flag overrides both).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = CONNECTION)]
     pub endpoint_url: Option<String>,
-
-    /// Raise (or lower) a per-operation request rate, e.g. `--max-rate PutMetricAlarm=20`
-    /// for an account with a raised quota. Defaults are AWS's: `PutMetricAlarm` 3/s,
-    /// `DescribeAlarms` 9/s, `DeleteAlarms` 3/s, dashboards 10/s.
-    #[arg(long = "max-rate", global = true, value_name = "OPERATION=RATE", value_parser = crate::pace::parse_rate)]
-    pub max_rate: Vec<(String, f64)>,
-
-    /// Also read the redrive policy of every queue that names its `dead_letter_queue`, and
-    /// warn where they differ (one call per such queue; off by default to keep reads
-    /// batched).
-    #[arg(long, global = true)]
-    pub check_redrive: bool,
-
-    /// Plan (and apply) only this part of the stacks: `KIND` (topics, subscriptions,
-    /// scaling, `log_metrics`, queries, alarms, dashboards) or `KIND.KEY`. What a target
-    /// refers to comes along; nothing outside the selection is deleted. Repeatable.
-    #[arg(long, global = true, value_name = "KIND[.KEY]", value_parser = crate::plan::select::parse_selector)]
-    pub target: Vec<crate::plan::select::Selector>,
-
-    /// Leave this part out of the plan (and of the reads, for a whole kind), e.g.
-    /// `--exclude queries` against an endpoint without saved queries. Repeatable.
-    #[arg(long, global = true, value_name = "KIND[.KEY]", value_parser = crate::plan::select::parse_selector)]
-    pub exclude: Vec<crate::plan::select::Selector>,
 
     /// Seconds one AWS call may take, its retries included, before it fails with an
     /// error naming the operation (each attempt gets at most half): a hung endpoint
     /// ends the run in bounded time instead of stalling a CI job.
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60.0, env = "MONPLAN_TIMEOUT", value_parser = positive_seconds)]
+    #[arg(long, global = true, help_heading = CONNECTION, value_name = "SECONDS", default_value_t = 60.0, env = "MONPLAN_TIMEOUT", value_parser = positive_seconds)]
     pub timeout: f64,
 
     /// Seconds to open a connection to an AWS endpoint.
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 5.0, env = "MONPLAN_CONNECT_TIMEOUT", value_parser = positive_seconds)]
+    #[arg(long, global = true, help_heading = CONNECTION, value_name = "SECONDS", default_value_t = 5.0, env = "MONPLAN_CONNECT_TIMEOUT", value_parser = positive_seconds)]
     pub connect_timeout: f64,
-
-    /// Treat the plan's warnings (e.g. an alarm on a metric that does not exist) as
-    /// errors: nothing is applied while there is one.
-    #[arg(long, global = true)]
-    pub strict: bool,
 
     /// Never colour output (also: the `NO_COLOR` environment variable).
     #[arg(long, global = true)]
@@ -83,6 +59,63 @@ pub struct GlobalArgs {
     /// Less output: only errors and the plan itself.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// The options of the commands that read AWS, given after the command's name and
+    /// set here by [`Cli::global_args`].
+    #[arg(skip)]
+    pub plan: PlanOptions,
+}
+
+/// Options of the commands that read AWS (plan, apply, destroy, drill, import), not of
+/// `validate`, so that its `--help` lists only what it uses.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PlanOptions {
+    /// Raise (or lower) a per-operation request rate, e.g. `--max-rate PutMetricAlarm=20`
+    /// for an account with a raised quota. Defaults are AWS's: `PutMetricAlarm` 3/s,
+    /// `DescribeAlarms` 9/s, `DeleteAlarms` 3/s, dashboards 10/s.
+    #[arg(long = "max-rate", value_name = "OPERATION=RATE", value_parser = crate::pace::parse_rate)]
+    pub max_rate: Vec<(String, f64)>,
+
+    /// Also read the redrive policy of every queue that names its `dead_letter_queue`, and
+    /// warn where they differ (one call per such queue; off by default to keep reads
+    /// batched).
+    #[arg(long)]
+    pub check_redrive: bool,
+
+    /// Plan (and apply) only this part of the stacks: `KIND` (topics, subscriptions,
+    /// scaling, `log_metrics`, queries, alarms, dashboards) or `KIND.KEY`. What a target
+    /// refers to comes along; nothing outside the selection is deleted. Repeatable.
+    #[arg(long, value_name = "KIND[.KEY]", value_parser = crate::plan::select::parse_selector)]
+    pub target: Vec<crate::plan::select::Selector>,
+
+    /// Leave this part out of the plan (and of the reads, for a whole kind), e.g.
+    /// `--exclude queries` against an endpoint without saved queries. Repeatable.
+    #[arg(long, value_name = "KIND[.KEY]", value_parser = crate::plan::select::parse_selector)]
+    pub exclude: Vec<crate::plan::select::Selector>,
+
+    /// Treat the plan's warnings (e.g. an alarm on a metric that does not exist) as
+    /// errors: nothing is applied while there is one.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+impl Cli {
+    /// The global flags with the command's own [`PlanOptions`] in them: what every
+    /// command reads its settings from.
+    pub fn global_args(&self) -> GlobalArgs {
+        let mut global = self.global.clone();
+        if let Some(options) = match &self.command {
+            Command::Validate(_) => None,
+            Command::Plan(args) => Some(&args.options),
+            Command::Apply(args) => Some(&args.options),
+            Command::Destroy(args) => Some(&args.options),
+            Command::Drill(args) => Some(&args.options),
+            Command::Import(args) => Some(&args.options),
+        } {
+            global.plan = options.clone();
+        }
+        global
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,6 +150,9 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 #[command(group(clap::ArgGroup::new("select").required(true).multiple(true).args(["prefix", "tag"])))]
 pub struct ImportArgs {
+    #[command(flatten)]
+    pub options: PlanOptions,
+
     /// Import the alarms and topics whose names start with this (and the dashboards
     /// named `{stack}_...`).
     #[arg(long)]
@@ -144,6 +180,9 @@ fn parse_tag(text: &str) -> Result<(String, String), String> {
 
 #[derive(Debug, Clone, Args)]
 pub struct DestroyArgs {
+    #[command(flatten)]
+    pub options: PlanOptions,
+
     /// The stack whose resources to delete.
     pub stack: String,
 
@@ -163,14 +202,16 @@ pub struct DestroyArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct PathsArgs {
-    /// Stack files, or directories whose *.yaml and *.yml files are stacks. For `apply`,
-    /// a plan saved by `plan --out` instead.
+    /// Stack files, or directories whose *.yaml and *.yml files are stacks.
     #[arg(default_value = "stacks")]
     pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct DrillArgs {
+    #[command(flatten)]
+    pub options: PlanOptions,
+
     /// The stack whose alarms to drill.
     pub stack: String,
 
@@ -212,6 +253,9 @@ pub struct ValidateArgs {
 #[derive(Debug, Clone, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
+    pub options: PlanOptions,
+
+    #[command(flatten)]
     pub paths: PathsArgs,
 
     /// Exit 2 when there are changes, 0 when there are none, 1 on error.
@@ -236,7 +280,13 @@ pub enum Format {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(mut_arg("paths", |arg| arg.help(
+    "Stack files, or directories whose *.yaml and *.yml files are stacks; or one plan saved by `plan --out`, to apply exactly it"
+)))]
 pub struct ApplyArgs {
+    #[command(flatten)]
+    pub options: PlanOptions,
+
     #[command(flatten)]
     pub paths: PathsArgs,
 
@@ -260,5 +310,71 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
         Err(format!(
             "`{text}`: a timeout is more than 0 and at most 86400 seconds"
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::Cli;
+
+    fn help(command: &str) -> String {
+        // Built, so that the global flags reach the subcommands; unwrapped lines.
+        let mut cli = Cli::command().term_width(10_000);
+        cli.build();
+        cli.find_subcommand_mut(command)
+            .unwrap_or_else(|| panic!("no {command} command"))
+            .render_long_help()
+            .to_string()
+    }
+
+    #[test]
+    fn the_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn validate_lists_only_what_it_uses() {
+        let text = help("validate");
+        for option in [
+            "--target",
+            "--exclude",
+            "--max-rate",
+            "--check-redrive",
+            "--strict",
+        ] {
+            assert!(
+                !text.contains(option),
+                "validate --help lists {option}:\n{text}"
+            );
+        }
+        assert!(
+            text.contains("AWS connection (validate: only with --remote)"),
+            "{text}"
+        );
+        assert!(!text.contains("plan --out"), "{text}");
+        for command in ["plan", "apply", "destroy", "drill", "import"] {
+            assert!(
+                help(command).contains("--target"),
+                "{command} takes --target"
+            );
+        }
+    }
+
+    #[test]
+    fn only_apply_takes_a_saved_plan() {
+        assert!(help("apply").contains("one plan saved by `plan --out`"));
+        assert!(!help("plan").contains("saved by"), "{}", help("plan"));
+    }
+
+    #[test]
+    fn plan_options_follow_the_command() {
+        let cli = Cli::try_parse_from(["monplan", "plan", "--target", "alarms", "--strict"])
+            .expect("parses");
+        let global = cli.global_args();
+        assert!(global.plan.strict);
+        assert_eq!(global.plan.target.len(), 1);
+        assert!(Cli::try_parse_from(["monplan", "validate", "--strict"]).is_err());
     }
 }

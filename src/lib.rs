@@ -52,13 +52,14 @@ use commands::ExitStatus;
 
 /// Runs one command line. The process exit code is `main`'s business.
 pub fn run(cli: &cli::Cli) -> ExitStatus {
+    let global = cli.global_args();
     match &cli.command {
-        cli::Command::Validate(args) => commands::validate::validate(args, &cli.global),
-        cli::Command::Plan(args) => commands::plan::plan(args, &cli.global),
-        cli::Command::Apply(args) => commands::apply::apply(args, &cli.global),
-        cli::Command::Destroy(args) => commands::destroy::destroy(args, &cli.global),
-        cli::Command::Drill(args) => commands::drill::drill(args, &cli.global),
-        cli::Command::Import(args) => commands::import::import(args, &cli.global),
+        cli::Command::Validate(args) => commands::validate::validate(args, &global),
+        cli::Command::Plan(args) => commands::plan::plan(args, &global),
+        cli::Command::Apply(args) => commands::apply::apply(args, &global),
+        cli::Command::Destroy(args) => commands::destroy::destroy(args, &global),
+        cli::Command::Drill(args) => commands::drill::drill(args, &global),
+        cli::Command::Import(args) => commands::import::import(args, &global),
     }
 }
 

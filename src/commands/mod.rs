@@ -172,7 +172,7 @@ pub(crate) fn live_plan(
         printer.error("\nplan failed: fix the errors above; nothing was changed in AWS\n");
         return Err(ExitStatus::Failure);
     }
-    if global.strict && !plan.errors.is_empty() {
+    if global.plan.strict && !plan.errors.is_empty() {
         printer.error(
             "\nplan failed: --strict makes the warnings above errors; nothing was changed in AWS\n",
         );
@@ -187,8 +187,8 @@ pub(crate) fn connect_options(global: &GlobalArgs) -> ConnectOptions {
         profile: global.profile.clone(),
         endpoint_url: global.endpoint_url.clone(),
         region: global.region.clone(),
-        rates: global.max_rate.iter().cloned().collect(),
-        check_redrive: global.check_redrive,
+        rates: global.plan.max_rate.iter().cloned().collect(),
+        check_redrive: global.plan.check_redrive,
         timeout: std::time::Duration::from_secs_f64(global.timeout),
         connect_timeout: std::time::Duration::from_secs_f64(global.connect_timeout),
         skip: crate::model::ResourceKind::ALL
@@ -201,8 +201,8 @@ pub(crate) fn connect_options(global: &GlobalArgs) -> ConnectOptions {
 /// What `--target` and `--exclude` select.
 fn selection(global: &GlobalArgs) -> crate::plan::select::Selection {
     crate::plan::select::Selection {
-        targets: global.target.clone(),
-        excludes: global.exclude.clone(),
+        targets: global.plan.target.clone(),
+        excludes: global.plan.exclude.clone(),
     }
 }
 
