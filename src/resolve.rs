@@ -23,7 +23,8 @@ use crate::model::{
     Action, Alarm, AlarmActions, AlarmMetric, AlarmName, Arn, CompositeAlarm, Declared,
     DesiredStack, Endpoint, FilterRef, ForeignTopic, LiveState, LiveSubscription, MetricFilter,
     PolicyKind, PolicyRef, ResourceId, ScalableTarget, ScalingPolicy, Scope, ServicePolicy,
-    ServicePolicyKind, ServicePolicyRef, ServiceRef, StackName, TreatMissingData, Widget,
+    ServicePolicyKind, ServicePolicyRef, ServiceRef, StackName, SubscriptionId, TreatMissingData,
+    Widget,
 };
 
 /// One stack, where it is planned, and what is live there.
@@ -984,13 +985,21 @@ impl<'a> Resolver<'_, 'a, '_> {
             if pending.is_empty() {
                 continue;
             }
+            // A pending subscription is most often a declared one (an email address
+            // from `${env:...}` stays pending until its owner confirms): shown as the
+            // YAML writes it, never by its value.
+            let declared: Vec<&SubscriptionId> = desired
+                .subscriptions
+                .keys()
+                .filter(|s| s.topic == *name)
+                .collect();
             let endpoints: Vec<String> = pending
                 .iter()
                 .map(|s| {
                     format!(
                         "{}:{}",
                         s.protocol,
-                        Endpoint::observed(s.protocol, s.endpoint.clone())
+                        Endpoint::on_topic(s.protocol, &s.endpoint, declared.iter().copied())
                     )
                 })
                 .collect();

@@ -14,12 +14,18 @@ use monplan::plan::{plan, ChangeAction, Op, Plan, StackInput};
 use monplan::validate::{validate, Env};
 
 const SECRET: &str = "https://hooks.example.com/T000/B000/very-secret-token";
+/// An email address the YAML reads from the environment (`${env:PAGER}`).
+const PAGER_EMAIL: &str = "pager-secret@example.com";
 
 struct TestEnv;
 
 impl Env for TestEnv {
     fn var(&self, name: &str) -> Option<String> {
-        (name == "HOOK").then(|| SECRET.to_string())
+        match name {
+            "HOOK" => Some(SECRET.to_string()),
+            "PAGER" => Some(PAGER_EMAIL.to_string()),
+            _ => None,
+        }
     }
 }
 
@@ -973,6 +979,45 @@ fn the_remaining_live_checks_flag_each_planted_mistake_at_its_line() {
     ];
     for (yaml, extra) in clean {
         assert_eq!(review(&yaml, &review_world(extra)), [], "{yaml}");
+    }
+}
+
+/// An endpoint from `${env:...}` that AWS lists is never shown by its value: pending
+/// confirmation (W0208: an email stays pending until its owner confirms), nor, once the
+/// variable changed, the old value about to be unsubscribed (it was that secret).
+#[test]
+fn endpoints_from_the_environment_stay_redacted_when_pending_or_rotated_out() {
+    let yaml = "stack: shop\ntopics:\n  oncall:\n    subscriptions:\n      - email: ${env:PAGER}\n      - email: a@example.com\nalarms:\n  errors:\n    metric: { namespace: Shop, name: Errors, stat: Sum }\n    above: 5\n    notify: [oncall]\n";
+    let stack = desired(yaml);
+    let live = review_world(oncall_live(&[
+        (PAGER_EMAIL, false),
+        ("a@example.com", true),
+        ("pager-old-secret@example.com", true),
+        ("b@example.com", true),
+    ]));
+    let plan = run(&stack, &live);
+    let diagnostics = format!("{:?}", plan.errors);
+    assert!(
+        diagnostics.contains("pending: email:(sensitive: ${env:PAGER})"),
+        "{diagnostics}"
+    );
+    let rendered = text(&plan);
+    assert!(
+        rendered.contains("- subscription \"shop-oncall\" email:(sensitive: ...@example.com)"),
+        "{rendered}"
+    );
+    // Any undeclared email on a topic that reads one from the environment may be its
+    // old value: both are shown by their domain only.
+    assert_eq!(
+        rendered
+            .matches("email:(sensitive: ...@example.com) will be destroyed")
+            .count(),
+        2,
+        "{rendered}"
+    );
+    for shown in [&diagnostics, &rendered] {
+        assert!(!shown.contains("pager-secret"), "{shown}");
+        assert!(!shown.contains("pager-old-secret"), "{shown}");
     }
 }
 

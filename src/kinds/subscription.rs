@@ -98,7 +98,7 @@ fn reconcile(
         let id = SubscriptionId {
             topic: topic.clone(),
             protocol: s.protocol,
-            endpoint: Endpoint::observed(s.protocol, s.endpoint.clone()),
+            endpoint: Endpoint::on_topic(s.protocol, &s.endpoint, declared.iter().copied()),
         };
         if !deletes {
             cx.notice(

@@ -4,7 +4,9 @@
 Reads and changes the state of a local emulator without going through monplan, so tests
 can check what monplan really created and simulate changes made behind its back.
 
-    awsctl.py --endpoint http://127.0.0.1:PORT <command> ...
+    awsctl.py --endpoint http://127.0.0.1:PORT [--region R] <command> ...
+
+--region (default us-east-1) is the region every call of the command is made in.
 
 Commands (each prints JSON to stdout; on an AWS/boto error prints it to stderr, exits 1):
 
@@ -86,6 +88,11 @@ Commands (each prints JSON to stdout; on an AWS/boto error prints it to stderr, 
     create-log-group NAME                              -> {"logGroupName": NAME}
     put-metric-filter GROUP NAME PATTERN               -> the filter, as in dump
         A foreign filter: namespace Foreign, metric M, value 1.
+    batch COMMANDS_JSON                                -> [<each command's output>, ...]
+        COMMANDS_JSON is a list of argument lists, each a command as above with its own
+        optional --region first (e.g. [["--region", "us-west-2", "create-topic", "t"]]),
+        run in order in this one process (a Python start and boto3 import each would
+        cost most of a test's planting time). Stops at the first that fails.
     put-dashboard NAME BODY_JSON
         -> {"DashboardName", "DashboardArn", "DashboardBody": <as stored, a string>,
             "DashboardValidationMessages": [...]}
@@ -101,6 +108,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
+# The default region; --region chooses another (moto keeps each region's state apart).
 REGION = "us-east-1"
 
 TOPIC_ATTRIBUTES_OMITTED = {"Policy", "EffectivePolicy", "EffectiveDeliveryPolicy"}
@@ -169,12 +177,13 @@ class Clients:
         "aas": "application-autoscaling",
     }
 
-    def __init__(self, endpoint):
+    def __init__(self, endpoint, region=REGION):
         self._endpoint = endpoint
+        self.region = region
         self._session = boto3.session.Session(
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
-            region_name=REGION,
+            region_name=region,
         )
         self._config = botocore.config.Config(
             retries={"max_attempts": 1, "mode": "standard"},
@@ -351,7 +360,6 @@ def create_queue(sqs, name, attributes=None):
 LAUNCH_TEMPLATE = "awsctl-template"
 # moto accepts any AMI id in a launch template, and launches instances from it.
 LAUNCH_TEMPLATE_DATA = {"ImageId": "ami-12345678", "InstanceType": "t3.micro"}
-AVAILABILITY_ZONE = REGION + "a"
 
 
 def ensure_launch_template(ec2):
@@ -760,7 +768,7 @@ def cmd_create_group(aws, args):
         MinSize=args.min,
         MaxSize=args.max,
         DesiredCapacity=desired,
-        AvailabilityZones=[AVAILABILITY_ZONE],
+        AvailabilityZones=[aws.region + "a"],
     )
     return raw_group(aws.autoscaling, args.name)
 
@@ -797,10 +805,15 @@ def cmd_put_dashboard(aws, args):
     }
 
 
-def main(argv=None):
+def build_parser():
     parser = argparse.ArgumentParser(prog="awsctl.py", description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", required=True, help="emulator URL, e.g. http://127.0.0.1:5000")
+    parser.add_argument("--region", default=REGION, help="the region of every call (default %(default)s)")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("batch")
+    p.add_argument("commands", metavar="COMMANDS_JSON")
+    p.set_defaults(func=None)
 
     p = sub.add_parser("dump")
     p.add_argument("--prefix")
@@ -921,13 +934,45 @@ def main(argv=None):
     p.add_argument("body", metavar="BODY_JSON")
     p.set_defaults(func=cmd_put_dashboard)
 
+    return parser
+
+
+def run_batch(parser, args):
+    """Each command of `batch`, parsed as if given alone; their outputs in order."""
+    try:
+        commands = json.loads(args.commands)
+    except ValueError as e:
+        raise Fail(f"COMMANDS_JSON is not JSON: {e}") from e
+    if not isinstance(commands, list) or not all(
+        isinstance(c, list) and all(isinstance(a, str) for a in c) for c in commands
+    ):
+        raise Fail("COMMANDS_JSON must be a list of lists of strings")
+    clients = {}
+    results = []
+    for command in commands:
+        one = parser.parse_args(["--endpoint", args.endpoint, *command])
+        if one.func is None:
+            raise Fail("a batch cannot contain a batch")
+        aws = clients.setdefault(one.region, Clients(args.endpoint, one.region))
+        try:
+            results.append(one.func(aws, one))
+        except (Fail, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+            raise Fail(f"{command}: {e}") from e
+    return results
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     if not args.endpoint.startswith(("http://127.0.0.1:", "http://localhost:")):
         print(f"awsctl: refusing non-local endpoint {args.endpoint!r}", file=sys.stderr)
         return 1
-    aws = Clients(args.endpoint)
+    aws = Clients(args.endpoint, args.region)
     try:
-        result = args.func(aws, args)
+        if args.func is None:
+            result = run_batch(parser, args)
+        else:
+            result = args.func(aws, args)
     except Fail as e:
         print(f"awsctl {args.command}: {e}", file=sys.stderr)
         return 1

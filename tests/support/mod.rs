@@ -287,6 +287,25 @@ impl Emulator {
         run_monplan(self.monplan(), args, dir, envs)
     }
 
+    /// As [`Emulator::run`], with the variables `unset` removed from the hermetic
+    /// environment (e.g. the static credentials, to see a run without any).
+    ///
+    /// # Panics
+    /// If monplan cannot be spawned or times out.
+    pub fn run_without(
+        &self,
+        args: &[&str],
+        dir: &Path,
+        envs: &[(&str, &str)],
+        unset: &[&str],
+    ) -> Output {
+        let mut cmd = self.monplan();
+        for var in unset {
+            cmd.env_remove(var);
+        }
+        run_monplan(cmd, args, dir, envs)
+    }
+
     /// Runs `tests/support/awsctl.py ARGS` against this emulator and parses its JSON.
     ///
     /// # Panics

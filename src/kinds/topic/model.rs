@@ -163,6 +163,38 @@ impl Endpoint {
         let shown = format!("{scheme}://{host}/...");
         Self::sensitive(shown, value.clone())
     }
+
+    /// A live endpoint of a topic whose declared subscriptions are `declared`, as it may
+    /// be shown: a declared one as the YAML writes it (redacted when it comes from
+    /// `${env:...}`); an undeclared one as [`Endpoint::observed`], unless the YAML reads an
+    /// endpoint of the same protocol from the environment. Then it may be that secret's
+    /// previous value (rotated, or the variable set wrong), whatever the protocol, and
+    /// only its email domain (or nothing) is shown.
+    pub fn on_topic<'a>(
+        protocol: Protocol,
+        value: &str,
+        declared: impl IntoIterator<Item = &'a SubscriptionId>,
+    ) -> Self {
+        let mut from_env = false;
+        for id in declared {
+            if id.protocol != protocol {
+                continue;
+            }
+            if id.endpoint.expose() == value {
+                return id.endpoint.clone();
+            }
+            from_env |= id.endpoint.is_sensitive();
+        }
+        match protocol {
+            Protocol::Http | Protocol::Https => Self::observed(protocol, value),
+            _ if !from_env => Self::literal(value),
+            Protocol::Email | Protocol::EmailJson => {
+                let domain = value.rsplit_once('@').map_or("", |(_, domain)| domain);
+                Self::sensitive(format!("...@{domain}"), value)
+            }
+            Protocol::Sqs | Protocol::Lambda | Protocol::Sms => Self::sensitive("...", value),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -177,5 +209,43 @@ mod tests {
         assert_eq!(secret.to_string(), "(sensitive: ${env:HOOK})");
         assert!(!format!("{secret:?}").contains("secret"));
         assert!(!secret.to_string().contains("secret"));
+    }
+
+    #[test]
+    fn a_live_endpoint_beside_one_from_the_environment_is_redacted() {
+        let id = |protocol, endpoint| SubscriptionId {
+            topic: TopicName::new("t".to_string()),
+            protocol,
+            endpoint,
+        };
+        let declared = [
+            id(
+                Protocol::Email,
+                Endpoint::sensitive("${env:PAGER}", "pager-new@example.com"),
+            ),
+            id(Protocol::Sms, Endpoint::literal("+15550100")),
+        ];
+        let shown = |protocol, value| Endpoint::on_topic(protocol, value, &declared).to_string();
+        // Declared: as the YAML writes it.
+        assert_eq!(
+            shown(Protocol::Email, "pager-new@example.com"),
+            "(sensitive: ${env:PAGER})"
+        );
+        assert_eq!(shown(Protocol::Sms, "+15550100"), "+15550100");
+        // Undeclared beside an endpoint from the environment: maybe its old value.
+        assert_eq!(
+            shown(Protocol::Email, "pager-old@example.com"),
+            "(sensitive: ...@example.com)"
+        );
+        // Undeclared, no protocol from the environment: shown, except URLs' paths.
+        assert_eq!(shown(Protocol::Sms, "+15550199"), "+15550199");
+        assert_eq!(
+            shown(Protocol::Https, "https://h.example.com/T0/secret?x=1"),
+            "(sensitive: https://h.example.com/...)"
+        );
+        assert_eq!(
+            shown(Protocol::Lambda, "arn:aws:lambda:us-east-1:1:function:f"),
+            "arn:aws:lambda:us-east-1:1:function:f"
+        );
     }
 }
