@@ -10,7 +10,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, Severity as CsSeverity};
-use codespan_reporting::files::SimpleFiles;
+use std::collections::BTreeMap;
+
+use codespan_reporting::files::{self, SimpleFiles};
 use codespan_reporting::term::{self, termcolor};
 
 /// Index of a loaded file in a [`SourceMap`].
@@ -199,16 +201,16 @@ impl Diagnostic {
         };
         let mut labels = Vec::new();
         if let Some((span, label)) = &self.primary {
-            labels.push(Label::primary(span.file.0, span.range()).with_message(label));
+            labels.push(Label::primary(span.file.0, span.range()).with_message(crop(label)));
         }
         for (span, label) in &self.secondary {
-            labels.push(Label::secondary(span.file.0, span.range()).with_message(label));
+            labels.push(Label::secondary(span.file.0, span.range()).with_message(crop(label)));
         }
         CsDiagnostic::new(severity)
             .with_code(self.code)
-            .with_message(&self.message)
+            .with_message(crop(&self.message))
             .with_labels(labels)
-            .with_notes(self.notes.clone())
+            .with_notes(self.notes.iter().map(|n| crop(n)).collect())
     }
 }
 
@@ -263,7 +265,9 @@ impl Diagnostics {
         });
     }
 
-    /// Renders every diagnostic, rustc style, followed by a count line.
+    /// Renders the diagnostics, rustc style: the first [`MAX_SHOWN`] of them, then how
+    /// many more there are. Long lines are shown as a window around the problem and
+    /// long messages are cut, so that output stays bounded whatever the input.
     pub fn render(&self, sources: &SourceMap, color: bool) -> String {
         let mut buffer = if color {
             termcolor::Buffer::ansi()
@@ -271,24 +275,338 @@ impl Diagnostics {
             termcolor::Buffer::no_color()
         };
         let config = term::Config::default();
-        for diagnostic in &self.items {
+        let mut line_starts: Vec<Option<Vec<usize>>> = Vec::new();
+        for diagnostic in self.items.iter().take(MAX_SHOWN) {
+            let (excerpts, shown) = excerpt(diagnostic, sources, &mut line_starts);
+            // Excerpts only where a line had to be cut: whole files keep codespan's gap
+            // markers and context lines between labels.
+            let rendered = if excerpts.cut() {
+                term::emit(&mut buffer, &config, &excerpts, &shown)
+            } else {
+                term::emit(
+                    &mut buffer,
+                    &config,
+                    &sources.files,
+                    &diagnostic.to_codespan(),
+                )
+            };
             // Rendering into memory only fails on an out-of-range span, which is a bug in a
             // rule; fall back to the plain message rather than losing the diagnostic.
-            if term::emit(
-                &mut buffer,
-                &config,
-                &sources.files,
-                &diagnostic.to_codespan(),
-            )
-            .is_err()
-            {
+            if rendered.is_err() {
                 let _ = std::io::Write::write_fmt(
                     &mut buffer,
-                    format_args!("error[{}]: {}\n", diagnostic.code, diagnostic.message),
+                    format_args!(
+                        "error[{}]: {}\n",
+                        diagnostic.code,
+                        crop(&diagnostic.message)
+                    ),
                 );
             }
         }
+        if self.items.len() > MAX_SHOWN {
+            let errors = self.items[MAX_SHOWN..]
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
+            let warnings = self.items.len() - MAX_SHOWN - errors;
+            let _ = std::io::Write::write_fmt(
+                &mut buffer,
+                format_args!(
+                    "... and {errors} more error(s) and {warnings} more warning(s) not shown (the first {MAX_SHOWN} are)\n\n"
+                ),
+            );
+        }
         String::from_utf8_lossy(buffer.as_slice()).into_owned()
+    }
+}
+
+/// The most diagnostics one run shows; the rest are counted. A user fixes the first
+/// ones first, and a generated file with 100,000 mistakes must not print 100 MB.
+pub const MAX_SHOWN: usize = 100;
+
+/// The longest source line shown whole, in characters; longer lines are shown as a
+/// window of this width around the problem, with `…` where they were cut.
+pub const MAX_LINE_CHARS: usize = 160;
+
+/// The longest message, label or note shown, in characters (a 10,000-character key
+/// quoted in "unknown key" is cut; the longest list of allowed keys is not).
+pub const MAX_TEXT_CHARS: usize = 600;
+
+/// `text`, cut to [`MAX_TEXT_CHARS`] characters with `…` when longer.
+fn crop(text: &str) -> String {
+    match text.char_indices().nth(MAX_TEXT_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// One line of an [`Excerpt`]: a window of an original line.
+struct ExcerptLine {
+    /// Byte range in the excerpt's text, newline included.
+    range: Range<usize>,
+    /// 1-based number of the original line.
+    number: usize,
+    /// Byte offset in the original file of the window's first character.
+    window_start: usize,
+    /// Characters of the original line before the window.
+    chars_before: usize,
+    /// Bytes of the `…` marker at the start of the line (0 when not cut there).
+    marker: usize,
+}
+
+/// The lines one diagnostic's labels are on, cut to windows, as a file for
+/// `codespan-reporting`: line and column numbers are those of the original file.
+struct Excerpt {
+    name: String,
+    text: String,
+    lines: Vec<ExcerptLine>,
+    /// Whether a line was too long to show whole.
+    cut: bool,
+}
+
+/// Excerpts of the files `diagnostic` points into (indexed by file id), and the
+/// diagnostic with its labels moved into them and its texts cropped.
+fn excerpt(
+    diagnostic: &Diagnostic,
+    sources: &SourceMap,
+    line_starts: &mut Vec<Option<Vec<usize>>>,
+) -> (Excerpts, CsDiagnostic<usize>) {
+    let labels: Vec<(bool, Span, &str)> = diagnostic
+        .primary
+        .iter()
+        .map(|(s, l)| (true, *s, l.as_str()))
+        .chain(
+            diagnostic
+                .secondary
+                .iter()
+                .map(|(s, l)| (false, *s, l.as_str())),
+        )
+        .collect();
+    let mut files: Vec<Option<Excerpt>> = Vec::new();
+    let mut moved = Vec::new();
+    for (_, span, _) in &labels {
+        let id = span.file.0;
+        if line_starts.len() <= id {
+            line_starts.resize_with(id + 1, || None);
+        }
+        if files.len() <= id {
+            files.resize_with(id + 1, || None);
+        }
+        if files[id].is_some() {
+            continue;
+        }
+        let source = sources.source(span.file);
+        let starts = line_starts[id].get_or_insert_with(|| {
+            std::iter::once(0)
+                .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        files[id] = Some(Excerpt::new(
+            sources
+                .files
+                .get(id)
+                .map_or_else(|_| String::new(), |f| f.name().clone()),
+            source,
+            starts,
+            labels
+                .iter()
+                .filter(|(_, s, _)| s.file.0 == id)
+                .map(|(_, s, _)| *s),
+        ));
+    }
+    for (primary, span, label) in &labels {
+        let Some(Some(file)) = files.get(span.file.0) else {
+            continue;
+        };
+        let range = file.map(span.start)..file.map(span.end);
+        let shown = if *primary {
+            Label::primary(span.file.0, range)
+        } else {
+            Label::secondary(span.file.0, range)
+        };
+        moved.push(shown.with_message(crop(label)));
+    }
+    let severity = match diagnostic.severity {
+        Severity::Error => CsSeverity::Error,
+        Severity::Warning => CsSeverity::Warning,
+    };
+    let shown = CsDiagnostic::new(severity)
+        .with_code(diagnostic.code)
+        .with_message(crop(&diagnostic.message))
+        .with_labels(moved)
+        .with_notes(diagnostic.notes.iter().map(|n| crop(n)).collect());
+    (Excerpts(files), shown)
+}
+impl Excerpt {
+    /// The lines `spans` start and end on, each whole if short, else a window of
+    /// [`MAX_LINE_CHARS`] starting a little before the first span on it.
+    fn new(
+        name: String,
+        source: &str,
+        starts: &[usize],
+        spans: impl Iterator<Item = Span>,
+    ) -> Self {
+        let line_of = |offset: usize| starts.partition_point(|s| *s <= offset).max(1) - 1;
+        // Original line index -> the first offset a span needs shown on it.
+        let mut needed: BTreeMap<usize, usize> = BTreeMap::new();
+        for span in spans {
+            for offset in [span.start, span.end] {
+                let offset = offset.min(source.len());
+                let entry = needed.entry(line_of(offset)).or_insert(offset);
+                *entry = (*entry).min(offset);
+            }
+        }
+        let mut text = String::new();
+        let mut lines = Vec::new();
+        let mut cut = false;
+        for (index, first) in needed {
+            let start = starts[index];
+            let end = starts.get(index + 1).map_or(source.len(), |e| *e);
+            let line = source[start..end].trim_end_matches(['\n', '\r']);
+            let at = text.len();
+            if line.chars().count() <= MAX_LINE_CHARS {
+                text.push_str(line);
+                text.push('\n');
+                lines.push(ExcerptLine {
+                    range: at..text.len(),
+                    number: index + 1,
+                    window_start: start,
+                    chars_before: 0,
+                    marker: 0,
+                });
+                continue;
+            }
+            cut = true;
+            // Some context before the problem, the rest of the width after it.
+            let chars_to_first = source[start..first.max(start)].chars().count();
+            let skip = chars_to_first.saturating_sub(MAX_LINE_CHARS / 4);
+            let window_start = start + line.char_indices().nth(skip).map_or(line.len(), |(b, _)| b);
+            let rest = &source[window_start..start + line.len()];
+            let window_end = window_start
+                + rest
+                    .char_indices()
+                    .nth(MAX_LINE_CHARS)
+                    .map_or(rest.len(), |(b, _)| b);
+            let marker = if skip > 0 { "…".len() } else { 0 };
+            if skip > 0 {
+                text.push('…');
+            }
+            text.push_str(&source[window_start..window_end]);
+            if window_end < start + line.len() {
+                text.push('…');
+            }
+            text.push('\n');
+            lines.push(ExcerptLine {
+                range: at..text.len(),
+                number: index + 1,
+                window_start,
+                chars_before: skip,
+                marker,
+            });
+        }
+        Self {
+            name,
+            text,
+            lines,
+            cut,
+        }
+    }
+
+    /// Where an original byte offset is shown: inside its line's window, or at the
+    /// window's nearest edge when the window cut it off.
+    fn map(&self, offset: usize) -> usize {
+        let index = self
+            .lines
+            .partition_point(|l| l.window_start <= offset)
+            .max(1)
+            - 1;
+        let Some(line) = self.lines.get(index) else {
+            return 0;
+        };
+        let content_start = line.range.start + line.marker;
+        let content_end = self.text[..line.range.end]
+            .trim_end_matches('\n')
+            .trim_end_matches('…')
+            .len()
+            .max(content_start);
+        let wanted = content_start + offset.saturating_sub(line.window_start);
+        let mut shown = wanted.min(content_end);
+        while !self.text.is_char_boundary(shown) {
+            shown -= 1;
+        }
+        shown
+    }
+}
+
+/// The excerpts of one diagnostic, by file id, as `codespan-reporting` files.
+struct Excerpts(Vec<Option<Excerpt>>);
+
+impl Excerpts {
+    fn cut(&self) -> bool {
+        self.0.iter().flatten().any(|e| e.cut)
+    }
+
+    fn get(&self, id: usize) -> Result<&Excerpt, files::Error> {
+        self.0
+            .get(id)
+            .and_then(Option::as_ref)
+            .ok_or(files::Error::FileMissing)
+    }
+
+    fn line(&self, id: usize, line_index: usize) -> Result<&ExcerptLine, files::Error> {
+        let excerpt = self.get(id)?;
+        excerpt
+            .lines
+            .get(line_index)
+            .ok_or(files::Error::LineTooLarge {
+                given: line_index,
+                max: excerpt.lines.len().saturating_sub(1),
+            })
+    }
+}
+
+impl<'a> files::Files<'a> for Excerpts {
+    type FileId = usize;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: usize) -> Result<&'a str, files::Error> {
+        Ok(self.get(id)?.name.as_str())
+    }
+
+    fn source(&'a self, id: usize) -> Result<&'a str, files::Error> {
+        Ok(self.get(id)?.text.as_str())
+    }
+
+    fn line_index(&'a self, id: usize, byte_index: usize) -> Result<usize, files::Error> {
+        let excerpt = self.get(id)?;
+        Ok(excerpt
+            .lines
+            .partition_point(|l| l.range.start <= byte_index)
+            .max(1)
+            - 1)
+    }
+
+    fn line_number(&'a self, id: usize, line_index: usize) -> Result<usize, files::Error> {
+        Ok(self.line(id, line_index)?.number)
+    }
+
+    fn column_number(
+        &'a self,
+        id: usize,
+        line_index: usize,
+        byte_index: usize,
+    ) -> Result<usize, files::Error> {
+        let line = self.line(id, line_index)?;
+        let text = &self.get(id)?.text;
+        let content = line.range.start + line.marker;
+        let end = byte_index.clamp(content, line.range.end);
+        let within = text.get(content..end).map_or(0, |t| t.chars().count());
+        Ok(line.chars_before + within + 1)
+    }
+
+    fn line_range(&'a self, id: usize, line_index: usize) -> Result<Range<usize>, files::Error> {
+        Ok(self.line(id, line_index)?.range.clone())
     }
 }
 
@@ -304,8 +622,16 @@ impl fmt::Display for Severity {
 /// The closest candidate to `input` by edit distance, if it is close enough to be a typo.
 /// A candidate that starts with the input (`display` -> `display_name`) also counts.
 pub fn suggest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let length = input.chars().count();
     candidates
         .into_iter()
+        // The distance is at least the difference in length: a 10,000-character key is
+        // close to nothing, and measuring it would cost quadratic time.
+        .filter(|c| {
+            let other = c.chars().count();
+            (length >= 3 && c.starts_with(input))
+                || length.abs_diff(other) <= (other.max(length) / 3).max(1)
+        })
         .map(|c| {
             let prefix = input.len() >= 3 && c.starts_with(input);
             (if prefix { 1 } else { edit_distance(input, c) }, c)

@@ -38,6 +38,7 @@ pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod diag;
+pub mod fuzz;
 pub mod import;
 pub mod kinds;
 pub mod logs;

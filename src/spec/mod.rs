@@ -300,61 +300,114 @@ pub fn load(paths: &[PathBuf], sources: &mut SourceMap, diags: &mut Diagnostics)
 
     let mut stacks = Vec::new();
     for path in files {
-        let bytes = match std::fs::read(&path) {
+        let bytes = match read_bounded(&path) {
             Ok(bytes) => bytes,
-            Err(error) => {
-                diags.push(Diagnostic::error(
-                    codes::FILE,
-                    format!("cannot read {}: {error}", path.display()),
-                ));
+            Err(diagnostic) => {
+                diags.push(diagnostic);
                 continue;
             }
         };
-        let (source, bad) = match String::from_utf8(bytes) {
-            Ok(source) => {
-                let bad = forbidden_character(&source);
-                (source, bad)
-            }
-            // Shown with the bad bytes replaced, so that the error can point at them.
-            Err(error) => {
-                let at = error.utf8_error().valid_up_to();
-                let shown = String::from_utf8_lossy(error.as_bytes()).into_owned();
-                let start = String::from_utf8_lossy(&error.as_bytes()[..at]).len();
-                (
-                    shown,
-                    Some((
-                        start,
-                        "bytes that are not UTF-8 (save it as UTF-8)".to_string(),
-                    )),
-                )
-            }
-        };
-        let file = sources.add(&path, source);
-        // YAML streams are Unicode text without control characters: the parser would
-        // stop at a NUL and silently cut the value short (`stack: nul<NUL>x` read as
-        // `nul`), so such a file is refused where the character is.
-        if let Some((start, what)) = bad {
-            let end = sources.source(file)[start..]
-                .chars()
-                .next()
-                .map_or(start, |c| start + c.len_utf8());
-            diags.push(
-                Diagnostic::error(codes::YAML, format!("this file contains {what}"))
-                    .at(Span { file, start, end }, "here")
-                    .note("a stack file is UTF-8 text, in which YAML allows no control character but tab, line feed and carriage return"),
-            );
-            continue;
-        }
-        match node::parse(file, sources.source(file)) {
-            Ok(root) => {
-                if let Some(stack) = read_stack(file, &root, diags) {
-                    stacks.push(stack);
-                }
-            }
-            Err(diagnostic) => diags.push(diagnostic),
+        if let Some(stack) = load_source(&path, bytes, sources, diags) {
+            stacks.push(stack);
         }
     }
     stacks
+}
+
+/// The largest stack file monplan reads: 32 MiB. A 100,000-alarm stack is about 15 MB;
+/// anything bigger is a generated file gone wrong, and refusing it before reading keeps
+/// memory bounded (the tree costs several times the text). Terraform has no such limit,
+/// but neither does it hold a whole account's monitoring in one file.
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Reads a file, refusing one larger than [`MAX_FILE_BYTES`] without reading it (and one
+/// that grows past it while being read, such as a pipe).
+fn read_bounded(path: &Path) -> Result<Vec<u8>, Diagnostic> {
+    use std::io::Read;
+    let cannot = |error: std::io::Error| {
+        Diagnostic::error(
+            codes::FILE,
+            format!("cannot read {}: {error}", path.display()),
+        )
+    };
+    let too_large = |size: u64| {
+        Diagnostic::error(
+            codes::FILE,
+            format!(
+                "{} is {} MiB, larger than a stack file may be ({} MiB)",
+                path.display(),
+                size.div_ceil(1024 * 1024),
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        )
+        .note("split the stack into several files (each file is one stack), or check that this is the file you meant")
+    };
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let size = file.metadata().map_err(cannot)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Loads one stack from its bytes, as read from `path` (which only names it in
+/// diagnostics): the part of [`load`] that needs no file system, for callers that
+/// have the text already (the fuzzer).
+pub fn load_source(
+    path: &Path,
+    bytes: Vec<u8>,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Option<StackSpec> {
+    let (source, bad) = match String::from_utf8(bytes) {
+        Ok(source) => {
+            let bad = forbidden_character(&source);
+            (source, bad)
+        }
+        // Shown with the bad bytes replaced, so that the error can point at them.
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            let shown = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            let start = String::from_utf8_lossy(&error.as_bytes()[..at]).len();
+            (
+                shown,
+                Some((
+                    start,
+                    "bytes that are not UTF-8 (save it as UTF-8)".to_string(),
+                )),
+            )
+        }
+    };
+    let file = sources.add(path, source);
+    // YAML streams are Unicode text without control characters: the parser would
+    // stop at a NUL and silently cut the value short (`stack: nul<NUL>x` read as
+    // `nul`), so such a file is refused where the character is.
+    if let Some((start, what)) = bad {
+        let end = sources.source(file)[start..]
+            .chars()
+            .next()
+            .map_or(start, |c| start + c.len_utf8());
+        diags.push(
+            Diagnostic::error(codes::YAML, format!("this file contains {what}"))
+                .at(Span { file, start, end }, "here")
+                .note("a stack file is UTF-8 text, in which YAML allows no control character but tab, line feed and carriage return"),
+        );
+        return None;
+    }
+    match node::parse(file, sources.source(file)) {
+        Ok(root) => read_stack(file, &root, diags),
+        Err(diagnostic) => {
+            diags.push(diagnostic);
+            None
+        }
+    }
 }
 
 fn collect_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {

@@ -9,7 +9,9 @@ use std::fmt;
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
-use serde_saphyr::{DuplicateKeyPolicy, Location, Options, Spanned};
+use serde_saphyr::budget::BudgetBreach;
+use serde_saphyr::options::AliasLimits;
+use serde_saphyr::{Budget, DuplicateKeyPolicy, Location, Options, Spanned};
 
 use crate::diag::{codes, Diagnostic, FileId, Span};
 
@@ -69,14 +71,48 @@ impl Value {
     }
 }
 
+/// The deepest nesting of lists and mappings a stack may have. A real stack nests about
+/// eight levels; the limit keeps every recursive walk of the tree (building it, reading
+/// it, dropping it) far from the end of the stack, whatever the input.
+pub const MAX_DEPTH: usize = 128;
+
+/// The most nodes (scalars, lists, mappings, aliases counted as what they expand to) a
+/// stack may have: a 100,000-alarm stack has about 1.5 million, and each node costs a
+/// few hundred bytes while the tree is built, so this bounds memory to well under a GB.
+pub const MAX_NODES: usize = 3_000_000;
+
+/// The most parser events an alias may replay in total: with [`MAX_NODES`], what stops
+/// an alias bomb ("billion laughs") long before it costs time or memory.
+pub const MAX_ALIAS_EVENTS: usize = 250_000;
+
 /// Parses one YAML file into a located tree. A syntax error is fatal for that file only.
 pub fn parse(file: FileId, source: &str) -> Result<Node, Diagnostic> {
+    let budget = Budget {
+        max_depth: MAX_DEPTH,
+        max_nodes: MAX_NODES,
+        // Every node is an event, and so is every end of a list or mapping.
+        max_events: 2 * MAX_NODES,
+        max_aliases: MAX_ALIAS_EVENTS,
+        max_anchors: MAX_NODES,
+        // The size of the file is already bounded (`spec::MAX_FILE_BYTES`).
+        max_total_scalar_bytes: usize::MAX,
+        // The library's ratio heuristic would refuse 100 alarms sharing `*oncall`; the
+        // node and replay caps are what bound the work, so it adds nothing but refusals.
+        enforce_alias_anchor_ratio: false,
+        ..Budget::default()
+    };
     let options = Options {
         // Keep duplicates so that `spec::read` reports each one with "first defined here".
         duplicate_keys: DuplicateKeyPolicy::LastWins,
         // YAML 1.2: `no`, `on`, `off` are strings, not booleans (the "Norway problem").
         strict_booleans: true,
         with_snippet: false,
+        budget: Some(budget),
+        alias_limits: AliasLimits {
+            max_total_replayed_events: MAX_ALIAS_EVENTS,
+            max_replay_stack_depth: MAX_DEPTH,
+            max_alias_expansions_per_anchor: usize::MAX,
+        },
         ..Options::default()
     };
     let index = CharIndex::new(source);
@@ -94,7 +130,21 @@ pub fn parse(file: FileId, source: &str) -> Result<Node, Diagnostic> {
         Ok(raw) => Ok(raw.into_node(file, &index)),
         Err(error) => {
             let plain = error.without_snippet();
-            let message = first_line(&plain.to_string());
+            let message = match plain {
+                serde_saphyr::Error::Budget { breach, .. } => breach_message(breach),
+                other => {
+                    let message = first_line(&other.to_string());
+                    if message.starts_with("recursion limit exceeded") {
+                        format!("`[` and `{{` nest too deep here (a stack nests a few levels; the limit is {MAX_DEPTH})")
+                    } else if message.starts_with("simple key expect ':'") {
+                        "a key here is longer than YAML allows a plain key (1024 characters), or lacks its `:`".to_string()
+                    } else if message.starts_with("alias replay") {
+                        format!("aliases (`*name`) expand to more than {MAX_ALIAS_EVENTS} values in all: an alias bomb? (the anchor is here)")
+                    } else {
+                        message
+                    }
+                }
+            };
             let span = plain.location().map_or(
                 Span {
                     file,
@@ -105,6 +155,26 @@ pub fn parse(file: FileId, source: &str) -> Result<Node, Diagnostic> {
             );
             Err(Diagnostic::error(codes::YAML, "this is not valid YAML").at(span, message))
         }
+    }
+}
+
+/// What a breached parser budget means for a stack file, in its words, with the limit.
+fn breach_message(breach: &BudgetBreach) -> String {
+    match breach {
+        BudgetBreach::Depth { .. } => {
+            format!("lists and mappings nest more than {MAX_DEPTH} levels deep here")
+        }
+        BudgetBreach::Aliases { .. } => {
+            format!("more than {MAX_ALIAS_EVENTS} aliases (`*name`) by here")
+        }
+        BudgetBreach::Nodes { .. } | BudgetBreach::Events { .. } => format!(
+            "the document has more than {MAX_NODES} values by here (aliases count as what they repeat)"
+        ),
+        BudgetBreach::Anchors { .. } => format!("more than {MAX_NODES} anchors (`&name`) by here"),
+        BudgetBreach::Documents { .. } => {
+            "too many documents (`---`): a stack file is one document".to_string()
+        }
+        other => format!("the parser's safety limits were exceeded here ({other:?})"),
     }
 }
 

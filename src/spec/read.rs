@@ -978,9 +978,11 @@ fn number(node: &Node, d: &mut Diagnostics) -> Option<Sp<f64>> {
     match node.value {
         #[allow(clippy::cast_precision_loss)] // thresholds beyond 2^53 are not a real concern
         Value::Int(i) => Some(Sp::new(i as f64, node.span)),
-        Value::Float(f) if f.is_finite() => Some(Sp::new(f, node.span)),
+        // `+ 0.0` makes `-0.0` plain 0: a threshold of "minus zero" is zero, and AWS
+        // and the plan should not show the sign.
+        Value::Float(f) if f.is_finite() => Some(Sp::new(f + 0.0, node.span)),
         _ => {
-            wrong_type(node, "a number", d);
+            wrong_number(node, "a number", d);
             None
         }
     }
@@ -990,10 +992,51 @@ fn count(node: &Node, d: &mut Diagnostics) -> Option<Sp<u64>> {
     match node.value {
         Value::Int(i) if i > 0 => Some(Sp::new(i.unsigned_abs(), node.span)),
         _ => {
-            wrong_type(node, "a whole number of 1 or more", d);
+            wrong_number(node, "a whole number of 1 or more", d);
             None
         }
     }
+}
+
+/// "expected a number", with what is wrong with a value that looks like one: infinite,
+/// not a number, out of range or not whole.
+fn wrong_number(node: &Node, expected: &str, d: &mut Diagnostics) {
+    // The parser hands over `1e999` as the text `.inf`: the message says what the value
+    // is rather than quoting it.
+    let note = match &node.value {
+        Value::Str(text) => {
+            let lower = text.trim().to_ascii_lowercase();
+            if lower == ".nan" {
+                Some(
+                    "this is YAML's \"not a number\", which no threshold or count can be"
+                        .to_string(),
+                )
+            } else if matches!(lower.as_str(), ".inf" | "+.inf" | "-.inf")
+                || lower.parse::<f64>().is_ok_and(f64::is_infinite)
+            {
+                Some("this number is infinite (or beyond about 1.8e308), which is not a value AWS can compare against".to_string())
+            } else {
+                None
+            }
+        }
+        Value::Float(f) if f.is_finite() && expected.contains("whole") => {
+            Some(if f.fract() == 0.0 {
+                "this number is too large to be a count".to_string()
+            } else {
+                "a count has no fraction".to_string()
+            })
+        }
+        Value::Int(i) if *i < 0 && expected.contains("whole") => {
+            Some("a count cannot be negative".to_string())
+        }
+        _ => None,
+    };
+    let diagnostic = Diagnostic::error(codes::WRONG_TYPE, format!("expected {expected}"))
+        .at(node.span, format!("found {}", node.value.type_name()));
+    d.push(match note {
+        Some(note) => diagnostic.note(note),
+        None => diagnostic,
+    });
 }
 
 /// A count that may be 0 (a service's `min` tasks).
@@ -1001,7 +1044,7 @@ fn whole(node: &Node, d: &mut Diagnostics) -> Option<Sp<u64>> {
     match node.value {
         Value::Int(i) if i >= 0 => Some(Sp::new(i.unsigned_abs(), node.span)),
         _ => {
-            wrong_type(node, "a whole number of 0 or more", d);
+            wrong_number(node, "a whole number of 0 or more", d);
             None
         }
     }
@@ -1034,12 +1077,12 @@ fn threshold_duration(node: &Node, d: &mut Diagnostics) -> Option<Sp<f64>> {
     let seconds = match &node.value {
         #[allow(clippy::cast_precision_loss)]
         Value::Int(i) if *i >= 0 => Some(*i as f64),
-        Value::Float(f) if *f >= 0.0 && f.is_finite() => Some(*f),
+        Value::Float(f) if *f >= 0.0 && f.is_finite() => Some(*f + 0.0),
         Value::Str(s) => parse_fine_duration(s),
         _ => None,
     };
     if seconds.is_none() {
-        wrong_type(node, "a duration such as `30m` (or a number of seconds)", d);
+        wrong_number(node, "a duration such as `30m` (or a number of seconds)", d);
     }
     seconds.map(|s| Sp::new(s, node.span))
 }
