@@ -86,6 +86,10 @@ Commands (each prints JSON to stdout; on an AWS/boto error prints it to stderr, 
     create-log-group NAME                              -> {"logGroupName": NAME}
     put-metric-filter GROUP NAME PATTERN               -> the filter, as in dump
         A foreign filter: namespace Foreign, metric M, value 1.
+    batch COMMANDS_JSON                                -> [<each command's output>, ...]
+        COMMANDS_JSON is a list of argument lists, e.g. [["create-queue", "q"], ["dump"]]:
+        each runs in turn in this one process (one interpreter start instead of one per
+        command); the first that fails stops the batch and fails it.
     put-dashboard NAME BODY_JSON
         -> {"DashboardName", "DashboardArn", "DashboardBody": <as stored, a string>,
             "DashboardValidationMessages": [...]}
@@ -921,7 +925,27 @@ def main(argv=None):
     p.add_argument("body", metavar="BODY_JSON")
     p.set_defaults(func=cmd_put_dashboard)
 
+    p = sub.add_parser("batch")
+    p.add_argument("commands", metavar="COMMANDS_JSON")
+    p.set_defaults(func=None)
+
     args = parser.parse_args(argv)
+    if args.command == "batch":
+        try:
+            commands = json.loads(args.commands)
+            if not isinstance(commands, list) or not all(
+                isinstance(c, list) and c and all(isinstance(a, str) for a in c)
+                for c in commands
+            ):
+                raise ValueError("expected a list of non-empty lists of strings")
+        except ValueError as e:
+            print(f"awsctl batch: {e}", file=sys.stderr)
+            return 1
+        if any(c[0] == "batch" for c in commands):
+            print("awsctl batch: a batch cannot hold a batch", file=sys.stderr)
+            return 1
+        steps = [parser.parse_args(["--endpoint", args.endpoint, *c]) for c in commands]
+        args.func = lambda aws, _: [step.func(aws, step) for step in steps]
     if not args.endpoint.startswith(("http://127.0.0.1:", "http://localhost:")):
         print(f"awsctl: refusing non-local endpoint {args.endpoint!r}", file=sys.stderr)
         return 1
