@@ -3,7 +3,7 @@
 
     proxy.py --upstream http://127.0.0.1:PORT [--listen-port N] [--latency-ms MS]
              [--rate OP=N ...] [--rate-mode bucket|window] [--fault OP=KIND ...]
-             [--stats-file PATH]
+             [--kill-after-writes K --kill-pid PID] [--stats-file PATH]
 
 Sits between an AWS SDK client (``AWS_ENDPOINT_URL=http://127.0.0.1:<listen port>``) and a
 local emulator (moto). Every request waits ``--latency-ms`` first, then is either
@@ -36,6 +36,21 @@ of these ways (checked before the rate; a faulted request never reaches the emul
   malformed  forwarded, then answered 200 with the emulator's body cut to half its
              length (a truncated XML / JSON / CBOR document, Content-Length to match)
 
+Kill switch: ``--kill-after-writes K --kill-pid PID`` (or ``/__proxy/config``
+``{"kill_after_writes": K, "kill_pid": PID}``) sends SIGKILL to PID right after the
+emulator answered the K-th write, *before* that answer is passed on: AWS did it, the
+client never learned it (the most adversarial point at which to interrupt an apply).
+A write is any operation whose name does not start with Describe, List, Get, Test,
+Filter, BatchGet, Lookup or Search; writes are counted from the moment the switch is
+armed, in the order the emulator answers them (with concurrent calls, the writes already
+forwarded when the K-th answer arrives still take effect at the emulator, as they would
+at AWS, and are counted, their answers withheld too). Once it has fired, every later
+write is refused: the connection is closed unanswered and the write never reaches the
+emulator; reads are still forwarded. Armed without a pid
+(``kill_after_writes`` first, ``kill_pid`` once the client is spawned), a write waits up
+to 30 s for the pid. ``{"kill_after_writes": null}`` disarms it. Writes are counted
+whether or not the switch is armed: ``/__proxy/stats`` shows them under ``"kill"``.
+
 Requests are forwarded byte for byte: the same method, path and query, every header in
 its order and spelling (the Host header included, as SigV4 signs it) except the
 hop-by-hop ones (Connection, Keep-Alive, Proxy-*, TE, Trailer, Upgrade, Expect), and the
@@ -47,12 +62,19 @@ TCP_NODELAY (Nagle plus delayed ACKs would otherwise add ~40 ms to each call).
 
 Control endpoints (on the same port, never forwarded):
   GET  /__proxy/stats    -> {"operations": {Op: {"forwarded", "throttled", "faulted",
-                            "errors", "upstream_s"}}, "totals": {...}, "config": {...}}
+                            "errors", "upstream_s"}}, "totals": {...}, "config": {...},
+                            "kill": {"after_writes", "pid", "writes", "fired",
+                            "fired_on", "refused"}} ("writes": writes the emulator
+                            answered since the switch was armed, or since start/reset
+                            when it is not; "fired_on": the K-th write's operation;
+                            "refused": writes never forwarded after it fired)
                             (also rewrites --stats-file)
   POST /__proxy/reset    -> zeroes the counts, returns the counts before the reset
   POST /__proxy/config   -> JSON {"rates": {Op: N|null}, "faults": {Op: KIND|null},
-                            "latency_ms": MS}; changes the given settings (null removes
-                            a rate or a fault), returns the new config
+                            "latency_ms": MS, "kill_after_writes": K|null,
+                            "kill_pid": PID}; changes the given settings (null removes
+                            a rate or a fault, or disarms the kill switch; arming it
+                            zeroes its write count), returns the new config
 "errors" counts forwarded requests the emulator answered with a status >= 400 (502s the
 proxy produced itself count there too); "upstream_s" is the time spent waiting for the
 emulator (summed over requests, so concurrent requests add up), latency excluded.
@@ -95,6 +117,99 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MAX_BODY = 64 * 1024 * 1024  # a larger request is refused (AWS's own limits are far lower)
 MAX_CHUNK_LINE = 4096
 FAULT_KINDS = ("500", "throttle", "reset", "hang", "malformed")
+# Operations that only read; every other operation counts as a write for the kill switch.
+READ_PREFIXES = ("Describe", "List", "Get", "Test", "Filter", "BatchGet", "Lookup", "Search")
+# How long an armed switch without a pid holds a write before letting it through.
+PID_WAIT_S = 30.0
+
+
+def is_write(op):
+    return bool(op) and op != "?" and not op.startswith(READ_PREFIXES)
+
+
+class KillSwitch:
+    """Counts answered writes; SIGKILLs a pid at the K-th, then drops every later write."""
+
+    def __init__(self, after=None, pid=None):
+        self.cond = threading.Condition()
+        self.after = after
+        self.pid = pid
+        self.writes = 0
+        self.fired = False
+        self.fired_on = None
+        self.refused = 0
+
+    @staticmethod
+    def check(change):
+        """Raises ValueError for a bad ``kill_after_writes`` or ``kill_pid``."""
+
+        def positive(key, least):
+            value = change.get(key)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < least
+            ):
+                raise ValueError(f"bad {key}: {value!r}")
+
+        positive("kill_after_writes", 1)
+        positive("kill_pid", 2)  # never 0 or 1: kill(0) is the whole process group
+
+    def configure(self, change):
+        """Applies a checked change (see ``check``)."""
+        with self.cond:
+            if "kill_after_writes" in change:
+                self.after = change["kill_after_writes"]
+                self.writes = 0
+                self.fired = False
+                self.fired_on = None
+                self.refused = 0
+                if self.after is None:
+                    self.pid = None
+            if "kill_pid" in change:
+                self.pid = change["kill_pid"]
+            self.cond.notify_all()
+
+    def before_write(self):
+        """False if the write must be refused (the switch fired)."""
+        with self.cond:
+            if self.after is not None and self.pid is None and not self.fired:
+                self.cond.wait_for(lambda: self.pid is not None or self.after is None, PID_WAIT_S)
+            if self.fired:
+                self.refused += 1
+                return False
+            return True
+
+    def after_write(self, op):
+        """Counts a write the emulator answered; True if its answer must be withheld (the
+        kill fired now, or before: a write that was in flight then)."""
+        with self.cond:
+            self.writes += 1
+            if self.fired:
+                return True
+            if self.after is None or self.writes < self.after or self.pid is None:
+                return False
+            self.fired = True
+            self.fired_on = op
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError as e:
+                print(f"proxy: cannot kill {self.pid}: {e}", file=sys.stderr, flush=True)
+            return True
+
+    def describe(self):
+        with self.cond:
+            return {
+                "after_writes": self.after,
+                "pid": self.pid,
+                "writes": self.writes,
+                "fired": self.fired,
+                "fired_on": self.fired_on,
+                "refused": self.refused,
+            }
+
+    def reset_count(self):
+        with self.cond:
+            if self.after is None:
+                self.writes = 0
 
 
 class RateLimiter:
@@ -376,7 +491,10 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             data.update(cfg.describe())
             return self.reply_json(200, data)
         if path == "/__proxy/reset" and method == "POST":
-            return self.reply_json(200, cfg.stats.snapshot(reset=True))
+            data = cfg.stats.snapshot(reset=True)
+            data["kill"] = cfg.kill.describe()
+            cfg.kill.reset_count()
+            return self.reply_json(200, data)
         if path == "/__proxy/config" and method == "POST":
             try:
                 change = json.loads(decoded or b"{}")
@@ -388,6 +506,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
                 for op, rate in rates.items():
                     if rate is not None and (not isinstance(rate, (int, float)) or rate <= 0):
                         raise ValueError(f"bad rate for {op}: {rate!r}")
+                KillSwitch.check(change)
                 if "latency_ms" in change:
                     latency = float(change["latency_ms"])
                     if latency < 0:
@@ -395,6 +514,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
                     cfg.latency = latency / 1000.0
                 cfg.limiter.set_rates(rates)
                 cfg.set_faults(faults)
+                cfg.kill.configure(change)
             except (ValueError, AttributeError, TypeError) as e:
                 return self.reply_json(400, {"error": str(e)})
             return self.reply_json(200, cfg.describe())
@@ -463,6 +583,10 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             status, headers, body = throttle_response(protocol, self.headers)
             return self.reply(status, headers, body, head_only=method == "HEAD")
 
+        write = is_write(op)
+        if write and not cfg.kill.before_write():
+            return self.drop()
+
         started = time.monotonic()
         try:
             response, body = self.forward(method, raw_body)
@@ -473,6 +597,11 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return self.reply_json(502, {"error": f"proxy: upstream failed: {e!r}"})
         cfg.stats.count(op, "forwarded", time.monotonic() - started)
+        if write and cfg.kill.after_write(op):
+            # The emulator did it; the client, killed now, never hears of it.
+            if response.will_close:
+                self.close_upstream()
+            return self.drop()
         if fault == "malformed":
             if response.will_close:
                 self.close_upstream()
@@ -502,6 +631,17 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             return None
         return self.reply(response.status, headers, body)
+
+    def drop(self):
+        """Closes the client connection without an answer (after the kill switch fired)."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
+            self.connection.close()
+        except OSError:
+            pass
 
     def inject(self, fault, protocol, method):
         """Answers (or does not answer) a request of a faulted operation."""
@@ -547,6 +687,7 @@ class Config:
         self.faults_lock = threading.Lock()
         self.faults = parse_faults(args.fault)
         self.stats = Stats(args.stats_file)
+        self.kill = KillSwitch(args.kill_after_writes, args.kill_pid)
         self.verbose = args.verbose
 
     def fault(self, op):
@@ -565,6 +706,7 @@ class Config:
         with self.faults_lock:
             faults = dict(self.faults)
         return {
+            "kill": self.kill.describe(),
             "config": {
                 "faults": faults,
                 "latency_ms": self.latency * 1000.0,
@@ -618,12 +760,20 @@ def main(argv=None):
         "--fault", action="append", metavar="OP=KIND", help=f"repeatable; KIND: {FAULT_KINDS}"
     )
     parser.add_argument("--rate-mode", choices=["bucket", "window"], default="bucket")
+    parser.add_argument(
+        "--kill-after-writes", type=int, metavar="K", help="SIGKILL --kill-pid at the K-th write"
+    )
+    parser.add_argument("--kill-pid", type=int, metavar="PID")
     parser.add_argument("--stats-file")
     parser.add_argument("--upstream-timeout", type=float, default=300.0, help="seconds")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     if args.latency_ms < 0:
         parser.error("--latency-ms must be >= 0")
+    try:
+        KillSwitch.check({"kill_after_writes": args.kill_after_writes, "kill_pid": args.kill_pid})
+    except ValueError as e:
+        parser.error(str(e))
 
     config = Config(args)
     ProxyHandler.config = config

@@ -570,7 +570,26 @@ pub(super) fn cloudwatch_tag(key: &str, value: &str) -> aws_sdk_cloudwatch::type
         .build()
 }
 
+/// Deletes the alarms. Whether AWS deletes the others of a batch that names one that no
+/// longer exists has changed over the years (the API reference said none, now says the
+/// others), so after a `ResourceNotFound` the batch is deleted one by one, where the
+/// caller counts a gone one as deleted.
 pub(super) async fn delete_alarms(clients: &Clients, names: &[AlarmName]) -> Result<(), AwsError> {
+    match delete_alarms_call(clients, names).await {
+        Err(error) if error.is_not_found() && names.len() > 1 => {
+            for name in names {
+                match delete_alarms_call(clients, std::slice::from_ref(name)).await {
+                    Err(error) if error.is_not_found() => {}
+                    result => result?,
+                }
+            }
+            Ok(())
+        }
+        result => result,
+    }
+}
+
+async fn delete_alarms_call(clients: &Clients, names: &[AlarmName]) -> Result<(), AwsError> {
     let list: Vec<String> = names.iter().map(ToString::to_string).collect();
     let resource = format!("alarm {}", list.join(", "));
     clients

@@ -86,7 +86,25 @@ pub(super) async fn put_dashboard(
     Ok(())
 }
 
+/// Deletes the dashboards. AWS deletes none of a batch that names one that no longer
+/// exists (`ResourceNotFound`), so such a batch is deleted one by one, where the caller
+/// counts a gone one as deleted.
 pub(super) async fn delete_dashboards(clients: &Clients, names: &[String]) -> Result<(), AwsError> {
+    match delete_dashboards_call(clients, names).await {
+        Err(error) if error.is_not_found() && names.len() > 1 => {
+            for name in names {
+                match delete_dashboards_call(clients, std::slice::from_ref(name)).await {
+                    Err(error) if error.is_not_found() => {}
+                    result => result?,
+                }
+            }
+            Ok(())
+        }
+        result => result,
+    }
+}
+
+async fn delete_dashboards_call(clients: &Clients, names: &[String]) -> Result<(), AwsError> {
     clients
         .cloudwatch
         .delete_dashboards()

@@ -89,8 +89,24 @@ impl AwsError {
     pub fn is_not_found(&self) -> bool {
         matches!(
             self.code.as_str(),
-            "NotFound" | "NotFoundException" | "ResourceNotFound" | "ResourceNotFoundException"
+            "NotFound"
+                | "NotFoundException"
+                | "ResourceNotFound"
+                | "ResourceNotFoundException"
+                // Application Auto Scaling's
+                | "ObjectNotFoundException"
         )
+    }
+
+    /// Whether a deletion failed because there is nothing left to delete: not found, or
+    /// what moto's Application Auto Scaling answers where AWS answers
+    /// `ObjectNotFoundException` (`ValidationException: No scaling policy found ...`,
+    /// `No scalable target found ...`).
+    pub fn is_gone(&self) -> bool {
+        self.is_not_found()
+            || (self.code == "ValidationException"
+                && (self.message.starts_with("No scaling policy found")
+                    || self.message.starts_with("No scalable target found")))
     }
 }
 
@@ -169,5 +185,34 @@ mod tests {
         assert!(!error("DispatchFailure").is_throttling());
         assert!(!error("ValidationError").is_retryable());
         assert!(!error("InvalidParameterValue").is_retryable());
+    }
+
+    #[test]
+    fn a_deletion_of_what_is_gone_is_recognised_in_each_services_words() {
+        let error = |code: &str, message: &str| {
+            AwsError::local("DeleteScalingPolicy", "scaling policy p", code, message)
+        };
+        for code in [
+            "NotFound",
+            "ResourceNotFound",
+            "ResourceNotFoundException",
+            "ObjectNotFoundException",
+        ] {
+            assert!(error(code, "x").is_gone(), "{code}");
+        }
+        assert!(error(
+            "ValidationException",
+            "No scaling policy found for service namespace: ecs, resource ID: service/c/s"
+        )
+        .is_gone());
+        assert!(error(
+            "ValidationException",
+            "No scalable target found for service namespace: ecs"
+        )
+        .is_gone());
+        // Any other invalid request is an error, whatever it deletes.
+        assert!(!error("ValidationException", "Invalid policy name").is_gone());
+        assert!(!error("AccessDenied", "No scaling policy found").is_gone());
+        assert!(!error("InternalFailure", "x").is_gone());
     }
 }

@@ -50,8 +50,37 @@ impl Executor for Connections {
     }
 }
 
-/// The one SDK call of `op`.
+/// The one SDK call of `op`. Deleting what is already gone is done, as in Terraform:
+/// another apply of the same stack (two CI jobs racing), or a first attempt whose answer
+/// was lost, deleted it before us; failing there would stop an apply that has nothing
+/// left to do.
 async fn call(clients: &Clients, op: &Op) -> Result<Option<Output>, AwsError> {
+    match call_once(clients, op).await {
+        Err(error) if deletes(op) && error.is_gone() => {
+            tracing::debug!(operation = op.operation(), resource = %error.resource, code = %error.code, "already deleted");
+            Ok(None)
+        }
+        result => result,
+    }
+}
+
+/// Whether `op` deletes something (and nothing else).
+fn deletes(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::DeleteTopic(_)
+            | Op::Unsubscribe(_)
+            | Op::DeleteAlarms(_)
+            | Op::DeletePolicy(_)
+            | Op::DeleteScalingPolicy(_)
+            | Op::DeregisterScalableTarget(_)
+            | Op::DeleteMetricFilter(_)
+            | Op::DeleteQueryDefinition { .. }
+            | Op::DeleteDashboards(_)
+    )
+}
+
+async fn call_once(clients: &Clients, op: &Op) -> Result<Option<Output>, AwsError> {
     match op {
         Op::CreateTopic(topic) => topic::create_topic(clients, topic).await?,
         Op::SetTopicAttributes {

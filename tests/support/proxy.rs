@@ -49,15 +49,35 @@ impl Proxy {
         }
     }
 
-    /// `GET /__proxy/stats`: `{"operations": {Op: {...}}, "totals": {...}}`.
+    /// `GET /__proxy/stats`: `{"operations": {Op: {...}}, "totals": {...}, "kill": {...}}`.
     pub fn stats(&self) -> Value {
+        self.control("GET", "/__proxy/stats", "")
+    }
+
+    /// `POST /__proxy/config` with `change` (`{"kill_after_writes": K, "kill_pid": PID}`,
+    /// `{"faults": {...}}`, ...); the new config.
+    ///
+    /// # Panics
+    /// If the proxy refuses the change.
+    pub fn config(&self, change: &Value) -> Value {
+        self.control("POST", "/__proxy/config", &change.to_string())
+    }
+
+    fn control(&self, method: &str, path: &str, body: &str) -> Value {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        stream
-            .write_all(b"GET /__proxy/stats HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-            .unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
-        let body = response.split("\r\n\r\n").nth(1).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        assert!(
+            head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+            "proxy {method} {path}: {response}"
+        );
         serde_json::from_str(body).unwrap()
     }
 }
