@@ -332,7 +332,9 @@ struct FuzzEnv;
 
 impl Env for FuzzEnv {
     fn var(&self, name: &str) -> Option<String> {
-        (name.len() % 2 == 0).then(|| format!("https://hooks.example.com/{name}"))
+        name.len()
+            .is_multiple_of(2)
+            .then(|| format!("https://hooks.example.com/{name}"))
     }
 }
 
@@ -390,6 +392,8 @@ pub fn pipeline(input: &[u8]) -> bool {
 
 thread_local! {
     /// Whether this thread is inside [`check_with`], and the panic it caught there.
+    // Outer: inside or not; inner: the panic, if one was caught.
+    #[allow(clippy::option_option)]
     static CAUGHT: RefCell<Option<Option<String>>> = const { RefCell::new(None) };
 }
 

@@ -1000,6 +1000,8 @@ fn count(node: &Node, d: &mut Diagnostics) -> Option<Sp<u64>> {
 
 /// "expected a number", with what is wrong with a value that looks like one: infinite,
 /// not a number, out of range or not whole.
+// `node` and `note` are the YAML node and the note about it: both names say it best.
+#[allow(clippy::similar_names)]
 fn wrong_number(node: &Node, expected: &str, d: &mut Diagnostics) {
     // The parser hands over `1e999` as the text `.inf`: the message says what the value
     // is rather than quoting it.
