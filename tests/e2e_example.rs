@@ -25,9 +25,10 @@ fn run(localstack: &LocalStack, moto: &Emulator, dir: &std::path::Path, args: &[
         ),
     ];
     // As the demo: no emulator has saved queries.
-    let args: Vec<&str> = ["--exclude", "queries"]
+    // After the command: `--exclude` is an option of the commands that read AWS.
+    let args: Vec<&str> = args
         .iter()
-        .chain(args)
+        .chain(&["--exclude", "queries"])
         .copied()
         .collect();
     let output = localstack.run(&args, dir, &envs);
