@@ -62,8 +62,10 @@ fi
 if [[ ! -x "$VENV/bin/python" ]]; then
     "$PYTHON" -m venv "$VENV" >"$log" 2>&1 || fail "'$PYTHON -m venv $VENV' failed:"
 fi
+# jsonschema (which moto[server] brings anyway) is pinned too: tests/schema.rs checks
+# docs/stack-schema.json with it, the reference implementation editors' checks follow.
 "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input --quiet \
-    "moto[server]==$MOTO_VERSION" >"$log" 2>&1 \
+    "moto[server]==$MOTO_VERSION" "jsonschema==4.26.0" >"$log" 2>&1 \
     || fail "installing moto[server]==$MOTO_VERSION into $VENV failed; pip said:"
 echo "$MOTO_VERSION" >"$STAMP"
 installed_ok || fail "moto $MOTO_VERSION still not usable in $VENV after installing it"

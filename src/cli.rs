@@ -105,12 +105,12 @@ impl Cli {
     pub fn global_args(&self) -> GlobalArgs {
         let mut global = self.global.clone();
         if let Some(options) = match &self.command {
-            Command::Validate(_) => None,
             Command::Plan(args) => Some(&args.options),
             Command::Apply(args) => Some(&args.options),
             Command::Destroy(args) => Some(&args.options),
             Command::Drill(args) => Some(&args.options),
             Command::Import(args) => Some(&args.options),
+            Command::Validate(_) | Command::Schema => None,
         } {
             global.plan = options.clone();
         }
@@ -145,6 +145,11 @@ pub enum Command {
     /// or tagged), so that monplan can take them over: its plan only adds the ownership
     /// tag. Reads AWS; changes nothing.
     Import(ImportArgs),
+
+    /// Print the JSON Schema of the stack format (what `docs/stack-schema.json` holds), for
+    /// editors: `# yaml-language-server: $schema=...` at the top of a stack file gives
+    /// completion and hover docs for every key.
+    Schema,
 }
 
 #[derive(Debug, Clone, Args)]

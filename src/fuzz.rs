@@ -170,64 +170,13 @@ const SPECIALS: &[&str] = &[
     "99999999999999d",
 ];
 
-/// Keys of the stack format, so that mutants reach the validator's corners.
-const KEYS: &[&str] = &[
-    "stack",
-    "region",
-    "account",
-    "tags",
-    "defaults",
-    "topics",
-    "queues",
-    "alarms",
-    "dashboards",
-    "workers",
-    "log_groups",
-    "log_metrics",
-    "queries",
-    "metric",
-    "above",
-    "below",
-    "at_least",
-    "at_most",
-    "period",
-    "notify",
-    "rule",
-    "expression",
-    "metrics",
-    "widgets",
-    "scaling",
-    "min",
-    "max",
-    "job_events",
-    "pattern",
-    "samples",
-    "match",
-    "no_match",
-    "value",
-    "default_value",
-    "outside_band",
-    "stuck_after",
-    "heartbeat",
-    "subscriptions",
-    "email",
-    "https",
-    "name",
-    "namespace",
-    "stat",
-    "dimensions",
-    "insights",
-    "log_group",
-    "for",
-    "format",
-    "prefix",
-    "queue",
-    "group",
-    "service",
-];
-
 /// Mutates `input` in place: one to four edits, some using `other` (another seed).
+/// Inserted keys are the format's own (`spec::keys`, what the reader accepts), so that
+/// mutants reach the validator's corners and follow the format as it grows.
 pub fn mutate(rng: &mut Rng, input: &mut Vec<u8>, other: &[u8]) {
+    thread_local! {
+        static KEYS: Vec<&'static str> = crate::spec::keys::all_names();
+    }
     let edits = 1 + rng.below(4);
     for _ in 0..edits {
         let at = rng.below(input.len() + 1);
@@ -251,7 +200,7 @@ pub fn mutate(rng: &mut Rng, input: &mut Vec<u8>, other: &[u8]) {
                 input.splice(at..at, special.iter().copied());
             }
             5 => {
-                let key = format!("{}: ", KEYS[rng.below(KEYS.len())]);
+                let key = KEYS.with(|keys| format!("{}: ", keys[rng.below(keys.len())]));
                 input.splice(at..at, key.bytes());
             }
             6 => {

@@ -7,6 +7,7 @@ pub mod drill;
 pub mod import;
 pub mod plan;
 pub mod saved;
+pub mod schema;
 pub mod validate;
 
 use std::io::{IsTerminal, Write};

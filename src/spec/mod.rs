@@ -4,8 +4,10 @@
 //! unknown keys (with a suggestion) and duplicate keys. Meaning (names, durations against
 //! the period rule, references) is `validate`'s job; specs never reach AWS.
 
+pub mod keys;
 pub mod node;
 mod read;
+pub mod schema;
 
 use std::path::{Path, PathBuf};
 

@@ -190,6 +190,10 @@ fn first_line(message: &str) -> String {
 struct CharIndex<'a> {
     source: &'a str,
     line_starts: Vec<usize>,
+    /// The last column found, as (line, column, byte): nodes come in document order, so
+    /// the next one on a long non-ASCII line is found by walking on from there instead of
+    /// from the line's start (which made a one-line flow document quadratic).
+    cursor: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl<'a> CharIndex<'a> {
@@ -200,7 +204,41 @@ impl<'a> CharIndex<'a> {
         Self {
             source,
             line_starts,
+            cursor: std::cell::Cell::new((0, 1, 0)),
         }
+    }
+
+    /// The byte offset of 1-based `column` (in characters) on 1-based `line`.
+    fn column_start(&self, line: usize, column: usize) -> usize {
+        let line_start = self
+            .line_starts
+            .get(line - 1)
+            .copied()
+            .unwrap_or(self.source.len());
+        let line_end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.source.len());
+        let text = &self.source[line_start..line_end];
+        // ASCII up to the column: characters are bytes.
+        if column - 1 <= text.len() && text.as_bytes()[..column - 1].is_ascii() {
+            return line_start + column - 1;
+        }
+        let (cached_line, cached_column, cached_byte) = self.cursor.get();
+        let (from_column, from_byte) = if cached_line == line && cached_column <= column {
+            (cached_column, cached_byte)
+        } else {
+            (1, line_start)
+        };
+        let rest = &self.source[from_byte..];
+        let byte = from_byte
+            + rest
+                .char_indices()
+                .nth(column - from_column)
+                .map_or(rest.len(), |(b, _)| b);
+        self.cursor.set((line, column, byte));
+        byte
     }
 
     /// Where `text` starts inside `span` if the source writes it there verbatim.
@@ -218,17 +256,7 @@ impl<'a> CharIndex<'a> {
     fn span(&self, file: FileId, location: Location, char_len: usize) -> Span {
         let line = usize::try_from(location.line()).unwrap_or(1).max(1);
         let column = usize::try_from(location.column()).unwrap_or(1).max(1);
-        let line_start = self
-            .line_starts
-            .get(line - 1)
-            .copied()
-            .unwrap_or(self.source.len());
-        let rest = &self.source[line_start..];
-        let start = line_start
-            + rest
-                .char_indices()
-                .nth(column - 1)
-                .map_or(rest.len(), |(b, _)| b);
+        let start = self.column_start(line, column);
         let tail = &self.source[start..];
         let end = start
             + tail

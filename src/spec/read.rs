@@ -1,5 +1,11 @@
 //! Walks a located YAML tree into spec types, reporting every shape problem it meets.
 
+use super::keys::{
+    self, Key, ALARM_KEYS, DASHBOARD_KEYS, DEFAULTS_KEYS, DURATION_RECIPES, JOB_ALARMS,
+    JOB_EVENTS_KEYS, LOGS_WIDGET_KEYS, LOG_GROUP_KEYS, LOG_METRIC_KEYS, LOG_METRIC_TARGET_KEYS,
+    METRIC_KEYS, METRIC_WIDGET_KEYS, NO_PROGRESS_KEYS, QUERY_KEYS, QUEUE_KEYS, QUEUE_RECIPES,
+    RECIPE_KEYS, SAMPLES_KEYS, SCALING_KEYS, STACK_KEYS, TOPIC_KEYS, WIDGET_KINDS, WORKER_KEYS,
+};
 use super::node::{Node, Value};
 use super::{
     AlarmSpec, DashboardSpec, JobEventsSpec, Located, LogGroupSpec, LogMetricSpec, MetricEntry,
@@ -8,168 +14,6 @@ use super::{
 };
 use crate::diag::{codes, Diagnostic, Diagnostics, FileId, Sp};
 use crate::model::{BandSide, Comparison, Protocol};
-
-const STACK_KEYS: &[&str] = &[
-    "stack",
-    "region",
-    "account",
-    "tags",
-    "defaults",
-    "topics",
-    "queues",
-    "log_groups",
-    "log_metrics",
-    "queries",
-    "alarms",
-    "dashboards",
-    "workers",
-];
-const WORKER_KEYS: &[&str] = &[
-    "group",
-    "service",
-    "queue",
-    "heartbeat",
-    "stuck_after",
-    "on_stuck",
-    "notify",
-    "ignore_warnings",
-];
-const LOG_GROUP_KEYS: &[&str] = &["name", "job_events"];
-const JOB_EVENTS_KEYS: &[&str] = &["format", "prefix", "namespace", "queue", "alarms"];
-/// The job-events recipe's alarms.
-pub(crate) const JOB_ALARMS: &[&str] = &["failures", "failure_rate", "no_progress"];
-/// `no_progress` takes how long silence lasts (`for`) instead of a threshold.
-const NO_PROGRESS_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "for",
-    "evaluation_periods",
-    "datapoints_to_alarm",
-    "treat_missing_data",
-    "actions_enabled",
-    "notify",
-    "notify_ok",
-    "notify_insufficient_data",
-];
-const LOG_METRIC_KEYS: &[&str] = &[
-    "log_group",
-    "pattern",
-    "metric",
-    "value",
-    "default_value",
-    "dimensions",
-    "samples",
-];
-/// What a metric filter publishes: the metric's identity, not how an alarm reads it.
-const LOG_METRIC_TARGET_KEYS: &[&str] = &["namespace", "name", "unit"];
-const SAMPLES_KEYS: &[&str] = &["match", "no_match"];
-const QUERY_KEYS: &[&str] = &["log_groups", "query"];
-const TOPIC_KEYS: &[&str] = &[
-    "name",
-    "display_name",
-    "subscriptions",
-    "tags",
-    "adopt",
-    "ignore_warnings",
-];
-const ALARM_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "metric",
-    "above",
-    "at_least",
-    "below",
-    "at_most",
-    "period",
-    "evaluation_periods",
-    "datapoints_to_alarm",
-    "treat_missing_data",
-    "actions_enabled",
-    "notify",
-    "notify_ok",
-    "notify_insufficient_data",
-    "expression",
-    "metrics",
-    "rule",
-    "outside_band",
-    "above_band",
-    "below_band",
-    "expect_metric",
-    "ignore_warnings",
-    "tags",
-    "adopt",
-];
-/// A queue recipe is an alarm whose metric the recipe defines.
-const RECIPE_KEYS: &[&str] = &[
-    "expect_metric",
-    "ignore_warnings",
-    "name",
-    "description",
-    "above",
-    "at_least",
-    "below",
-    "at_most",
-    "period",
-    "evaluation_periods",
-    "datapoints_to_alarm",
-    "treat_missing_data",
-    "actions_enabled",
-    "notify",
-    "notify_ok",
-    "notify_insufficient_data",
-];
-const QUEUE_KEYS: &[&str] = &[
-    "name",
-    "dead_letter_queue",
-    "alarms",
-    "scaling",
-    "ignore_warnings",
-];
-const SCALING_KEYS: &[&str] = &[
-    "group",
-    "service",
-    "min",
-    "max",
-    "backlog_per_instance",
-    "latency",
-    "processing_time",
-    "warmup",
-    "scale_in",
-    "from_zero",
-];
-/// The queue alarm recipes of the contract, plus `time_to_drain`.
-pub(crate) const RECIPES: &[&str] = &[
-    "oldest_message_age",
-    "visible_messages",
-    "in_flight_messages",
-    "dlq_visible_messages",
-    "time_to_drain",
-];
-/// Recipes whose threshold is a duration (`above: 30m`).
-const DURATION_RECIPES: &[&str] = &["oldest_message_age", "time_to_drain"];
-const WIDGET_KINDS: &[&str] = &["queue", "alarms", "metric", "text", "logs", "job_events"];
-/// A `logs` widget: a saved query (`query`) or query text (`insights`) on log groups.
-const LOGS_WIDGET_KEYS: &[&str] = &["query", "insights", "log_groups", "title", "width", "view"];
-/// The alarm fields `defaults` may set: everything that is not about one alarm's metric.
-pub(super) const DEFAULTS_KEYS: &[&str] = &[
-    "period",
-    "evaluation_periods",
-    "datapoints_to_alarm",
-    "treat_missing_data",
-    "actions_enabled",
-    "notify",
-    "notify_ok",
-    "notify_insufficient_data",
-];
-const METRIC_KEYS: &[&str] = &[
-    "log_metric",
-    "namespace",
-    "name",
-    "dimensions",
-    "stat",
-    "period",
-    "unit",
-];
 
 /// Reads one document. Returns `None` only when the root is not a mapping at all.
 pub fn read_stack(file: FileId, root: &Node, d: &mut Diagnostics) -> Option<StackSpec> {
@@ -349,7 +193,8 @@ fn recipes(node: &Node, d: &mut Diagnostics) -> Vec<(Sp<String>, AlarmSpec)> {
         .iter()
         .filter_map(|(k, v)| {
             let key = string(k, d)?;
-            if !RECIPES.contains(&key.value.as_str()) {
+            let recipes = keys::names(QUEUE_RECIPES);
+            if !recipes.contains(&key.value.as_str()) {
                 d.push(
                     Diagnostic::error(
                         codes::UNKNOWN_KEY,
@@ -358,8 +203,8 @@ fn recipes(node: &Node, d: &mut Diagnostics) -> Vec<(Sp<String>, AlarmSpec)> {
                     .at(key.span, "not a queue alarm recipe")
                     .suggest_or(
                         &key.value,
-                        RECIPES.iter().copied(),
-                        format!("recipes: {}", RECIPES.join(", ")),
+                        recipes.iter().copied(),
+                        format!("recipes: {}", recipes.join(", ")),
                     ),
                 );
                 return None;
@@ -426,7 +271,7 @@ fn dashboard(node: &Node, d: &mut Diagnostics) -> Option<DashboardSpec> {
         .map(|n| list(n, d, widget))
         .unwrap_or_default();
     let body = map.take("body").and_then(|n| string(n, d));
-    map.finish(&["widgets", "body"], d);
+    map.finish(DASHBOARD_KEYS, d);
     Some(DashboardSpec { widgets, body })
 }
 
@@ -472,7 +317,7 @@ fn widget(node: &Node, d: &mut Diagnostics) -> Option<Sp<WidgetSpec>> {
                     })
                     .unwrap_or_default(),
             };
-            map.finish(&["title", "metrics", "width"], d);
+            map.finish(METRIC_WIDGET_KEYS, d);
             widget
         }
         "logs" => WidgetSpec::Logs(logs_widget(value, d)?),
@@ -483,8 +328,8 @@ fn widget(node: &Node, d: &mut Diagnostics) -> Option<Sp<WidgetSpec>> {
                     .at(kind.span, "not a widget kind")
                     .suggest_or(
                         other,
-                        WIDGET_KINDS.iter().copied(),
-                        format!("widgets: {}", WIDGET_KINDS.join(", ")),
+                        keys::names(WIDGET_KINDS),
+                        format!("widgets: {}", keys::names(WIDGET_KINDS).join(", ")),
                     ),
             );
             return None;
@@ -512,7 +357,7 @@ fn logs_widget(node: &Node, d: &mut Diagnostics) -> Option<super::LogsWidgetSpec
 }
 
 /// `durations`: thresholds may be written as durations and are kept in seconds.
-fn alarm(node: &Node, allowed: &[&str], durations: bool, d: &mut Diagnostics) -> Option<AlarmSpec> {
+fn alarm(node: &Node, allowed: &[Key], durations: bool, d: &mut Diagnostics) -> Option<AlarmSpec> {
     let mut map = Fields::new(node, "an alarm (a mapping)", d)?;
     let mut spec = AlarmSpec {
         name: map.take("name").and_then(|n| string(n, d)),
@@ -647,8 +492,8 @@ fn job_alarms(node: &Node, has_queue: bool, d: &mut Diagnostics) -> Vec<(Sp<Stri
                         .at(key.span, "not a job-events alarm")
                         .suggest_or(
                             &key.value,
-                            JOB_ALARMS.iter().copied(),
-                            format!("job-events alarms: {}", JOB_ALARMS.join(", ")),
+                            keys::names(JOB_ALARMS),
+                            format!("job-events alarms: {}", keys::names(JOB_ALARMS).join(", ")),
                         ),
                     );
                     None
@@ -911,7 +756,8 @@ impl<'a> Fields<'a> {
 
     /// Reports every pair nobody took, or that is not allowed here (e.g. `metric:` in
     /// `defaults`), as an unknown key with the closest allowed one suggested.
-    fn finish(self, allowed: &[&str], d: &mut Diagnostics) {
+    fn finish(self, allowed: &[Key], d: &mut Diagnostics) {
+        let allowed = keys::names(allowed);
         for (index, (key, _)) in self.pairs.iter().enumerate() {
             let text = scalar_text(key);
             if self.taken[index] && allowed.contains(&text.as_str()) {
@@ -1213,11 +1059,11 @@ mod tests {
     #[test]
     fn key_lists_allow_every_model_keyword() {
         for keyword in Comparison::ALL.map(Comparison::keyword) {
-            assert!(ALARM_KEYS.contains(&keyword), "{keyword}");
-            assert!(RECIPE_KEYS.contains(&keyword), "{keyword}");
+            assert!(keys::names(ALARM_KEYS).contains(&keyword), "{keyword}");
+            assert!(keys::names(RECIPE_KEYS).contains(&keyword), "{keyword}");
         }
         for keyword in BandSide::ALL.map(BandSide::keyword) {
-            assert!(ALARM_KEYS.contains(&keyword), "{keyword}");
+            assert!(keys::names(ALARM_KEYS).contains(&keyword), "{keyword}");
         }
     }
 }
