@@ -110,7 +110,7 @@ impl Cli {
             Command::Destroy(args) => Some(&args.options),
             Command::Drill(args) => Some(&args.options),
             Command::Import(args) => Some(&args.options),
-            Command::Validate(_) | Command::Schema => None,
+            Command::Validate(_) | Command::Fmt(_) | Command::Schema => None,
         } {
             global.plan = options.clone();
         }
@@ -150,6 +150,21 @@ pub enum Command {
     /// editors: `# yaml-language-server: $schema=...` at the top of a stack file gives
     /// completion and hover docs for every key.
     Schema,
+
+    /// Rewrite stack files in canonical key order (the order of docs/stack-schema.json)
+    /// and whitespace, keeping every comment; offline. `--check` changes nothing and
+    /// fails if a file is not formatted (for CI).
+    Fmt(FmtArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FmtArgs {
+    #[command(flatten)]
+    pub paths: PathsArgs,
+
+    /// Change nothing; list the files that are not formatted and exit 1 if there are any.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -288,6 +288,10 @@ impl Env for FuzzEnv {
 }
 
 /// Runs one input through the offline pipeline. Returns whether it was planned.
+///
+/// # Panics
+///
+/// When `monplan fmt` of the input is not idempotent: a finding, like any other panic.
 pub fn pipeline(input: &[u8]) -> bool {
     let mut sources = SourceMap::default();
     let mut diags = Diagnostics::default();
@@ -299,6 +303,14 @@ pub fn pipeline(input: &[u8]) -> bool {
     )
     .into_iter()
     .collect();
+    // `monplan fmt` of the same text: it never panics, and formatting is idempotent.
+    if let Ok(text) = std::str::from_utf8(input) {
+        let file = sources.add(Path::new("fmt.yaml"), text.to_string());
+        if let Ok(once) = crate::spec::format::format(file, text) {
+            let twice = crate::spec::format::format(file, &once.text).map(|f| f.text);
+            assert!(twice.as_ref() == Ok(&once.text), "fmt is not idempotent");
+        }
+    }
     let stacks = validate(&specs, &FuzzEnv, &mut diags);
     diags.sort();
     let rendered = diags.render(&sources, false);

@@ -62,6 +62,7 @@ pub fn run(cli: &cli::Cli) -> ExitStatus {
         cli::Command::Drill(args) => commands::drill::drill(args, &global),
         cli::Command::Import(args) => commands::import::import(args, &global),
         cli::Command::Schema => commands::schema::schema(&global),
+        cli::Command::Fmt(args) => commands::fmt::fmt(args, &global),
     }
 }
 

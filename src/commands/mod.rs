@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod destroy;
 pub mod drill;
+pub mod fmt;
 pub mod import;
 pub mod plan;
 pub mod saved;

@@ -132,13 +132,13 @@ pub const STACK_KEYS: &[Key] = &[
     key("tags", Shape::StringMap, "Tags added to every resource AWS can tag (topics, alarms)."),
     key("defaults", object(DEFAULTS_KEYS), "Alarm fields every alarm (and recipe alarm) inherits unless it sets them."),
     key("topics", Shape::Keyed(&nullable(TOPIC_KEYS)), "SNS topics this stack owns, by key. AWS name `{stack}-{key}` unless `name:` is given."),
-    key("queues", Shape::Keyed(&nullable(QUEUE_KEYS)), "Existing SQS queues this stack watches and scales on, by key. monplan never creates or deletes queues."),
     key("log_groups", Shape::Keyed(&nullable(LOG_GROUP_KEYS)), "Existing CloudWatch Logs groups this stack reads, by key (and the job-events recipe)."),
     key("log_metrics", Shape::Keyed(&object(LOG_METRIC_KEYS)), "Metric filters on those log groups, by key: filter `{stack}_{key}`."),
     key("queries", Shape::Keyed(&object(QUERY_KEYS)), "Saved Logs Insights queries, by key: query definition `{stack}/{key}`."),
+    key("workers", Shape::Keyed(&object(WORKER_KEYS)), "Worker fleets (an EC2 Auto Scaling group or an ECS service) and what happens to their stuck workers."),
+    key("queues", Shape::Keyed(&nullable(QUEUE_KEYS)), "Existing SQS queues this stack watches and scales on, by key. monplan never creates or deletes queues."),
     key("alarms", Shape::Keyed(&object(ALARM_KEYS)), "CloudWatch alarms, by key: single metric, metric math, anomaly band or composite. AWS name `{stack}-{key}` unless `name:` is given."),
     key("dashboards", Shape::Keyed(&object(DASHBOARD_KEYS)), "CloudWatch dashboards, by key: dashboard `{stack}_{key}`."),
-    key("workers", Shape::Keyed(&object(WORKER_KEYS)), "Worker fleets (an EC2 Auto Scaling group or an ECS service) and what happens to their stuck workers."),
 ];
 
 pub const WORKER_KEYS: &[Key] = &[
@@ -375,10 +375,16 @@ pub const ALARM_KEYS: &[Key] = &[
     NAME,
     DESCRIPTION,
     key("metric", Shape::Metric, "The metric: a mapping (namespace, name, dimensions, stat, period, unit) or a `log_metrics` key."),
+    key("expression", Shape::Text, "Metric math over `metrics` ids, e.g. `visible / workers`."),
+    key("metrics", Shape::Keyed(&Shape::Metric), "The metrics of `expression`, by id (at most 10): mappings, or `log_metrics` keys."),
+    key("rule", Shape::Text, "A composite alarm's rule in CloudWatch rule syntax, with alarm keys inside: `ALARM(jobs.oldest_message_age) OR ALARM(job-failures)`."),
     ABOVE,
     AT_LEAST,
     BELOW,
     AT_MOST,
+    key("outside_band", Shape::Number, "An anomaly band alarm: fires outside this many standard deviations."),
+    key("above_band", Shape::Number, "An anomaly band alarm: fires above the band of this many standard deviations."),
+    key("below_band", Shape::Number, "An anomaly band alarm: fires below the band of this many standard deviations."),
     PERIOD,
     EVALUATION_PERIODS,
     DATAPOINTS_TO_ALARM,
@@ -387,12 +393,6 @@ pub const ALARM_KEYS: &[Key] = &[
     NOTIFY,
     NOTIFY_OK,
     NOTIFY_INSUFFICIENT_DATA,
-    key("expression", Shape::Text, "Metric math over `metrics` ids, e.g. `visible / workers`."),
-    key("metrics", Shape::Keyed(&Shape::Metric), "The metrics of `expression`, by id (at most 10): mappings, or `log_metrics` keys."),
-    key("rule", Shape::Text, "A composite alarm's rule in CloudWatch rule syntax, with alarm keys inside: `ALARM(jobs.oldest_message_age) OR ALARM(job-failures)`."),
-    key("outside_band", Shape::Number, "An anomaly band alarm: fires outside this many standard deviations."),
-    key("above_band", Shape::Number, "An anomaly band alarm: fires above the band of this many standard deviations."),
-    key("below_band", Shape::Number, "An anomaly band alarm: fires below the band of this many standard deviations."),
     EXPECT_METRIC,
     IGNORE_WARNINGS,
     key("tags", Shape::StringMap, "Tags of this alarm, beside the stack's."),
@@ -401,8 +401,6 @@ pub const ALARM_KEYS: &[Key] = &[
 
 /// A queue recipe is an alarm whose metric the recipe defines.
 pub const RECIPE_KEYS: &[Key] = &[
-    EXPECT_METRIC,
-    IGNORE_WARNINGS,
     NAME,
     DESCRIPTION,
     ABOVE,
@@ -417,6 +415,8 @@ pub const RECIPE_KEYS: &[Key] = &[
     NOTIFY,
     NOTIFY_OK,
     NOTIFY_INSUFFICIENT_DATA,
+    EXPECT_METRIC,
+    IGNORE_WARNINGS,
 ];
 
 pub const QUEUE_KEYS: &[Key] = &[

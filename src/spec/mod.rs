@@ -4,6 +4,7 @@
 //! unknown keys (with a suggestion) and duplicate keys. Meaning (names, durations against
 //! the period rule, references) is `validate`'s job; specs never reach AWS.
 
+pub mod format;
 pub mod keys;
 pub mod node;
 mod read;
@@ -280,9 +281,9 @@ pub struct MetricSpec {
     pub unit: Option<Sp<String>>,
 }
 
-/// Reads every stack under `paths`: files as given, directories for `*.yaml`/`*.yml`
+/// The stack files under `paths`: files as given, directories for `*.yaml`/`*.yml`
 /// (not recursive, sorted by name so that output is stable).
-pub fn load(paths: &[PathBuf], sources: &mut SourceMap, diags: &mut Diagnostics) -> Vec<StackSpec> {
+pub fn stack_files(paths: &[PathBuf], diags: &mut Diagnostics) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for path in paths {
         match collect_files(path) {
@@ -299,6 +300,12 @@ pub fn load(paths: &[PathBuf], sources: &mut SourceMap, diags: &mut Diagnostics)
     }
     files.sort();
     files.dedup();
+    files
+}
+
+/// Reads every stack under `paths` (see [`stack_files`]).
+pub fn load(paths: &[PathBuf], sources: &mut SourceMap, diags: &mut Diagnostics) -> Vec<StackSpec> {
+    let files = stack_files(paths, diags);
 
     let mut stacks = Vec::new();
     for path in files {
@@ -324,7 +331,7 @@ pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Reads a file, refusing one larger than [`MAX_FILE_BYTES`] without reading it (and one
 /// that grows past it while being read, such as a pipe).
-fn read_bounded(path: &Path) -> Result<Vec<u8>, Diagnostic> {
+pub fn read_bounded(path: &Path) -> Result<Vec<u8>, Diagnostic> {
     use std::io::Read;
     let cannot = |error: std::io::Error| {
         Diagnostic::error(
