@@ -6,6 +6,13 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 
 /// Plan and apply the monitoring of queue-based workloads (`CloudWatch` alarms, SNS
 /// topics) from YAML stacks. Stateless: AWS itself is the state.
+///
+/// What it manages: SNS topics (with their access policy) and subscriptions; `CloudWatch`
+/// metric alarms and composite alarms; `CloudWatch` dashboards; `CloudWatch` Logs metric
+/// filters and saved Logs Insights query definitions; the scaling policy of an EC2 Auto
+/// Scaling group; and, for an ECS service, its Application Auto Scaling scalable target
+/// and service scaling policy. Queues, log groups, Auto Scaling groups and services are
+/// only read, never changed.
 #[derive(Debug, Parser)]
 #[command(name = "monplan", version, propagate_version = true)]
 pub struct Cli {
@@ -105,7 +112,7 @@ impl Cli {
     pub fn global_args(&self) -> GlobalArgs {
         let mut global = self.global.clone();
         if let Some(options) = match &self.command {
-            Command::Validate(_) => None,
+            Command::Validate(_) | Command::Completions(_) | Command::Man => None,
             Command::Plan(args) => Some(&args.options),
             Command::Apply(args) => Some(&args.options),
             Command::Destroy(args) => Some(&args.options),
@@ -145,6 +152,20 @@ pub enum Command {
     /// or tagged), so that monplan can take them over: its plan only adds the ownership
     /// tag. Reads AWS; changes nothing.
     Import(ImportArgs),
+
+    /// Print a shell completion script, e.g. `source <(monplan completions bash)`, or
+    /// `monplan completions zsh > "${fpath[1]}/_monplan"`.
+    Completions(CompletionsArgs),
+
+    /// Print the manual page (roff), e.g. `monplan man > monplan.1; man ./monplan.1`.
+    Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -366,6 +387,17 @@ mod tests {
     fn only_apply_takes_a_saved_plan() {
         assert!(help("apply").contains("one plan saved by `plan --out`"));
         assert!(!help("plan").contains("saved by"), "{}", help("plan"));
+    }
+
+    #[test]
+    fn the_help_names_every_kind_managed() {
+        let text = Cli::command().render_long_help().to_string().to_lowercase();
+        for kind in crate::model::ResourceKind::ALL {
+            assert!(
+                text.contains(&kind.to_string()),
+                "--help omits {kind}:\n{text}"
+            );
+        }
     }
 
     #[test]

@@ -61,6 +61,8 @@ pub fn run(cli: &cli::Cli) -> ExitStatus {
         cli::Command::Destroy(args) => commands::destroy::destroy(args, &global),
         cli::Command::Drill(args) => commands::drill::drill(args, &global),
         cli::Command::Import(args) => commands::import::import(args, &global),
+        cli::Command::Completions(args) => commands::docs::completions(args, &global),
+        cli::Command::Man => commands::docs::man(&global),
     }
 }
 

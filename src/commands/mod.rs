@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod destroy;
+pub mod docs;
 pub mod drill;
 pub mod import;
 pub mod plan;
