@@ -7,6 +7,7 @@ pub mod docs;
 pub mod drill;
 pub mod import;
 pub mod plan;
+mod progress;
 pub mod saved;
 pub mod validate;
 
