@@ -291,6 +291,14 @@ pub struct PlanArgs {
     /// Also save the plan to this file, for `monplan apply FILE` to apply exactly it.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    /// Print the plan as the pull-request comment for ID (a stack directory; implies
+    /// `--format markdown`): marked with a hidden `<!-- monplan:ID -->` to update it
+    /// later, at most 65,536 characters, and, when the plan fails, the errors instead
+    /// (the exit code is still 1). Values of the `${env:...}` variables the stacks read
+    /// are redacted. Used by the GitHub Action (`action.yml`).
+    #[arg(long, value_name = "ID")]
+    pub comment_for: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -51,6 +51,8 @@ pub struct Printer {
     pub color_err: bool,
     pub quiet: bool,
     pub verbose: u8,
+    /// A copy of everything written to stderr, when asked for ([`Printer::capturing`]).
+    captured: Option<std::cell::RefCell<String>>,
 }
 
 impl Printer {
@@ -61,7 +63,25 @@ impl Printer {
             color_err: allowed && std::io::stderr().is_terminal(),
             quiet: global.quiet,
             verbose: global.verbose,
+            captured: None,
         }
+    }
+
+    /// A printer that also keeps what it writes to stderr, for [`Printer::captured`]
+    /// (the errors of a failed plan go into its pull-request comment).
+    pub fn capturing(global: &GlobalArgs) -> Self {
+        Self {
+            captured: Some(std::cell::RefCell::default()),
+            ..Self::new(global)
+        }
+    }
+
+    /// What was written to stderr so far (empty unless [`Printer::capturing`]).
+    pub fn captured(&self) -> String {
+        self.captured
+            .as_ref()
+            .map(|c| c.borrow().clone())
+            .unwrap_or_default()
     }
 
     /// A result: the plan, the apply summary.
@@ -75,6 +95,9 @@ impl Printer {
     /// Diagnostics and errors: always shown.
     pub fn error(&self, text: &str) {
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        if let Some(captured) = &self.captured {
+            captured.borrow_mut().push_str(text);
+        }
     }
 
     /// Progress and information: hidden by `-q`.
