@@ -16,6 +16,8 @@
 set -euo pipefail
 
 monplan=${MONPLAN_BIN:-monplan}
+# The action passes an empty region when none is given: then the AWS configuration decides.
+if [[ -z ${MONPLAN_REGION:-} ]]; then unset MONPLAN_REGION; fi
 plans=${MONPLAN_PLAN_DIR:-${RUNNER_TEMP:-.}/monplan-plans}
 read -r -a extra <<<"${MONPLAN_ARGS:-}"
 # Split on whitespace, without expanding globs: a directory named `*` stays one.

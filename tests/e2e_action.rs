@@ -294,3 +294,87 @@ fn a_stale_saved_plan_is_refused_at_apply() {
     );
     assert_eq!(dump["alarms"]["staging-errors"]["Threshold"], 5.0);
 }
+
+/// `action.yml` runs the scripts tested above, hands them every variable they read, and
+/// the workflow uses it for both halves.
+#[test]
+fn the_action_runs_these_scripts_with_its_inputs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let action: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(root.join("action.yml")).unwrap())
+            .expect("action.yml is YAML");
+    assert_eq!(action["runs"]["using"], "composite");
+    let steps = action["runs"]["steps"].as_array().unwrap();
+    let step = |script: &str| -> &Value {
+        steps
+            .iter()
+            .find(|s| s["run"].as_str().is_some_and(|r| r.contains(script)))
+            .unwrap_or_else(|| panic!("no step runs {script}"))
+    };
+    for (script, inputs) in [
+        (
+            "scripts/action-plan.sh",
+            &["stack-dirs", "args", "comment", "region"][..],
+        ),
+        (
+            "scripts/action-apply.sh",
+            &["stack-dirs", "args", "region"][..],
+        ),
+    ] {
+        assert!(root.join(script).is_file());
+        let step = step(script);
+        let env = step["env"].as_object().unwrap();
+        let text = std::fs::read_to_string(root.join(script)).unwrap();
+        // Every MONPLAN_ variable the script documents is set by the step (but the binary,
+        // which an earlier step exports).
+        for line in text.lines().filter(|l| l.starts_with("#   MONPLAN_")) {
+            let name = line[4..]
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next()
+                .unwrap();
+            assert!(
+                name == "MONPLAN_BIN" || name == "MONPLAN_PR" || env.contains_key(name),
+                "{script}: the action does not set {name}"
+            );
+        }
+        for input in inputs {
+            assert!(action["inputs"].get(*input).is_some(), "no input {input}");
+            let wired = env
+                .values()
+                .any(|v| v.as_str() == Some(&format!("${{{{ inputs.{input} }}}}")));
+            assert!(wired, "{script}: input {input} is not passed");
+        }
+        assert_eq!(step["working-directory"], "${{ inputs.working-directory }}");
+    }
+    let uploads = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/upload-artifact"))
+        })
+        .expect("the plans are uploaded");
+    assert_eq!(
+        uploads["with"]["path"],
+        "${{ steps.plan.outputs.plan-dir }}"
+    );
+
+    let workflow: Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(root.join(".github/workflows/monplan.yml")).unwrap(),
+    )
+    .expect("the workflow is YAML");
+    let uses = |job: &str| -> Vec<Value> {
+        workflow["jobs"][job]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["uses"] == "./")
+            .cloned()
+            .collect()
+    };
+    assert_eq!(uses("plan").len(), 1);
+    let apply = uses("apply");
+    assert_eq!(apply.len(), 1);
+    assert_eq!(apply[0]["with"]["command"], "apply");
+    assert_eq!(workflow["jobs"]["apply"]["needs"], "plan");
+}
