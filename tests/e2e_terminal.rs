@@ -2,7 +2,8 @@
 //! pseudo-terminal (`tests/support/terminal.py`), against moto. On a terminal there is a
 //! progress bar (done of total, the change just finished, the rate, the time left);
 //! off one (CI), with `--no-color`, or with `--quiet`, there is none and the output is
-//! the plain line per change it always was.
+//! the plain line per change it always was. The read before it shows a spinner with the
+//! count of AWS calls, on a terminal only.
 
 mod support;
 
@@ -85,6 +86,10 @@ fn an_apply_on_a_terminal_shows_a_bar_and_elsewhere_a_line_per_change() {
     );
     assert!(screen.contains('\u{1b}'), "drawn with escape sequences");
     assert!(
+        screen.contains("reading live state: ") && screen.contains(" AWS calls, "),
+        "no read spinner:\n{terminal}"
+    );
+    assert!(
         created_lines(screen).is_empty(),
         "plain lines beside the bar:\n{terminal}"
     );
@@ -104,6 +109,7 @@ fn an_apply_on_a_terminal_shows_a_bar_and_elsewhere_a_line_per_change() {
     expected.sort_unstable();
     assert_eq!(lines, expected, "{piped}");
     assert!(!piped.stderr.contains("changes, "), "{piped}");
+    assert!(!piped.stderr.contains("reading live state"), "{piped}");
     assert!(!piped.stderr.contains('\u{1b}'), "{piped}");
 }
 

@@ -167,12 +167,15 @@ pub(crate) fn live_plan(
     let options = connect_options(global);
     let counter = CallCounter::default();
     let started = Instant::now();
-    let (connections, observed) = runtime
-        .block_on(aws::read_world(stacks, &options, &counter))
-        .map_err(|error| {
-            printer.error(&format!("error: reading live state failed: {error}\n"));
-            ExitStatus::Failure
-        })?;
+    let spinner = progress::reading(printer, &counter);
+    let read = runtime.block_on(aws::read_world(stacks, &options, &counter));
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    let (connections, observed) = read.map_err(|error| {
+        printer.error(&format!("error: reading live state failed: {error}\n"));
+        ExitStatus::Failure
+    })?;
     report_calls(printer, "read", &counter, started);
     for warning in observed.environments.iter().flat_map(|e| &e.live.warnings) {
         printer.error(&format!("warning: {warning}\n"));

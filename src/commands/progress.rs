@@ -51,6 +51,32 @@ impl<'a> Progress<'a> {
     }
 }
 
+/// While live state is read: a spinner with the AWS calls made so far, on a terminal
+/// only (as the apply bar). Reads have no total known in advance (pages, batches), so
+/// the count of calls is the measure of progress. Clear it with
+/// [`ProgressBar::finish_and_clear`].
+pub(crate) fn reading(printer: &Printer, counter: &crate::aws::CallCounter) -> Option<ProgressBar> {
+    // With -v and -vv, the logs written during the read are the progress.
+    if !printer.color_err || printer.quiet || printer.verbose > 0 {
+        return None;
+    }
+    let counter = counter.clone();
+    let style = ProgressStyle::with_template(
+        "{spinner:.green} reading live state: {calls} AWS calls, {elapsed}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_spinner())
+    .with_key(
+        "calls",
+        move |_: &ProgressState, out: &mut dyn std::fmt::Write| {
+            let _ = write!(out, "{}", counter.total());
+        },
+    );
+    let spinner =
+        ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_style(style);
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    Some(spinner)
+}
+
 fn bar(total: usize, estimate: Option<f64>) -> ProgressBar {
     let style = ProgressStyle::with_template(
         "{spinner:.green} [{bar:30.cyan/blue}] {pos}/{len} changes, {rate}, about {left} left  {wide_msg}",
