@@ -6,6 +6,13 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 
 /// Plan and apply the monitoring of queue-based workloads (`CloudWatch` alarms, SNS
 /// topics) from YAML stacks. Stateless: AWS itself is the state.
+///
+/// What it manages: SNS topics (with their access policy) and subscriptions; `CloudWatch`
+/// metric alarms and composite alarms; `CloudWatch` dashboards; `CloudWatch` Logs metric
+/// filters and saved Logs Insights query definitions; the scaling policy of an EC2 Auto
+/// Scaling group; and, for an ECS service, its Application Auto Scaling scalable target
+/// and service scaling policy. Queues, log groups, Auto Scaling groups and services are
+/// only read, never changed.
 #[derive(Debug, Parser)]
 #[command(name = "monplan", version, propagate_version = true)]
 pub struct Cli {
@@ -105,12 +112,16 @@ impl Cli {
     pub fn global_args(&self) -> GlobalArgs {
         let mut global = self.global.clone();
         if let Some(options) = match &self.command {
+            Command::Validate(_)
+            | Command::Fmt(_)
+            | Command::Schema
+            | Command::Completions(_)
+            | Command::Man => None,
             Command::Plan(args) => Some(&args.options),
             Command::Apply(args) => Some(&args.options),
             Command::Destroy(args) => Some(&args.options),
             Command::Drill(args) => Some(&args.options),
             Command::Import(args) => Some(&args.options),
-            Command::Validate(_) | Command::Fmt(_) | Command::Schema => None,
         } {
             global.plan = options.clone();
         }
@@ -155,6 +166,13 @@ pub enum Command {
     /// and whitespace, keeping every comment; offline. `--check` changes nothing and
     /// fails if a file is not formatted (for CI).
     Fmt(FmtArgs),
+
+    /// Print a shell completion script, e.g. `source <(monplan completions bash)`, or
+    /// `monplan completions zsh > "${fpath[1]}/_monplan"`.
+    Completions(CompletionsArgs),
+
+    /// Print the manual page (roff), e.g. `monplan man > monplan.1; man ./monplan.1`.
+    Man,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -165,6 +183,13 @@ pub struct FmtArgs {
     /// Change nothing; list the files that are not formatted and exit 1 if there are any.
     #[arg(long)]
     pub check: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -290,6 +315,14 @@ pub struct PlanArgs {
     /// Also save the plan to this file, for `monplan apply FILE` to apply exactly it.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    /// Print the plan as the pull-request comment for ID (a stack directory; implies
+    /// `--format markdown`): marked with a hidden `<!-- monplan:ID -->` to update it
+    /// later, at most 65,536 characters, and, when the plan fails, the errors instead
+    /// (the exit code is still 1). Values of the `${env:...}` variables the stacks read
+    /// are redacted. Used by the GitHub Action (`action.yml`).
+    #[arg(long, value_name = "ID")]
+    pub comment_for: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -386,6 +419,17 @@ mod tests {
     fn only_apply_takes_a_saved_plan() {
         assert!(help("apply").contains("one plan saved by `plan --out`"));
         assert!(!help("plan").contains("saved by"), "{}", help("plan"));
+    }
+
+    #[test]
+    fn the_help_names_every_kind_managed() {
+        let text = Cli::command().render_long_help().to_string().to_lowercase();
+        for kind in crate::model::ResourceKind::ALL {
+            assert!(
+                text.contains(&kind.to_string()),
+                "--help omits {kind}:\n{text}"
+            );
+        }
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub fn run(cli: &cli::Cli) -> ExitStatus {
         cli::Command::Import(args) => commands::import::import(args, &global),
         cli::Command::Schema => commands::schema::schema(&global),
         cli::Command::Fmt(args) => commands::fmt::fmt(args, &global),
+        cli::Command::Completions(args) => commands::docs::completions(args, &global),
+        cli::Command::Man => commands::docs::man(&global),
     }
 }
 

@@ -697,3 +697,117 @@ fn a_sensitive_endpoint_never_appears_in_either_format() {
     );
     assert_eq!(doc["changes"][1]["operations"], json!(["Subscribe"]));
 }
+
+// ---------------------------------------------------------------------------------------
+// The pull-request comment of a stack directory (what the GitHub Action posts)
+
+use std::fmt::Write as _;
+
+use monplan::plan::render_comment::{self, comment, Outcome};
+
+#[test]
+fn comment_of_a_plan_is_marked_titled_and_folds_the_diffs() {
+    let md = to_markdown(&sample(), Some(12.0));
+    let body = comment("stacks/prod", Outcome::Planned(&md), &[SECRET.to_string()]);
+    assert!(body.starts_with("<!-- monplan:stacks/prod -->\n## monplan plan: `stacks/prod`\n"));
+    assert_eq!(body.matches("## monplan plan").count(), 1, "one title");
+    assert!(body.contains("<details><summary>"), "{body}");
+    assert!(!body.contains(SECRET) && !body.contains("secret.example"));
+    insta::assert_snapshot!(body);
+}
+
+#[test]
+fn comment_markers_differ_per_directory_and_cannot_end_early() {
+    assert_eq!(render_comment::marker("stacks"), "<!-- monplan:stacks -->");
+    assert_ne!(
+        render_comment::marker("stacks/prod"),
+        render_comment::marker("stacks/staging")
+    );
+    let odd = render_comment::marker("a-->b\n<c>--");
+    assert_eq!(odd.matches("-->").count(), 1, "{odd}");
+    assert!(odd.ends_with(" -->") && !odd.contains('\n'), "{odd}");
+}
+
+const FAILED: &str = "\u{1b}[1m\u{1b}[31merror[E0011]\u{1b}[0m: ${env:HOOK} is not set\n  \
+    --> stacks/shop.yaml:9:7\n\nerror: Subscribe refused the endpoint https://secret.example/xyz\n\n\
+    validation failed: 2 errors; nothing was read from or changed in AWS\n";
+
+#[test]
+fn comment_of_a_failure_keeps_the_summary_and_folds_the_errors_without_colour_or_secrets() {
+    let body = comment("stacks", Outcome::Failed(FAILED), &[SECRET.to_string()]);
+    assert!(!body.contains('\u{1b}'), "{body}");
+    assert!(!body.contains(SECRET), "{body}");
+    assert!(body.contains(render_comment::REDACTED));
+    assert!(
+        body.contains("**The plan failed, nothing can be applied:** validation failed: 2 errors")
+    );
+    insta::assert_snapshot!(body);
+}
+
+#[test]
+fn comment_of_a_huge_failure_fits_with_a_note_and_the_summary() {
+    let mut errors = String::new();
+    for i in 0..20_000 {
+        let _ = writeln!(
+            errors,
+            "error[E0001]: stacks/s{i}.yaml: something is wrong here"
+        );
+    }
+    errors.push_str("\nvalidation failed: 20000 errors; nothing was read from or changed in AWS\n");
+    let body = comment("stacks", Outcome::Failed(&errors), &[]);
+    let length = body.chars().count();
+    assert!(length <= render_comment::MAX_CHARS, "{length} characters");
+    assert!(
+        length > render_comment::MAX_CHARS - 2_000,
+        "the room is used: {length}"
+    );
+    assert!(
+        body.contains("validation failed: 20000 errors"),
+        "the summary is kept"
+    );
+    let shown = body
+        .lines()
+        .filter(|l| l.starts_with("error[E0001]"))
+        .count();
+    assert!(shown > 100 && shown < 20_000, "{shown}");
+    assert!(
+        body.contains(&format!("{shown} of 20002 lines are shown")),
+        "{}",
+        &body[body.len() - 400..]
+    );
+    assert_eq!(body.matches("<details>").count(), 1);
+    assert!(body.contains("</details>"), "the fold is closed");
+}
+
+#[test]
+fn comment_of_any_plan_fits_in_github_characters() {
+    // Multi-byte names: the plan's byte budget is also a character budget, and the
+    // comment adds only its heading.
+    let changes = (0..3000)
+        .map(|i| {
+            change(
+                alarm(&format!("shop-ärger-{i:04}-日本")),
+                ChangeAction::Create,
+                vec![field("threshold", None, Some("600"))],
+                vec![],
+            )
+        })
+        .collect();
+    let plan = Plan {
+        changes,
+        ..Plan::default()
+    };
+    let body = comment("stacks", Outcome::Planned(&to_markdown(&plan, None)), &[]);
+    assert!(body.chars().count() <= render_comment::MAX_CHARS);
+    assert!(body.contains("**Plan: 3000 to add, 0 to change, 0 to destroy.**"));
+    assert!(body.contains("This plan is truncated"));
+}
+
+#[test]
+fn redaction_replaces_every_secret_longest_first() {
+    let secrets = ["abcd".to_string(), "xxabcdxx".to_string(), String::new()];
+    assert_eq!(
+        render_comment::redact("1 xxabcdxx 2 abcd 3", &secrets),
+        "1 (redacted) 2 (redacted) 3"
+    );
+}

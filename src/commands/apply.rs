@@ -1,14 +1,14 @@
 use std::fmt::Write as _;
-use std::io::{BufRead, IsTerminal, Write as _};
+use std::io::{BufRead, IsTerminal};
 use std::time::Instant;
 
+use super::progress::Progress;
 use super::{desired_state, live_plan, runtime, saved, show_plan, ExitStatus, Printer};
 use crate::apply::{self, Report};
 use crate::aws::Connections;
 use crate::cli::{ApplyArgs, GlobalArgs, PathsArgs};
 use crate::diag::SourceMap;
-use crate::model::duration;
-use crate::plan::{Change, ChangeAction, Plan};
+use crate::plan::{ChangeAction, Plan};
 
 /// `monplan apply`: load, validate, read, plan, render, guard, confirm, apply, report.
 pub fn apply(args: &ApplyArgs, global: &GlobalArgs) -> ExitStatus {
@@ -111,7 +111,8 @@ pub(crate) fn execute(
     check_destroy_limit(plan, guards.max_destroy, printer)?;
     confirm(guards.auto_approve, printer)?;
     let started = Instant::now();
-    let mut progress = Progress::new(plan.changes.len(), printer);
+    let estimate = super::estimate_seconds(plan, &connections.pacer());
+    let mut progress = Progress::new(plan.changes.len(), estimate, printer);
     let report = runtime.block_on(apply::apply(plan, connections, |change, error| {
         progress.finished(change, error.is_some());
     }));
@@ -154,68 +155,6 @@ fn confirm(auto_approve: bool, printer: &Printer) -> Result<(), ExitStatus> {
     } else {
         printer.error("Apply cancelled; nothing was changed.\n");
         Err(ExitStatus::Failure)
-    }
-}
-
-/// On a terminal, one progress bar with done/total and time left; otherwise (CI) one
-/// line per finished change.
-struct Progress<'a> {
-    total: usize,
-    done: usize,
-    started: Instant,
-    bar: bool,
-    printer: &'a Printer,
-}
-
-impl<'a> Progress<'a> {
-    fn new(total: usize, printer: &'a Printer) -> Self {
-        let bar = !printer.quiet && std::io::stderr().is_terminal();
-        Self {
-            total,
-            done: 0,
-            started: Instant::now(),
-            bar,
-            printer,
-        }
-    }
-
-    fn finished(&mut self, change: &Change, failed: bool) {
-        self.done += 1;
-        let verb = if failed {
-            "failed"
-        } else {
-            change.action.past_tense()
-        };
-        if !self.bar {
-            self.printer.info(&format!("{}: {verb}\n", change.resource));
-            return;
-        }
-        if failed {
-            self.printer
-                .error(&format!("\r\x1b[K{}: failed\n", change.resource));
-        }
-        #[allow(clippy::cast_precision_loss)] // counts are small
-        let left = self.started.elapsed().as_secs_f64() / self.done as f64
-            * (self.total - self.done) as f64;
-        let width = 30;
-        let filled = self.done * width / self.total.max(1);
-        let line = format!(
-            "\r\x1b[K[{}{}] {}/{} changes, about {} left",
-            "#".repeat(filled),
-            " ".repeat(width - filled),
-            self.done,
-            self.total,
-            duration::clock(left)
-        );
-        let mut err = std::io::stderr().lock();
-        let _ = err.write_all(line.as_bytes());
-        let _ = err.flush();
-    }
-
-    fn done(&self) {
-        if self.bar {
-            self.printer.error("\r\x1b[K");
-        }
     }
 }
 

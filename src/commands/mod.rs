@@ -3,10 +3,12 @@
 
 pub mod apply;
 pub mod destroy;
+pub mod docs;
 pub mod drill;
 pub mod fmt;
 pub mod import;
 pub mod plan;
+mod progress;
 pub mod saved;
 pub mod schema;
 pub mod validate;
@@ -51,6 +53,8 @@ pub struct Printer {
     pub color_err: bool,
     pub quiet: bool,
     pub verbose: u8,
+    /// A copy of everything written to stderr, when asked for ([`Printer::capturing`]).
+    captured: Option<std::cell::RefCell<String>>,
 }
 
 impl Printer {
@@ -61,7 +65,25 @@ impl Printer {
             color_err: allowed && std::io::stderr().is_terminal(),
             quiet: global.quiet,
             verbose: global.verbose,
+            captured: None,
         }
+    }
+
+    /// A printer that also keeps what it writes to stderr, for [`Printer::captured`]
+    /// (the errors of a failed plan go into its pull-request comment).
+    pub fn capturing(global: &GlobalArgs) -> Self {
+        Self {
+            captured: Some(std::cell::RefCell::default()),
+            ..Self::new(global)
+        }
+    }
+
+    /// What was written to stderr so far (empty unless [`Printer::capturing`]).
+    pub fn captured(&self) -> String {
+        self.captured
+            .as_ref()
+            .map(|c| c.borrow().clone())
+            .unwrap_or_default()
     }
 
     /// A result: the plan, the apply summary.
@@ -75,6 +97,9 @@ impl Printer {
     /// Diagnostics and errors: always shown.
     pub fn error(&self, text: &str) {
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        if let Some(captured) = &self.captured {
+            captured.borrow_mut().push_str(text);
+        }
     }
 
     /// Progress and information: hidden by `-q`.
@@ -144,12 +169,15 @@ pub(crate) fn live_plan(
     let options = connect_options(global);
     let counter = CallCounter::default();
     let started = Instant::now();
-    let (connections, observed) = runtime
-        .block_on(aws::read_world(stacks, &options, &counter))
-        .map_err(|error| {
-            printer.error(&format!("error: reading live state failed: {error}\n"));
-            ExitStatus::Failure
-        })?;
+    let spinner = progress::reading(printer, &counter);
+    let read = runtime.block_on(aws::read_world(stacks, &options, &counter));
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    let (connections, observed) = read.map_err(|error| {
+        printer.error(&format!("error: reading live state failed: {error}\n"));
+        ExitStatus::Failure
+    })?;
     report_calls(printer, "read", &counter, started);
     for warning in observed.environments.iter().flat_map(|e| &e.live.warnings) {
         printer.error(&format!("warning: {warning}\n"));

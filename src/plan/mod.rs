@@ -10,6 +10,7 @@ pub mod cost;
 mod diff;
 pub mod order;
 pub mod render;
+pub mod render_comment;
 pub mod render_json;
 pub mod render_markdown;
 pub mod select;

@@ -306,6 +306,45 @@ impl Emulator {
         run_monplan(cmd, args, dir, envs)
     }
 
+    /// As [`Emulator::run`], but with standard error (and input) on a pseudo-terminal
+    /// (`tests/support/terminal.py`) and colour allowed (no `NO_COLOR`), as on a user's
+    /// terminal. The result's `stderr` is every byte the terminal received, escape
+    /// sequences included.
+    ///
+    /// # Panics
+    /// If the program cannot be run or runs over 150 s.
+    pub fn run_on_terminal(&self, args: &[&str], dir: &Path, envs: &[(&str, &str)]) -> Output {
+        let monplan = self.monplan();
+        let mut cmd = Command::new(python());
+        cmd.env_clear();
+        for (key, value) in monplan.get_envs() {
+            if let Some(value) = value {
+                cmd.env(key, value);
+            }
+        }
+        cmd.env_remove("NO_COLOR")
+            .env("TERM", "xterm-256color")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/terminal.py"))
+            .arg(env!("CARGO_BIN_EXE_monplan"))
+            .args(args)
+            .current_dir(dir);
+        for (key, value) in envs {
+            cmd.env(key, value);
+        }
+        let ran = run_with_timeout(&mut cmd, RUN_TIMEOUT);
+        assert_eq!(ran.code, 0, "terminal.py failed\n{ran}");
+        let result: serde_json::Value =
+            serde_json::from_str(&ran.stdout).unwrap_or_else(|e| panic!("{e}: {ran}"));
+        Output {
+            code: result["code"]
+                .as_i64()
+                .and_then(|c| i32::try_from(c).ok())
+                .unwrap_or(-1),
+            stdout: result["stdout"].as_str().unwrap_or_default().to_string(),
+            stderr: result["terminal"].as_str().unwrap_or_default().to_string(),
+        }
+    }
+
     /// Runs `tests/support/awsctl.py ARGS` against this emulator and parses its JSON.
     ///
     /// # Panics
