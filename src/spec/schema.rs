@@ -69,6 +69,8 @@ fn object(keys: &[Key], nullable: bool, threshold: Threshold) -> Json {
 fn property(key: &Key, threshold: Threshold) -> Json {
     let mut schema = shape(&key.shape, threshold);
     if let Json::Object(map) = &mut schema {
+        // Editors head the hover with the title; without one they show the schema's.
+        map.insert("title".into(), json!(key.name));
         map.insert("description".into(), json!(key.doc));
         map.insert("markdownDescription".into(), json!(key.doc));
     }
