@@ -1,0 +1,679 @@
+//! kill -9 anywhere in an apply converges (issue 11, item 2).
+//!
+//! One stack declares every kind moto can create: a topic with an email, an https and an
+//! `${env:...}` https subscription, queue recipe alarms, metric, metric-math and
+//! anomaly-band alarms, a dashboard, an EC2 group's target tracking and from-zero step
+//! policies (alarms whose actions are the policies' ARNs), two ECS services scaled
+//! through Application Auto Scaling, two metric filters and a workers stuck alarm over
+//! one of them. moto cannot create composite alarms (`PutCompositeAlarm` is a 500) or
+//! saved queries (it has no query definitions), so the stack declares neither.
+//!
+//! A full apply through `bench/proxy.py` counts its writes, N. Then, for every k in
+//! 1..=N, on a reset moto: `apply --auto-approve` runs through the proxy with its kill
+//! switch armed at k (SIGKILL right after the emulator answered the k-th write, before
+//! monplan hears the answer: AWS did it, monplan never learned it), and must die of
+//! signal 9; the next apply (straight to moto) exits 0; `plan --detailed-exitcode` exits
+//! 0 (no changes); and the independent client's dump equals, field for field, the dump
+//! after an apply that was never interrupted (ids aside): no second subscription, no
+//! orphaned topic, no policy without its alarm, no duplicate filter. The cases run over
+//! a few moto servers at once; the test prints one row per kill point and the totals.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::proxy::Proxy;
+use support::{Emulator, Output};
+
+/// The endpoint from the environment, a secret as far as monplan knows.
+const HOOK: (&str, &str) = ("KILL_HOOK", "https://hooks.example.com/kill/s3cr3t-token");
+
+const STACK: &str = r#"
+stack: kill
+tags: { team: kill }
+defaults:
+  notify: [oncall]
+topics:
+  oncall:
+    display_name: Kill on-call
+    subscriptions:
+      - email: oncall@example.com
+      - https: https://hooks.example.com/kill
+      - https: ${env:KILL_HOOK}
+  audit:
+    subscriptions:
+      - email: audit@example.com
+queues:
+  jobs:
+    name: kill-jobs
+    dead_letter_queue: kill-jobs-dlq
+    alarms:
+      visible_messages: { above: 1000 }
+      oldest_message_age: { above: 30m }
+      dlq_visible_messages: { above: 0 }
+    scaling:
+      group: kill-workers
+      latency: 10m
+      processing_time: 15s
+      from_zero: true
+  thumbs:
+    name: kill-thumbs
+    dead_letter_queue: kill-thumbs-dlq
+    alarms:
+      visible_messages: { above: 5000 }
+    scaling:
+      service: kill/thumbs
+      min: 1
+      max: 10
+      backlog_per_instance: 20
+  renders:
+    name: kill-renders
+    dead_letter_queue: kill-renders-dlq
+    scaling:
+      service: kill/renders
+      min: 0
+      max: 8
+      backlog_per_instance: 5
+log_groups:
+  workers:
+    name: /kill/workers
+log_metrics:
+  heartbeat:
+    log_group: workers
+    pattern: '{ $.event = "HEARTBEAT" }'
+    metric: { namespace: Kill, name: SecondsSinceProgress, unit: Seconds }
+    value: $.since_progress
+    dimensions: { InstanceId: $.instance_id }
+  failures:
+    log_group: workers
+    pattern: 'ERROR'
+    metric: { namespace: Kill, name: JobFailed, unit: Count }
+workers:
+  fleet:
+    group: kill-workers
+    queue: jobs
+    heartbeat: heartbeat
+    stuck_after: 10m
+    on_stuck: replace
+    notify: [oncall]
+alarms:
+  errors:
+    metric: { namespace: Kill, name: JobFailed, stat: Sum }
+    above: 5
+    expect_metric: later
+    treat_missing_data: not_breaching
+    notify: [oncall, audit]
+  backlog-per-worker:
+    expression: visible / workers
+    metrics:
+      visible: { namespace: AWS/SQS, name: ApproximateNumberOfMessagesVisible, dimensions: { QueueName: kill-jobs }, stat: Sum }
+      workers: { namespace: AWS/AutoScaling, name: GroupInServiceInstances, dimensions: { AutoScalingGroupName: kill-workers }, stat: Average }
+    above: 50
+  throughput-anomaly:
+    metric: { namespace: AWS/SQS, name: NumberOfMessagesDeleted, dimensions: { QueueName: kill-jobs }, stat: Sum, period: 5m }
+    outside_band: 2
+    evaluation_periods: 3
+    datapoints_to_alarm: 3
+dashboards:
+  overview:
+    widgets:
+      - queue: jobs
+      - alarms: all
+      - text: "Runbook: restart the workers"
+"#;
+
+/// The stack changed every way an apply can change it: a subscription removed and one
+/// rotated (the `${env:...}` value changes too), a topic deleted with its subscription
+/// and its place in an alarm's actions, a recipe alarm deleted and one updated, the
+/// from-zero step policy and its alarm deleted, an ECS service's scaling removed (policy
+/// deleted, target deregistered) and another's bounds changed, a metric filter deleted
+/// and one changed, alarms updated, deleted and added, the dashboard rewritten.
+const CHANGED: &str = r#"
+stack: kill
+tags: { team: kill }
+defaults:
+  notify: [oncall]
+topics:
+  oncall:
+    display_name: Kill on-call (changed)
+    subscriptions:
+      - email: oncall@example.com
+      - https: ${env:KILL_HOOK}
+      - email: second@example.com
+queues:
+  jobs:
+    name: kill-jobs
+    dead_letter_queue: kill-jobs-dlq
+    alarms:
+      visible_messages: { above: 2000 }
+      dlq_visible_messages: { above: 0 }
+    scaling:
+      group: kill-workers
+      latency: 10m
+      processing_time: 15s
+  thumbs:
+    name: kill-thumbs
+    dead_letter_queue: kill-thumbs-dlq
+    alarms:
+      visible_messages: { above: 5000 }
+  renders:
+    name: kill-renders
+    dead_letter_queue: kill-renders-dlq
+    scaling:
+      service: kill/renders
+      min: 0
+      max: 12
+      backlog_per_instance: 5
+log_groups:
+  workers:
+    name: /kill/workers
+log_metrics:
+  heartbeat:
+    log_group: workers
+    pattern: '{ $.event = "HEARTBEAT" && $.since_progress >= 0 }'
+    metric: { namespace: Kill, name: SecondsSinceProgress, unit: Seconds }
+    value: $.since_progress
+    dimensions: { InstanceId: $.instance_id }
+workers:
+  fleet:
+    group: kill-workers
+    queue: jobs
+    heartbeat: heartbeat
+    stuck_after: 20m
+    on_stuck: replace
+    notify: [oncall]
+alarms:
+  errors:
+    metric: { namespace: Kill, name: JobFailed, stat: Sum }
+    above: 10
+    expect_metric: later
+    treat_missing_data: not_breaching
+  backlog-per-worker:
+    expression: visible / workers
+    metrics:
+      visible: { namespace: AWS/SQS, name: ApproximateNumberOfMessagesVisible, dimensions: { QueueName: kill-jobs }, stat: Sum }
+      workers: { namespace: AWS/AutoScaling, name: GroupInServiceInstances, dimensions: { AutoScalingGroupName: kill-workers }, stat: Average }
+    above: 80
+  latency:
+    metric: { namespace: Kill, name: Latency, stat: Average }
+    above: 2
+    expect_metric: later
+dashboards:
+  overview:
+    widgets:
+      - alarms: all
+      - text: "Runbook: page the owner"
+"#;
+
+/// The `${env:KILL_HOOK}` value after a rotation.
+const ROTATED_HOOK: &str = "https://hooks.example.com/kill/r0tated-token";
+
+/// Where each kill point starts from and what the killed apply applies.
+struct Scenario {
+    name: &'static str,
+    /// Applied, uninterrupted and straight to moto, on each fresh moto before the kill.
+    before: Option<(&'static str, &'static str)>,
+    /// The stack and the `${env:KILL_HOOK}` value of the killed apply and the next.
+    stack: &'static str,
+    hook: &'static str,
+}
+
+const FROM_EMPTY: Scenario = Scenario {
+    name: "creating every kind",
+    before: None,
+    stack: STACK,
+    hook: HOOK.1,
+};
+
+const CHANGING: Scenario = Scenario {
+    name: "changing and deleting",
+    before: Some((STACK, HOOK.1)),
+    stack: CHANGED,
+    hook: ROTATED_HOOK,
+};
+
+/// moto servers the kill points are spread over (the machine has 2 cores; moto is
+/// mostly waiting on Python, monplan on moto).
+const SERVERS: usize = 3;
+/// How long a killed apply may take to reach its kill point.
+const KILL_TIMEOUT: Duration = Duration::from_mins(2);
+
+/// What the stack watches and scales: made by the independent client on each fresh moto.
+fn infrastructure() -> String {
+    let mut commands: Vec<Vec<String>> = Vec::new();
+    for queue in ["kill-jobs", "kill-thumbs", "kill-renders"] {
+        let dlq = format!("{queue}-dlq");
+        let command = [
+            "create-queue",
+            queue,
+            "--dlq",
+            &dlq,
+            "--visibility-timeout",
+            "1200",
+        ];
+        commands.push(command.iter().map(ToString::to_string).collect());
+    }
+    for command in [
+        &["create-group", "kill-workers", "--max", "5"][..],
+        &["create-log-group", "/kill/workers"],
+        &["create-service", "kill", "thumbs"],
+        &["create-service", "kill", "renders"],
+    ] {
+        commands.push(command.iter().map(ToString::to_string).collect());
+    }
+    serde_json::to_string(&commands).unwrap()
+}
+
+/// A moto server, the proxy in front of it, and a directory holding the stack.
+struct Bench {
+    emulator: Emulator,
+    proxy: Proxy,
+    dir: tempfile::TempDir,
+}
+
+impl Bench {
+    fn new() -> Bench {
+        let emulator = Emulator::start();
+        let proxy = Proxy::start(&emulator.endpoint, &[]);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("stacks")).unwrap();
+        Bench {
+            emulator,
+            proxy,
+            dir,
+        }
+    }
+
+    /// Fresh state: the infrastructure, and `scenario`'s starting stack applied; then
+    /// the stack file is the one to kill the apply of.
+    fn reset(&self, scenario: &Scenario) {
+        self.emulator.reset();
+        self.proxy.config(&json!({"kill_after_writes": null}));
+        self.emulator.awsctl(&["batch", &infrastructure()]);
+        if let Some((stack, hook)) = scenario.before {
+            self.write(stack);
+            self.run(&["apply", "--auto-approve"], hook, false)
+                .assert_success();
+        }
+        self.write(scenario.stack);
+    }
+
+    fn write(&self, stack: &str) {
+        std::fs::write(self.dir.path().join("stacks/kill.yaml"), stack).unwrap();
+    }
+
+    fn command(&self, hook: &str, through_proxy: bool) -> Command {
+        let mut cmd = self.emulator.monplan();
+        cmd.env(HOOK.0, hook).current_dir(self.dir.path());
+        if through_proxy {
+            cmd.env("AWS_ENDPOINT_URL", &self.proxy.endpoint);
+        }
+        cmd
+    }
+
+    fn run(&self, args: &[&str], hook: &str, through_proxy: bool) -> Output {
+        support::run_command(self.command(hook, through_proxy), args, self.dir.path())
+    }
+
+    fn dump(&self) -> Value {
+        normalize(self.emulator.awsctl(&["dump"]))
+    }
+
+    /// `apply` through the proxy with the kill switch armed at `k`; the signal that
+    /// ended it (`None`: it exited by itself, with the code given) and the operation of
+    /// the k-th write.
+    fn killed_apply(&self, k: u64, hook: &str) -> (Option<i32>, Option<i32>, String, String) {
+        // Armed before the spawn: a write waits for the pid, so none can slip past.
+        self.proxy.config(&json!({"kill_after_writes": k}));
+        let mut child = self
+            .command(hook, true)
+            .args(["apply", "--auto-approve"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn monplan");
+        self.proxy
+            .config(&json!({"kill_pid": i64::from(child.id())}));
+        let stderr = child.stderr.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut { stderr }, &mut text);
+            text
+        });
+        let deadline = Instant::now() + KILL_TIMEOUT;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                break child.wait().unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let stderr = reader.join().unwrap();
+        let counts = self.proxy.stats();
+        self.proxy.config(&json!({"kill_after_writes": null}));
+        let fired_on = counts["kill"]["fired_on"]
+            .as_str()
+            .unwrap_or("-")
+            .to_string();
+        (status.signal(), status.code(), fired_on, stderr)
+    }
+}
+
+/// The dump with what differs between two identical applies taken out: the ids AWS
+/// makes up (UUIDs in subscription and policy ARNs, the id of a scalable target's ARN).
+fn normalize(value: Value) -> Value {
+    match value {
+        Value::String(text) => Value::String(match text.split_once(":scalable-target/") {
+            Some((head, _)) => format!("{head}:scalable-target/<id>"),
+            None => without_uuids(&text),
+        }),
+        Value::Array(items) => Value::Array(items.into_iter().map(normalize).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, value)| (without_uuids(&key), normalize(value)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// `text` with every UUID (8-4-4-4-12 hex digits) replaced by `<id>`.
+fn without_uuids(text: &str) -> String {
+    let is_uuid = |candidate: &[u8]| {
+        candidate.len() == 36
+            && candidate.iter().enumerate().all(|(i, b)| {
+                if matches!(i, 8 | 13 | 18 | 23) {
+                    *b == b'-'
+                } else {
+                    b.is_ascii_hexdigit()
+                }
+            })
+    };
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if i + 36 <= bytes.len() && is_uuid(&bytes[i..i + 36]) {
+            out.push_str("<id>");
+            i += 36;
+        } else {
+            let ch = text[i..].chars().next().unwrap();
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+/// Where two dumps differ, one line per path.
+fn differences(path: &str, expected: &Value, actual: &Value, out: &mut Vec<String>) {
+    match (expected, actual) {
+        (Value::Object(a), Value::Object(b)) => {
+            for key in a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))) {
+                let (x, y) = (&a.get(key), &b.get(key));
+                match (x, y) {
+                    (Some(x), Some(y)) => differences(&format!("{path}/{key}"), x, y, out),
+                    (Some(_), None) => out.push(format!("{path}/{key}: missing")),
+                    (None, _) => out.push(format!("{path}/{key}: extra")),
+                }
+            }
+        }
+        (a, b) if a == b => {}
+        (a, b) => out.push(format!("{path}: expected {a}, found {b}")),
+    }
+}
+
+/// One kill point's outcome.
+struct Case {
+    k: u64,
+    fired_on: String,
+    /// The summary line of the plan right after the kill: what was left undone.
+    left: String,
+    converged: bool,
+    problems: Vec<String>,
+}
+
+/// `N to add, M to change, ...` of a plan's closing line.
+fn summary(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("Plan: "))
+        .map_or_else(
+            || "?".to_string(),
+            |rest| rest.trim_end_matches('.').to_string(),
+        )
+}
+
+fn case(bench: &Bench, scenario: &Scenario, k: u64, reference: &Value) -> Case {
+    bench.reset(scenario);
+    let hook = scenario.hook;
+    let mut problems = Vec::new();
+    let (signal, code, fired_on, stderr) = bench.killed_apply(k, hook);
+    if signal != Some(9) {
+        problems.push(format!(
+            "the apply was not killed (signal {signal:?}, exit {code:?}):\n{stderr}"
+        ));
+    }
+    let after_kill = bench.run(&["plan", "--detailed-exitcode"], hook, false);
+    let left = match after_kill.code {
+        0 => "nothing".to_string(),
+        2 => summary(&after_kill.stdout),
+        _ => {
+            problems.push(format!("the plan after the kill failed:\n{after_kill}"));
+            "error".to_string()
+        }
+    };
+    let apply = bench.run(&["apply", "--auto-approve"], hook, false);
+    if apply.code != 0 {
+        problems.push(format!("the next apply failed:\n{apply}"));
+    }
+    let plan = bench.run(&["plan", "--detailed-exitcode"], hook, false);
+    if plan.code != 0 {
+        problems.push(format!("the plan after it is not empty:\n{plan}"));
+    }
+    let mut diff = Vec::new();
+    differences("", reference, &bench.dump(), &mut diff);
+    if !diff.is_empty() {
+        problems.push(format!(
+            "the independent client sees another state than after an uninterrupted apply:\n  {}",
+            diff.join("\n  ")
+        ));
+    }
+    Case {
+        k,
+        fired_on,
+        left,
+        converged: problems.is_empty(),
+        problems,
+    }
+}
+
+/// The uninterrupted apply of `scenario`: its writes, as the proxy counts them, and the
+/// state it leaves, as the independent client dumps it.
+fn uninterrupted(bench: &Bench, scenario: &Scenario) -> (u64, Value) {
+    bench.reset(scenario);
+    let before = bench.proxy.stats();
+    let apply = bench.run(&["apply", "--auto-approve"], scenario.hook, true);
+    apply.assert_success();
+    let after = bench.proxy.stats();
+    let writes =
+        after["kill"]["writes"].as_u64().unwrap() - before["kill"]["writes"].as_u64().unwrap();
+    // The writes by operation, as the proxy counts them (its rule: whatever does not
+    // start like a read is a write), for the report.
+    let mut mix = BTreeMap::new();
+    for (operation, counts) in after["operations"].as_object().unwrap() {
+        let read = [
+            "Describe", "List", "Get", "Test", "Filter", "BatchGet", "Lookup", "Search",
+        ]
+        .iter()
+        .any(|prefix| operation.starts_with(prefix));
+        let count = counts["forwarded"].as_u64().unwrap_or_default()
+            - before["operations"][operation]["forwarded"]
+                .as_u64()
+                .unwrap_or_default();
+        if !read && count > 0 {
+            mix.insert(operation.clone(), count);
+        }
+    }
+    eprintln!(
+        "{}: the uninterrupted apply's {writes} writes: {mix:?}\n{}",
+        scenario.name,
+        apply
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("Apply") || l.starts_with("Plan:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    bench
+        .run(&["plan", "--detailed-exitcode"], scenario.hook, false)
+        .assert_success()
+        .assert_stdout_contains("No changes.");
+    (writes, bench.dump())
+}
+
+/// Every kill point of `scenario` over `benches`; prints the table, asserts that each
+/// converged.
+fn every_kill_point(benches: &[Bench], scenario: &Scenario, writes: u64, reference: &Value) {
+    let started = Instant::now();
+
+    // Every kill point, spread over a few servers.
+    let next = Mutex::new(1..=writes);
+    let cases = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for bench in benches {
+            let (next, cases) = (&next, &cases);
+            scope.spawn(move || loop {
+                let Some(k) = next.lock().unwrap().next() else {
+                    break;
+                };
+                let outcome = case(bench, scenario, k, reference);
+                cases.lock().unwrap().push(outcome);
+            });
+        }
+    });
+    let mut cases = cases.into_inner().unwrap();
+    cases.sort_by_key(|c| c.k);
+
+    let mut table = String::from(
+        "| k | killed after | the plan after the kill | converged |\n|---|---|---|---|\n",
+    );
+    for case in &cases {
+        let _ = writeln!(
+            table,
+            "| {} | {} | {} | {} |",
+            case.k,
+            case.fired_on,
+            case.left,
+            if case.converged { "yes" } else { "no" }
+        );
+    }
+    let converged = cases.iter().filter(|c| c.converged).count();
+    let mut by_operation: BTreeMap<&str, usize> = BTreeMap::new();
+    for case in &cases {
+        *by_operation.entry(case.fired_on.as_str()).or_default() += 1;
+    }
+    eprintln!("kill -9 while {}:\n{table}", scenario.name);
+    eprintln!("kill points by operation: {by_operation:?}");
+    eprintln!(
+        "kill points tried: {}, converged: {converged} ({writes} writes in the uninterrupted apply; {:.0} s over {SERVERS} moto servers)",
+        cases.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let failures: Vec<String> = cases
+        .iter()
+        .filter(|c| !c.converged)
+        .map(|c| {
+            format!(
+                "k = {} (after {}):\n{}",
+                c.k,
+                c.fired_on,
+                c.problems.join("\n")
+            )
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} kill points did not converge:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+    assert_eq!(cases.len(), usize::try_from(writes).unwrap());
+    // The kills did interrupt: most left work for the next apply (a kill in the last
+    // wave may leave none: the wave's other writes were already on their way).
+    let partial = cases.iter().filter(|c| c.left != "nothing").count();
+    eprintln!("kills that left work undone: {partial} of {}", cases.len());
+    assert!(
+        partial * 4 >= cases.len() * 3,
+        "only {partial} of {} kills left anything undone",
+        cases.len()
+    );
+}
+
+/// The two tests take turns: each already spreads its cases over the cores.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// `SERVERS` benches, started at once.
+fn benches() -> Vec<Bench> {
+    std::thread::scope(|scope| {
+        let spawned: Vec<_> = (0..SERVERS).map(|_| scope.spawn(Bench::new)).collect();
+        spawned.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+#[test]
+fn a_kill_after_any_write_of_an_apply_from_empty_converges_on_the_next_apply() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let benches = benches();
+    let (writes, reference) = uninterrupted(&benches[0], &FROM_EMPTY);
+    let topics = reference["topics"].as_object().unwrap();
+    assert_eq!(topics.len(), 2, "two topics: {reference}");
+    assert_eq!(
+        reference["topics"]["kill-oncall"]["subscriptions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3,
+        "three subscriptions on the on-call topic: {reference}"
+    );
+    assert!(writes > 20, "a full apply makes {writes} writes");
+    every_kill_point(&benches, &FROM_EMPTY, writes, &reference);
+}
+
+#[test]
+fn a_kill_after_any_write_of_an_apply_that_changes_and_deletes_converges_on_the_next_apply() {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let benches = benches();
+    let (writes, reference) = uninterrupted(&benches[0], &CHANGING);
+    assert!(
+        reference["topics"].get("kill-audit").is_none(),
+        "the audit topic is deleted: {reference}"
+    );
+    let endpoints: Vec<&str> = reference["topics"]["kill-oncall"]["subscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["endpoint"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        endpoints,
+        ["oncall@example.com", "second@example.com", ROTATED_HOOK],
+        "the subscriptions after the change: {reference}"
+    );
+    assert!(writes > 15, "the changing apply makes {writes} writes");
+    every_kill_point(&benches, &CHANGING, writes, &reference);
+}
