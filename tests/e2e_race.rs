@@ -187,16 +187,19 @@ fn clean_failure(output: &Output) -> bool {
         && !output.stderr.contains("panicked")
 }
 
-/// `N added, M changed, K destroyed` of an apply's closing line, or `-`.
+/// `N added, M changed, K destroyed` of an apply's closing line, `no changes`, or `-`
+/// (it failed).
 fn closing(output: &Output) -> String {
-    output
+    let applied = output
         .stdout
         .lines()
-        .find_map(|line| line.strip_prefix("Apply complete! Resources: "))
-        .map_or_else(
-            || "-".to_string(),
-            |rest| rest.trim_end_matches('.').to_string(),
-        )
+        .find_map(|line| line.strip_prefix("Apply complete! Resources: "));
+    match applied {
+        Some(rest) => rest.trim_end_matches('.').to_string(),
+        // An apply with nothing to do prints the empty plan and no closing line.
+        None if output.code == 0 => "no changes".to_string(),
+        None => "-".to_string(),
+    }
 }
 
 struct Outcome {
