@@ -178,13 +178,21 @@ impl Bench {
     }
 }
 
-/// Whether a failed apply failed cleanly: exit 1, an AWS error naming the operation
-/// (`error: ... OPERATION on RESOURCE failed: CODE: ...`), no panic.
+/// A failed apply's AWS error, if it names the operation: the line under `error: apply
+/// stopped: RESOURCE failed` that reads `OPERATION on RESOURCE failed: CODE: ...`
+/// (warnings, which name failed reads too, do not count).
+fn aws_error(output: &Output) -> Option<&str> {
+    let mut lines = output.stderr.lines();
+    lines.find(|l| l.starts_with("error: "))?;
+    lines
+        .map(str::trim)
+        .find(|l| !l.starts_with("warning") && l.contains(" on ") && l.contains(" failed: "))
+}
+
+/// Whether a failed apply failed cleanly: exit 1, an AWS error naming the operation, no
+/// panic.
 fn clean_failure(output: &Output) -> bool {
-    output.code == 1
-        && output.stderr.contains(" failed: ")
-        && output.stderr.contains(" on ")
-        && !output.stderr.contains("panicked")
+    output.code == 1 && aws_error(output).is_some() && !output.stderr.contains("panicked")
 }
 
 /// `N added, M changed, K destroyed` of an apply's closing line, `no changes`, or `-`
@@ -253,11 +261,7 @@ fn run_race(
             ));
         } else if output.code == 1 {
             if clean_failure(output) {
-                error = output
-                    .stderr
-                    .lines()
-                    .find(|l| l.contains(" failed: "))
-                    .map(str::to_string);
+                error = aws_error(output).map(str::to_string);
             } else {
                 problems.push(format!(
                     "an apply failed without naming the operation:\n{output}"
