@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::every_kind::{
-    differences, infrastructure, killed_after, normalize, Killed, CHANGED, HOOK, ROTATED_HOOK,
-    STACK,
+    dangling_actions, differences, infrastructure, killed_after, normalize, without_moto_leftovers,
+    Killed, CHANGED, HOOK, ROTATED_HOOK, STACK,
 };
 use support::proxy::Proxy;
 use support::{Emulator, Output};
@@ -173,8 +173,26 @@ impl Bench {
         (STACK, HOOK.1)
     }
 
-    fn dump(&self) -> Value {
-        normalize(self.emulator.awsctl(&["dump"]))
+    /// The independent client's dump, normalized, without moto's leftover alarms; the
+    /// alarm actions in it that name a topic or policy that does not exist; and how many
+    /// leftovers were taken out.
+    fn dump(&self) -> (Value, Vec<String>, usize) {
+        let mut raw = self.emulator.awsctl(&["dump"]);
+        let leftovers = without_moto_leftovers(&mut raw);
+        let dangling = dangling_actions(&raw);
+        (normalize(raw), dangling, leftovers)
+    }
+
+    /// The dump of a state every later one is compared with: it must hold no dangling
+    /// action and no leftover itself.
+    fn reference_dump(&self) -> Value {
+        let (dump, dangling, leftovers) = self.dump();
+        assert!(dangling.is_empty(), "actions naming nothing: {dangling:?}");
+        assert_eq!(
+            leftovers, 0,
+            "moto left alarms of a replaced policy: {dump}"
+        );
+        dump
     }
 }
 
@@ -219,6 +237,9 @@ struct Outcome {
     overlap: Duration,
     /// Writes both made, by operation (the proxy's count).
     writes: BTreeMap<String, u64>,
+    /// Alarms moto left of a target tracking policy both applies put (see
+    /// [`without_moto_leftovers`]).
+    leftovers: usize,
     /// A failed apply's error line.
     error: Option<String>,
     problems: Vec<String>,
@@ -278,7 +299,11 @@ fn run_race(
     }
     let expected = &reference[usize::from(race.start == Start::ChangePending)];
     let mut diff = Vec::new();
-    differences("", expected, &bench.dump(), &mut diff);
+    let (dump, dangling, leftovers) = bench.dump();
+    if !dangling.is_empty() {
+        problems.push(format!("alarm actions naming nothing: {dangling:?}"));
+    }
+    differences("", expected, &dump, &mut diff);
     if !diff.is_empty() {
         problems.push(format!(
             "the independent client sees another state than after one apply:\n  {}",
@@ -291,6 +316,7 @@ fn run_race(
         applied: (closing(&first), closing(&second)),
         overlap,
         writes,
+        leftovers,
         error,
         problems,
     }
@@ -314,12 +340,12 @@ fn two_applies_at_once_both_finish_or_one_fails_cleanly_and_nothing_is_duplicate
         .env("AWS_ENDPOINT_URL", &bench.proxy.endpoint);
     support::run_command(cmd, &["apply", "--auto-approve"], bench.dir.path()).assert_success();
     let writes = bench.proxy.stats()["kill"]["writes"].as_u64().unwrap() - before;
-    let created = bench.dump();
+    let created = bench.reference_dump();
     bench.prepare(Start::ChangePending, 0);
     bench
         .run(&["apply", "--auto-approve"], ROTATED_HOOK)
         .assert_success();
-    let changed = bench.dump();
+    let changed = bench.reference_dump();
     let reference = [created, changed];
     let half = writes / 2;
 
@@ -341,13 +367,13 @@ fn two_applies_at_once_both_finish_or_one_fails_cleanly_and_nothing_is_duplicate
     outcomes.sort_by_key(|o| o.index);
 
     let mut table = String::from(
-        "| race | start | second apply after | ran together | exit codes | first apply | second apply | writes (both) | a failure's error | converged, no duplicates |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        "| race | start | second apply after | ran together | exit codes | first apply | second apply | writes (both) | moto's leftover alarms | a failure's error | converged, no duplicates |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for outcome in &outcomes {
         let race = &RACES[outcome.index];
         let _ = writeln!(
             table,
-            "| {} | {:?} | {} ms | {:.1} s | {}, {} | {} | {} | {} | {} | {} |",
+            "| {} | {:?} | {} ms | {:.1} s | {}, {} | {} | {} | {} | {} | {} | {} |",
             outcome.index + 1,
             race.start,
             race.stagger.as_millis(),
@@ -357,6 +383,7 @@ fn two_applies_at_once_both_finish_or_one_fails_cleanly_and_nothing_is_duplicate
             outcome.applied.0,
             outcome.applied.1,
             outcome.writes.values().sum::<u64>(),
+            outcome.leftovers,
             outcome.error.as_deref().unwrap_or("-"),
             if outcome.problems.is_empty() {
                 "yes"
@@ -370,7 +397,12 @@ fn two_applies_at_once_both_finish_or_one_fails_cleanly_and_nothing_is_duplicate
     }
     let both = outcomes.iter().filter(|o| o.codes == (0, 0)).count();
     let converged = outcomes.iter().filter(|o| o.problems.is_empty()).count();
+    let leftovers: usize = outcomes.iter().map(|o| o.leftovers).sum();
+    let races_with_leftovers = outcomes.iter().filter(|o| o.leftovers > 0).count();
     eprintln!("{table}");
+    eprintln!(
+        "moto's leftover TargetTracking alarms (not monplan's, not compared): {leftovers} in {races_with_leftovers} races"
+    );
     eprintln!(
         "races run: {}, both exited 0: {both}, one failed cleanly: {}, converged with no duplicates: {converged} ({writes} writes in a full apply; half-applied = killed after {half}; {:.0} s over {SERVERS} moto servers)",
         outcomes.len(),

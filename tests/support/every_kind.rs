@@ -232,13 +232,96 @@ pub fn normalize(value: Value) -> Value {
             None => without_uuids(&text),
         }),
         Value::Array(items) => Value::Array(items.into_iter().map(normalize).collect()),
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(key, value)| (without_uuids(&key), normalize(value)))
-                .collect(),
-        ),
+        Value::Object(map) => {
+            let mut out = serde_json::Map::new();
+            for (key, value) in map {
+                // Two names that differ only in an id (the alarms a target tracking
+                // policy gets, `...-AlarmHigh-<uuid>`) must not merge into one entry: the
+                // second is numbered, so that a duplicate shows as an extra entry.
+                let base = without_uuids(&key);
+                let mut key = base.clone();
+                let mut n = 1;
+                while out.contains_key(&key) {
+                    n += 1;
+                    key = format!("{base} #{n}");
+                }
+                out.insert(key, normalize(value));
+            }
+            Value::Object(out)
+        }
         other => other,
     }
+}
+
+/// Takes out of `dump` the alarms moto's Application Auto Scaling left behind: a
+/// `TargetTracking-*` alarm every action of which names a scaling policy that no longer
+/// exists; how many. moto replaces a target tracking policy put again (two applies at
+/// once both put it) with a new one, new ARN and new alarms, and keeps the old alarms;
+/// AWS updates the policy and its alarms in place. These alarms are AWS's, not monplan's
+/// (it never reads, writes or deletes `TargetTracking-*` alarms).
+pub fn without_moto_leftovers(dump: &mut Value) -> usize {
+    let known = policy_arns(dump);
+    let Some(alarms) = dump["alarms"].as_object_mut() else {
+        return 0;
+    };
+    let before = alarms.len();
+    alarms.retain(|name, alarm| {
+        let actions: Vec<&str> = alarm["AlarmActions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let orphaned = name.starts_with("TargetTracking-")
+            && !actions.is_empty()
+            && actions.iter().all(|action| {
+                let policy = action.split(":createdBy/").next().unwrap_or(action);
+                policy.contains(":scalingPolicy:") && !known.iter().any(|k| k == policy)
+            });
+        !orphaned
+    });
+    before - alarms.len()
+}
+
+/// The ARNs of every EC2 and ECS scaling policy in `dump`.
+fn policy_arns(dump: &Value) -> Vec<String> {
+    let mut arns = Vec::new();
+    for section in ["policies", "service_policies"] {
+        for (_, policies) in dump[section].as_object().into_iter().flatten() {
+            for (_, policy) in policies.as_object().into_iter().flatten() {
+                arns.extend(policy["PolicyARN"].as_str().map(str::to_string));
+            }
+        }
+    }
+    arns
+}
+
+/// Alarm actions that name a topic or a scaling policy the dump does not hold (an alarm
+/// left pointing at a policy replaced since, or at a deleted topic); read from the dump
+/// before [`normalize`], which would make two such ARNs look alike.
+pub fn dangling_actions(dump: &Value) -> Vec<String> {
+    let mut known = policy_arns(dump);
+    for topic in dump["topics"].as_object().into_iter().flatten() {
+        known.extend(topic.1["arn"].as_str().map(str::to_string));
+    }
+    let mut dangling = Vec::new();
+    for (name, alarm) in dump["alarms"].as_object().into_iter().flatten() {
+        for list in ["AlarmActions", "OKActions", "InsufficientDataActions"] {
+            for action in alarm[list].as_array().into_iter().flatten() {
+                let Some(action) = action.as_str() else {
+                    continue;
+                };
+                let ours = action.contains(":sns:") || action.contains(":scalingPolicy:");
+                // The alarms Application Auto Scaling makes for a target tracking policy
+                // name it with a `:createdBy/<id>` suffix (as moto writes them).
+                let target = action.split(":createdBy/").next().unwrap_or(action);
+                if ours && !known.iter().any(|k| k == target) {
+                    dangling.push(format!("alarm {name} {list}: {action}"));
+                }
+            }
+        }
+    }
+    dangling
 }
 
 /// `text` with every UUID (8-4-4-4-12 hex digits) replaced by `<id>`.
