@@ -90,3 +90,43 @@ fn a_cloudwatch_that_never_answers_is_an_error_naming_the_operation_and_nothing_
         .assert_code(2)
         .assert_stderr_contains("a timeout is more than 0");
 }
+
+/// A write that never answers ends at `--timeout` too, retries included. Before, the
+/// executor gave each of its 6 attempts half of `--timeout` and slept its backoffs
+/// besides: with `--timeout 4`, a hung `Subscribe` ended the apply after about 21 s.
+#[test]
+fn a_write_that_never_answers_ends_at_the_timeout_with_an_error_naming_it() {
+    let emulator = Emulator::start();
+    let proxy = support::proxy::Proxy::start(&emulator.endpoint, &["--fault", "Subscribe=hang"]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("stacks")).unwrap();
+    std::fs::write(dir.path().join("stacks/hung.yaml"), STACK).unwrap();
+    let envs = [("AWS_ENDPOINT_URL", proxy.endpoint.as_str())];
+    emulator.awsctl(&["dump"]);
+
+    let started = Instant::now();
+    let apply = emulator.run(
+        &["apply", "--auto-approve", "--timeout", "4"],
+        dir.path(),
+        &envs,
+    );
+    let elapsed = started.elapsed().as_secs_f64();
+    let subscribes = proxy.stats()["operations"]["Subscribe"]["faulted"].clone();
+    eprintln!("apply with a hung Subscribe (--timeout 4) ended after {elapsed:.1} s; Subscribe attempts: {subscribes}");
+    apply
+        .assert_code(1)
+        .assert_stderr_contains("Subscribe on ")
+        .assert_stderr_contains("Timeout");
+    // The bound is generous (a loaded machine is slow to read and plan); what it rules
+    // out is the old 6 attempts and their backoffs, about 21 s.
+    assert!(
+        elapsed < 15.0,
+        "the hung write ran past --timeout for {elapsed:.1} s\n{apply}"
+    );
+    // Within 4 s, the 2 s attempts leave room for at most two tries.
+    let attempts = subscribes.as_u64().unwrap_or_default();
+    assert!(
+        (1..=2).contains(&attempts),
+        "Subscribe was tried {attempts} times\n{apply}"
+    );
+}

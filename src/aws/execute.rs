@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use super::{
     alarm, dashboard, ecs_scaling, log_metric, policy, query, tagging, topic, AwsError, Clients,
     Connections,
@@ -32,15 +34,42 @@ impl Executor for Connections {
         };
         let mut backoff = FIRST_BACKOFF;
         let mut retries = 0;
+        // The deadline starts once the call first has its turn: waiting for the pacer
+        // is the quota, not a slow endpoint. Later pacer waits and backoffs count.
+        let mut first_turn = None;
+        let mut last_error = None;
         loop {
             clients.pacer.wait(op.operation()).await;
-            match call(clients, op).await {
-                Err(error) if error.is_retryable() && retries + 1 < MAX_ATTEMPTS => {
+            let deadline = *first_turn
+                .get_or_insert_with(|| self.write_timeout.map(|timeout| Instant::now() + timeout));
+            let result = match deadline {
+                Some(deadline) => {
+                    match tokio::time::timeout_at(deadline, call(clients, op)).await {
+                        Ok(result) => result,
+                        // Cut short by the deadline: the last attempt's own error says
+                        // more (which resource, what the SDK saw) than the cut.
+                        Err(_) => Err(last_error
+                            .take()
+                            .unwrap_or_else(|| timed_out(op, self.write_timeout))),
+                    }
+                }
+                None => call(clients, op).await,
+            };
+            match result {
+                Err(error)
+                    if error.is_retryable()
+                        && retry_fits(
+                            retries,
+                            backoff,
+                            deadline.map(|d| d.saturating_duration_since(Instant::now())),
+                        ) =>
+                {
                     tracing::debug!(operation = op.operation(), code = %error.code, retries, "retrying");
                     if error.is_throttling() {
                         clients.pacer.throttled(op.operation());
                     }
                     retries += 1;
+                    last_error = Some(error);
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
@@ -48,6 +77,27 @@ impl Executor for Connections {
             }
         }
     }
+}
+
+/// Whether another attempt is worth making after `retries` retries: the attempts are not
+/// spent and, under a deadline `remaining` away, the backoff ends before it. A write
+/// that hangs then ends at `--timeout`, as a read does, instead of six attempt timeouts
+/// and their backoffs later.
+fn retry_fits(retries: u32, backoff: Duration, remaining: Option<Duration>) -> bool {
+    retries + 1 < MAX_ATTEMPTS && remaining.is_none_or(|remaining| backoff < remaining)
+}
+
+/// The error of a write the deadline cut before any attempt of it failed.
+fn timed_out(op: &Op, timeout: Option<Duration>) -> AwsError {
+    AwsError::local(
+        op.operation(),
+        "the request",
+        "Timeout",
+        format!(
+            "no answer within --timeout {} s, retries included",
+            timeout.unwrap_or_default().as_secs_f64()
+        ),
+    )
 }
 
 /// The one SDK call of `op`. Deleting what is already gone is done, as in Terraform:
@@ -139,4 +189,29 @@ async fn call_once(clients: &Clients, op: &Op) -> Result<Option<Output>, AwsErro
         Op::UntagResource { arn, keys } => tagging::untag(clients, arn, keys).await?,
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retry_is_made_only_while_attempts_and_the_deadline_allow() {
+        let ms = Duration::from_millis;
+        // No deadline: the attempt count alone decides.
+        assert!(retry_fits(0, ms(250), None));
+        assert!(retry_fits(MAX_ATTEMPTS - 2, MAX_BACKOFF, None));
+        assert!(!retry_fits(MAX_ATTEMPTS - 1, ms(250), None));
+        // A deadline further than the backoff allows a retry; one nearer does not.
+        assert!(retry_fits(0, ms(250), Some(ms(251))));
+        assert!(!retry_fits(0, ms(250), Some(ms(250))));
+        assert!(!retry_fits(1, ms(500), Some(ms(100))));
+        assert!(!retry_fits(0, ms(250), Some(Duration::ZERO)));
+        // ... but never more attempts than the budget, however far the deadline.
+        assert!(!retry_fits(
+            MAX_ATTEMPTS - 1,
+            ms(250),
+            Some(Duration::from_mins(10))
+        ));
+    }
 }

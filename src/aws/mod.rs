@@ -252,6 +252,9 @@ impl Observed {
 #[derive(Debug, Default)]
 pub struct Connections {
     regions: Vec<Clients>,
+    /// `--timeout`: the most one planned write may take, its retries included (as the
+    /// SDK's operation timeout bounds a read); `None` bounds only each attempt.
+    pub(crate) write_timeout: Option<std::time::Duration>,
 }
 
 impl Connections {
@@ -281,7 +284,10 @@ pub async fn read_world(
             .or_default()
             .push(stack);
     }
-    let mut connections = Connections::default();
+    let mut connections = Connections {
+        write_timeout: Some(options.timeout),
+        ..Connections::default()
+    };
     let mut observed = Observed::default();
     for (region, members) in by_region {
         let clients = connect(options, region, counter).await?;

@@ -13,6 +13,7 @@
 //! from `MONPLAN_PYTHON`, else `.venv-moto/bin/python`.
 #![allow(dead_code)] // not every test file uses every helper
 
+pub mod every_kind;
 pub mod localstack;
 pub mod proxy;
 pub mod replay;
