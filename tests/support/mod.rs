@@ -97,7 +97,7 @@ fn moto_server() -> PathBuf {
     tool("MONPLAN_MOTO_SERVER", "moto_server")
 }
 
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     tool("MONPLAN_PYTHON", "python")
 }
 
