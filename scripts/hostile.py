@@ -8,8 +8,8 @@
     hostile.py measure BIN DIR [--alarms N[,N...]] [--endpoint URL]
         Generates into DIR, runs `BIN validate` on each input (and `BIN plan` on the
         valid ones when --endpoint names an emulator), and prints a table: input, size,
-        exit code, first error line, wall time, peak RSS. Peak RSS is the child's own
-        (os.wait4), not the maximum over all children.
+        exit code, first error line, wall time, peak RSS (of that process alone: GNU
+        time's %M if installed, else os.wait4).
 
 Only the standard library; nothing here talks to anything but the given endpoint.
 """
@@ -111,23 +111,44 @@ def generate(directory, alarms, only=None):
     return paths
 
 
+GNU_TIME = "/usr/bin/time"
+
+
 def run(argv, env, timeout):
-    """Exit code (negative: signal), stdout, stderr, wall seconds, peak RSS in KiB."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """Exit code (negative: signal), stdout, stderr, wall seconds, peak RSS in KiB.
+
+    The peak RSS comes from GNU time (`%M`) when it is installed: a child forked from
+    this Python process starts out with its memory counted, so `ru_maxrss` of our own
+    child would report at least Python's size. Without GNU time, os.wait4's figure is
+    used, which has that floor.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as usage:
+        timed = os.access(GNU_TIME, os.X_OK)
+        if timed:
+            argv = [GNU_TIME, "-f", "%M", "-o", usage.name] + argv
         started = time.monotonic()
         child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)
         timer = threading.Timer(timeout, child.kill)
         timer.start()
         try:
-            _, status, usage = os.wait4(child.pid, 0)
+            _, status, rusage = os.wait4(child.pid, 0)
         finally:
             timer.cancel()
         wall = time.monotonic() - started
-        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        child.returncode = code = os.waitstatus_to_exitcode(status)  # reaped here
+        peak = rusage.ru_maxrss
+        if timed:
+            # GNU time exits 128 + N for a child killed by signal N, and says so.
+            lines = usage.read().split("\n")
+            signal = next((l for l in lines if "terminated by signal" in l), None)
+            if signal:
+                code = -int(signal.rsplit(" ", 1)[1])
+            peak = int(next(l for l in reversed(lines) if l.strip().isdigit()))
         out.seek(0)
         err.seek(0)
-        return (child.returncode, out.read().decode("utf-8", "replace"),
-                err.read().decode("utf-8", "replace"), wall, usage.ru_maxrss)
+        return (code, out.read().decode("utf-8", "replace"),
+                err.read().decode("utf-8", "replace"), wall, peak)
 
 
 def first_error(text):
