@@ -176,6 +176,32 @@ fn classify(operation: &str, plan: &Output) -> (Outcome, bool) {
     (Outcome::Wrong, deleted)
 }
 
+/// Runs `case(operation, kind)` for every read operation and fault kind, 8 at a time
+/// (each case starts its own proxy, and most of a case is waiting on the emulator or on
+/// a timeout), and returns the results in no particular order.
+fn run_cases<R: Send>(
+    operations: &[String],
+    case: impl Fn(&str, &'static str) -> R + Sync,
+) -> Vec<R> {
+    let work = operations
+        .iter()
+        .flat_map(|op| KINDS.iter().map(move |kind| (op.as_str(), *kind)));
+    let queue = Mutex::new(work);
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| loop {
+                let Some((operation, kind)) = queue.lock().unwrap().next() else {
+                    break;
+                };
+                let result = case(operation, kind);
+                results.lock().unwrap().push(result);
+            });
+        }
+    });
+    results.into_inner().unwrap()
+}
+
 #[test]
 fn a_fault_on_any_read_never_plans_a_deletion() {
     let emulator = Emulator::start();
@@ -229,44 +255,30 @@ fn a_fault_on_any_read_never_plans_a_deletion() {
         );
     }
 
-    let work: Vec<(String, &'static str)> = operations
-        .iter()
-        .flat_map(|op| KINDS.iter().map(move |kind| (op.clone(), *kind)))
-        .collect();
-    let queue = Mutex::new(work.into_iter());
-    let cases = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..8 {
-            scope.spawn(|| loop {
-                let Some((operation, kind)) = queue.lock().unwrap().next() else {
-                    break;
-                };
-                let fault = [format!("{operation}={kind}")];
-                let (plan, faulted) =
-                    through_counting(&emulator, dir.path(), &fault, &["plan", "--timeout", "8"]);
-                let (outcome, deleted) = classify(&operation, &plan);
-                // An apply with the same fault, wherever the plan stopped at the error.
-                let apply = (outcome == Outcome::Error).then(|| {
-                    through(
-                        &emulator,
-                        dir.path(),
-                        &fault,
-                        &["apply", "--auto-approve", "--timeout", "8"],
-                    )
-                });
-                cases.lock().unwrap().push(Case {
-                    operation,
-                    kind,
-                    plan,
-                    faulted,
-                    outcome,
-                    deleted,
-                    apply,
-                });
-            });
+    let mut cases = run_cases(&operations, |operation, kind| {
+        let fault = [format!("{operation}={kind}")];
+        let (plan, faulted) =
+            through_counting(&emulator, dir.path(), &fault, &["plan", "--timeout", "8"]);
+        let (outcome, deleted) = classify(operation, &plan);
+        // An apply with the same fault, wherever the plan stopped at the error.
+        let apply = (outcome == Outcome::Error).then(|| {
+            through(
+                &emulator,
+                dir.path(),
+                &fault,
+                &["apply", "--auto-approve", "--timeout", "8"],
+            )
+        });
+        Case {
+            operation: operation.to_string(),
+            kind,
+            plan,
+            faulted,
+            outcome,
+            deleted,
+            apply,
         }
     });
-    let mut cases = cases.into_inner().unwrap();
     cases.sort_by(|a, b| (&a.operation, a.kind).cmp(&(&b.operation, b.kind)));
 
     // operation x fault -> outcome
@@ -476,42 +488,25 @@ fn a_fault_on_a_read_of_a_declared_kind_is_an_error_and_changes_nothing() {
         );
     }
 
-    let work: Vec<(String, &'static str)> = operations
-        .iter()
-        .flat_map(|op| KINDS.iter().map(move |kind| (op.clone(), *kind)))
-        .collect();
-    let queue = Mutex::new(work.into_iter());
-    let results = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..8 {
-            scope.spawn(|| loop {
-                let Some((operation, kind)) = queue.lock().unwrap().next() else {
-                    break;
-                };
-                let fault = [format!("{operation}={kind}")];
-                let (plan, faulted) =
-                    through_counting(&emulator, dir.path(), &fault, &["plan", "--timeout", "8"]);
-                // A tolerated read leaves a plan that may be applied: it is not, here,
-                // since the other cases run against the state this test set up.
-                let apply = DECLARED_TOLERATED
-                    .iter()
-                    .all(|(op, _)| *op != operation)
-                    .then(|| {
-                        through(
-                            &emulator,
-                            dir.path(),
-                            &fault,
-                            &["apply", "--auto-approve", "--timeout", "8"],
-                        )
-                    });
-                results
-                    .lock()
-                    .unwrap()
-                    .push((operation, kind, plan, faulted, apply));
+    let mut results = run_cases(&operations, |operation, kind| {
+        let fault = [format!("{operation}={kind}")];
+        let (plan, faulted) =
+            through_counting(&emulator, dir.path(), &fault, &["plan", "--timeout", "8"]);
+        // A tolerated read leaves a plan that may be applied: it is not, here, since the
+        // other cases run against the state this test set up.
+        let apply = DECLARED_TOLERATED
+            .iter()
+            .all(|(op, _)| *op != operation)
+            .then(|| {
+                through(
+                    &emulator,
+                    dir.path(),
+                    &fault,
+                    &["apply", "--auto-approve", "--timeout", "8"],
+                )
             });
-        }
+        (operation.to_string(), kind, plan, faulted, apply)
     });
-    let mut results = results.into_inner().unwrap();
     results.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     let errors = |out: &Output, op: &str| {
         out.code == 1 && out.stderr.contains(&format!("{op} on ")) && !out.stdout.contains("Plan:")

@@ -376,10 +376,13 @@ pub fn load_source(
     diags: &mut Diagnostics,
 ) -> Option<StackSpec> {
     let (source, bad) = match String::from_utf8(bytes) {
-        Ok(source) => {
-            let bad = forbidden_character(&source);
-            (source, bad)
-        }
+        Ok(source) => match forbidden_character(&source) {
+            // Shown with its control characters made visible: a NUL printed as itself
+            // is invisible on a terminal (and has no width for the caret to mark). The
+            // first one keeps its offset, since nothing before it was replaced.
+            Some(bad) => (visible_controls(&source), Some(bad)),
+            None => (source, None),
+        },
         // Shown with the bad bytes replaced, so that the error can point at them.
         Err(error) => {
             let at = error.utf8_error().valid_up_to();
@@ -438,15 +441,39 @@ fn collect_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-/// The first character YAML forbids in a stream (YAML 1.2, 5.1: C0 controls other than
-/// tab, line feed and carriage return, DEL, C1 controls other than NEL, surrogates
-/// cannot occur in a `String`), with its byte offset and a name for it.
+/// `source` with each character [`forbidden_character`] finds replaced by a visible
+/// one: its Unicode control picture (`␀` for NUL) where there is one, else `�`.
+fn visible_controls(source: &str) -> String {
+    source
+        .chars()
+        .map(|c| {
+            if !is_forbidden(c) {
+                c
+            } else if c == '\u{7f}' {
+                '\u{2421}'
+            } else if c < ' ' {
+                char::from_u32(0x2400 + u32::from(c)).unwrap_or('\u{fffd}')
+            } else {
+                '\u{fffd}'
+            }
+        })
+        .collect()
+}
+
+/// Whether YAML forbids `c` in a stream (YAML 1.2, 5.1: C0 controls other than tab,
+/// line feed and carriage return, DEL, C1 controls other than NEL, and the
+/// non-characters U+FFFE and U+FFFF; surrogates cannot occur in a `String`).
+fn is_forbidden(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}')
+        || (('\u{80}'..='\u{9f}').contains(&c) && c != '\u{85}')
+        || matches!(c, '\u{fffe}' | '\u{ffff}')
+}
+
+/// The first character YAML forbids in a stream ([`is_forbidden`]), with its byte offset
+/// and a name for it.
 fn forbidden_character(source: &str) -> Option<(usize, String)> {
     source.char_indices().find_map(|(at, c)| {
-        let forbidden = matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}')
-            || (('\u{80}'..='\u{9f}').contains(&c) && c != '\u{85}')
-            || matches!(c, '\u{fffe}' | '\u{ffff}');
-        forbidden.then(|| {
+        is_forbidden(c).then(|| {
             let name = if c == '\0' {
                 "a NUL byte (U+0000)".to_string()
             } else {

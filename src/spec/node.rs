@@ -135,7 +135,7 @@ pub fn parse(file: FileId, source: &str) -> Result<Node, Diagnostic> {
                 other => {
                     let message = first_line(&other.to_string());
                     if message.starts_with("recursion limit exceeded") {
-                        format!("`[` and `{{` nest too deep here (a stack nests a few levels; the limit is {MAX_DEPTH})")
+                        "`[` and `{` nest too deep here (a stack nests a few levels; the parser stops flow nesting at 256)".to_string()
                     } else if message.starts_with("simple key expect ':'") {
                         "a key here is longer than YAML allows a plain key (1024 characters), or lacks its `:`".to_string()
                     } else if message.starts_with("alias replay") {

@@ -1,5 +1,8 @@
 //! Walks a located YAML tree into spec types, reporting every shape problem it meets.
 
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
 use super::keys::{
     self, Key, ALARM_KEYS, DASHBOARD_KEYS, DEFAULTS_KEYS, DURATION_RECIPES, JOB_ALARMS,
     JOB_EVENTS_KEYS, LOGS_WIDGET_KEYS, LOG_GROUP_KEYS, LOG_METRIC_KEYS, LOG_METRIC_TARGET_KEYS,
@@ -719,11 +722,25 @@ impl<'a> Fields<'a> {
             return None;
         };
         let mut kept: Vec<(&Node, &Node)> = Vec::new();
+        // Keys are bucketed by a hash of their value, so that a mapping of 100,000
+        // alarms is read in linear time (a scan of the kept keys per key took minutes);
+        // within a bucket, keys are compared as values.
+        let mut seen: HashMap<u64, Vec<&Node>> = HashMap::new();
         for (key, value) in pairs {
-            let first = kept
-                .iter()
-                .find(|(k, _)| k.value == key.value)
-                .map(|(k, _)| k.span);
+            // A key holding NaN equals no key, itself included: it is never a duplicate,
+            // and kept out of the buckets (100,000 `.nan` keys would share one).
+            #[allow(clippy::eq_op)] // deliberately: false exactly when the key holds NaN
+            let comparable = key.value == key.value;
+            let first = if comparable {
+                let bucket = seen.entry(fingerprint(&key.value)).or_default();
+                let first = bucket.iter().find(|k| k.value == key.value).map(|k| k.span);
+                if first.is_none() {
+                    bucket.push(key);
+                }
+                first
+            } else {
+                None
+            };
             if let Some(first) = first {
                 d.push(
                     Diagnostic::error(
@@ -779,6 +796,37 @@ impl<'a> Fields<'a> {
             );
         }
     }
+}
+
+/// A hash of a key's value, equal for equal values (`==` on [`Value`]: `-0.0` is `0.0`;
+/// NaN equals nothing, so how it hashes does not matter). Recursive, which the parser's
+/// depth limit keeps shallow.
+fn fingerprint(value: &Value) -> u64 {
+    fn feed(value: &Value, h: &mut DefaultHasher) {
+        match value {
+            Value::Null => 0u8.hash(h),
+            Value::Bool(b) => (1u8, b).hash(h),
+            Value::Int(i) => (2u8, i).hash(h),
+            Value::Float(f) => (3u8, (f + 0.0).to_bits()).hash(h),
+            Value::Str(s) => (4u8, s).hash(h),
+            Value::Seq(items) => {
+                (5u8, items.len()).hash(h);
+                for item in items {
+                    feed(&item.value, h);
+                }
+            }
+            Value::Map(pairs) => {
+                (6u8, pairs.len()).hash(h);
+                for (k, v) in pairs {
+                    feed(&k.value, h);
+                    feed(&v.value, h);
+                }
+            }
+        }
+    }
+    let mut h = DefaultHasher::new();
+    feed(value, &mut h);
+    h.finish()
 }
 
 fn scalar_text(node: &Node) -> String {
@@ -1052,6 +1100,40 @@ mod tests {
         assert_eq!(parse_fine_duration("1.5h"), Some(5400.0));
         assert_eq!(parse_fine_duration("fast"), None);
         assert_eq!(parse_fine_duration("1.2.3s"), None);
+    }
+
+    /// The duplicate-key check by hashed buckets finds what comparing every pair found:
+    /// equal scalars of every type, `0.0` and `-0.0`, `.nan` (which the parser hands over
+    /// as text); lists used as keys are compared as nodes, their locations included, so
+    /// two are never equal, as before.
+    #[test]
+    fn duplicate_keys_of_every_type() {
+        let source = "a: 1\n1: 1\ntrue: 1\n~: 1\n0.0: 1\n? [x, {y: 1}]\n: 1\n.nan: 1\n\
+                      a: 2\n1: 2\ntrue: 2\n~: 2\n-0.0: 2\n? [x, {y: 1}]\n: 2\n.nan: 2\n\
+                      '1': 2\n? [x, {y: 2}]\n: 2\n";
+        let root = crate::spec::node::parse(FileId(0), source).expect("valid YAML");
+        let mut d = Diagnostics::default();
+        let fields = Fields::new(&root, "a mapping", &mut d).expect("a mapping");
+        let duplicates: Vec<String> = d
+            .iter()
+            .map(|x| {
+                assert_eq!(x.code, codes::DUPLICATE_KEY);
+                x.message.clone()
+            })
+            .collect();
+        assert_eq!(
+            duplicates,
+            [
+                "duplicate key `a`",
+                "duplicate key `1`",
+                "duplicate key `true`",
+                "duplicate key `nothing (null)`",
+                "duplicate key `-0`",
+                "duplicate key `.nan`",
+            ]
+        );
+        // The first of each is kept, and the three lists and the string `'1'`.
+        assert_eq!(fields.pairs.len(), 10);
     }
 
     /// The threshold and band keys are read from the model's keywords; the key lists that
