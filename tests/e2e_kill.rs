@@ -34,10 +34,9 @@ use std::time::Instant;
 use serde_json::{json, Value};
 use support::every_kind::{
     self, dangling_actions, differences, infrastructure, normalize, summary,
-    without_moto_leftovers, Killed, CHANGED, HOOK, ROTATED_HOOK, STACK,
+    without_moto_leftovers, Bench, Killed, CHANGED, HOOK, ROTATED_HOOK, STACK,
 };
-use support::proxy::Proxy;
-use support::{Emulator, Output};
+use support::Output;
 
 /// Where each kill point starts from and what the killed apply applies.
 struct Scenario {
@@ -83,26 +82,7 @@ const APPLY: &[&str] = &["apply", "--auto-approve"];
 /// mostly waiting on Python, monplan on moto).
 const SERVERS: usize = 3;
 
-/// A moto server, the proxy in front of it, and a directory holding the stack.
-struct Bench {
-    emulator: Emulator,
-    proxy: Proxy,
-    dir: tempfile::TempDir,
-}
-
 impl Bench {
-    fn new() -> Bench {
-        let emulator = Emulator::start();
-        let proxy = Proxy::start(&emulator.endpoint, &[]);
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("stacks")).unwrap();
-        Bench {
-            emulator,
-            proxy,
-            dir,
-        }
-    }
-
     /// Fresh state: the infrastructure, and `scenario`'s starting stack applied; then
     /// the stack file is the one to kill the apply of.
     fn reset(&self, scenario: &Scenario) {

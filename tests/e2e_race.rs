@@ -34,10 +34,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use support::every_kind::{
     dangling_actions, differences, infrastructure, killed_after, normalize, without_moto_leftovers,
-    Killed, CHANGED, HOOK, ROTATED_HOOK, STACK,
+    Bench, Killed, CHANGED, HOOK, ROTATED_HOOK, STACK,
 };
-use support::proxy::Proxy;
-use support::{Emulator, Output};
+use support::Output;
 
 /// Where a race starts from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,26 +80,7 @@ const RACES: [Race; 14] = [
     race(Start::Applied, 0),
 ];
 
-/// A moto server, the proxy (for the half-applied start), a directory with the stack.
-struct Bench {
-    emulator: Emulator,
-    proxy: Proxy,
-    dir: tempfile::TempDir,
-}
-
 impl Bench {
-    fn new() -> Bench {
-        let emulator = Emulator::start();
-        let proxy = Proxy::start(&emulator.endpoint, &[]);
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("stacks")).unwrap();
-        Bench {
-            emulator,
-            proxy,
-            dir,
-        }
-    }
-
     fn write(&self, stack: &str) {
         std::fs::write(self.dir.path().join("stacks/race.yaml"), stack).unwrap();
     }

@@ -1,6 +1,8 @@
 //! `monplan fmt`: canonical key order with comments kept, `--check` for CI, errors that
 //! change nothing. Offline: no emulator.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -114,25 +116,13 @@ fn a_file_that_does_not_parse_is_a_located_error_and_nothing_is_written() {
     assert_eq!(std::fs::read_to_string(&bad).unwrap(), broken);
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml") {
-            out.push(path);
-        }
-    }
-}
-
 /// Over every stack and fixture: formatting twice is formatting once, the loader reads
 /// the same stack (as its diagnostics' codes and the stack's resources say), and every
 /// line survives.
 #[test]
 fn fmt_is_idempotent_and_keeps_what_every_fixture_means() {
-    let mut files = Vec::new();
-    yaml_files(Path::new("stacks"), &mut files);
-    yaml_files(Path::new("tests/fixtures"), &mut files);
+    let mut files = support::yaml_files(Path::new("stacks"));
+    files.extend(support::yaml_files(Path::new("tests/fixtures")));
     let mut formatted_files = 0;
     for path in &files {
         let source = std::fs::read_to_string(path).unwrap();

@@ -8,7 +8,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use monplan::diag::{codes, Diagnostics, SourceMap};
@@ -112,23 +112,11 @@ fn the_examples_point_editors_at_the_schema() {
     }
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml") {
-            out.push(path);
-        }
-    }
-}
-
 /// Good files pass, and every file with a shape error (wrong type, unknown key) fails.
 #[test]
 fn every_fixture_and_example_is_judged_as_the_loader_judges_it() {
-    let mut files = Vec::new();
-    yaml_files(Path::new("stacks"), &mut files);
-    yaml_files(Path::new("tests/fixtures"), &mut files);
+    let mut files = support::yaml_files(Path::new("stacks"));
+    files.extend(support::yaml_files(Path::new("tests/fixtures")));
     files.sort();
     let env = monplan::validate::OfflineEnv;
     let mut docs = Vec::new();

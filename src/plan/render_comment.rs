@@ -9,6 +9,7 @@
 //! a note that keeps the summary; ANSI colour is removed; and every secret value passed
 //! in is replaced, wherever it appears.
 
+use super::render_markdown::{code_span, escape_inline, longest_run};
 use std::fmt::Write as _;
 
 /// GitHub refuses issue and pull-request comments longer than this (in characters).
@@ -156,39 +157,6 @@ fn strip_ansi(text: &str) -> String {
         } else {
             chars.next();
         }
-    }
-    out
-}
-
-fn longest_run(text: &str, c: char) -> usize {
-    let (mut longest, mut current) = (0, 0);
-    for ch in text.chars() {
-        current = if ch == c { current + 1 } else { 0 };
-        longest = longest.max(current);
-    }
-    longest
-}
-
-fn code_span(text: &str) -> String {
-    let text = text.replace(['\r', '\n'], " ");
-    let fence = "`".repeat(longest_run(&text, '`') + 1);
-    if text.starts_with('`') || text.ends_with('`') {
-        format!("{fence} {text} {fence}")
-    } else {
-        format!("{fence}{text}{fence}")
-    }
-}
-
-fn escape_inline(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(
-            c,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&' | '$' | '#' | '!'
-        ) {
-            out.push('\\');
-        }
-        out.push(c);
     }
     out
 }

@@ -328,7 +328,7 @@ fn clip(text: &str, max: usize) -> Cow<'_, str> {
 }
 
 /// The longest run of `c` in `text`.
-fn longest_run(text: &str, c: char) -> usize {
+pub(crate) fn longest_run(text: &str, c: char) -> usize {
     let (mut longest, mut current) = (0, 0);
     for ch in text.chars() {
         current = if ch == c { current + 1 } else { 0 };
@@ -338,7 +338,7 @@ fn longest_run(text: &str, c: char) -> usize {
 }
 
 /// `text` as one inline code span, whatever backticks it holds; line breaks become spaces.
-fn code_span(text: &str) -> String {
+pub(crate) fn code_span(text: &str) -> String {
     let text = text.replace(['\r', '\n'], " ");
     let fence = "`".repeat(longest_run(&text, '`') + 1);
     if text.starts_with('`') || text.ends_with('`') {
@@ -350,7 +350,7 @@ fn code_span(text: &str) -> String {
 
 /// Plain text in Markdown: punctuation that could start formatting, a link, HTML or math
 /// is backslash-escaped; line breaks become spaces.
-fn escape_inline(text: &str) -> String {
+pub(crate) fn escape_inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

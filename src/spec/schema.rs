@@ -26,6 +26,26 @@ enum Threshold {
     Percent,
 }
 
+impl Threshold {
+    /// A queue recipe's: ages and times are durations.
+    fn of_recipe(recipe: &str) -> Self {
+        if DURATION_RECIPES.contains(&recipe) {
+            Threshold::Duration
+        } else {
+            Threshold::Number
+        }
+    }
+
+    /// A job-events alarm's: `failure_rate` is a percentage.
+    fn of_job_alarm(alarm: &str) -> Self {
+        if alarm == "failure_rate" {
+            Threshold::Percent
+        } else {
+            Threshold::Number
+        }
+    }
+}
+
 /// The whole schema.
 pub fn stack_schema() -> Json {
     let mut root = Map::new();
@@ -157,11 +177,7 @@ fn shape(shape: &Shape, threshold: Threshold) -> Json {
             let properties: Map<String, Json> = QUEUE_RECIPES
                 .iter()
                 .map(|k| {
-                    let threshold = if DURATION_RECIPES.contains(&k.name) {
-                        Threshold::Duration
-                    } else {
-                        Threshold::Number
-                    };
+                    let threshold = Threshold::of_recipe(k.name);
                     (k.name.to_string(), property(k, threshold))
                 })
                 .collect();
@@ -175,11 +191,7 @@ fn shape(shape: &Shape, threshold: Threshold) -> Json {
             let properties: Map<String, Json> = JOB_ALARMS
                 .iter()
                 .map(|k| {
-                    let threshold = if k.name == "failure_rate" {
-                        Threshold::Percent
-                    } else {
-                        Threshold::Number
-                    };
+                    let threshold = Threshold::of_job_alarm(k.name);
                     let mut schema = property(k, threshold);
                     // The reader refuses `no_progress` without how long silence lasts.
                     if k.name == "no_progress" {
@@ -293,11 +305,7 @@ fn sample(shape: &Shape, threshold: Threshold) -> Json {
             QUEUE_RECIPES
                 .iter()
                 .map(|k| {
-                    let threshold = if DURATION_RECIPES.contains(&k.name) {
-                        Threshold::Duration
-                    } else {
-                        Threshold::Number
-                    };
+                    let threshold = Threshold::of_recipe(k.name);
                     (k.name.to_string(), sample(&k.shape, threshold))
                 })
                 .collect(),
@@ -306,11 +314,7 @@ fn sample(shape: &Shape, threshold: Threshold) -> Json {
             JOB_ALARMS
                 .iter()
                 .map(|k| {
-                    let threshold = if k.name == "failure_rate" {
-                        Threshold::Percent
-                    } else {
-                        Threshold::Number
-                    };
+                    let threshold = Threshold::of_job_alarm(k.name);
                     (k.name.to_string(), sample(&k.shape, threshold))
                 })
                 .collect(),

@@ -11,6 +11,28 @@ use serde_json::{json, Value};
 
 use super::proxy::Proxy;
 
+/// A moto server, the proxy in front of it, and a directory holding the stack: what each
+/// kill and race case runs against (the tests add their own methods).
+pub struct Bench {
+    pub emulator: super::Emulator,
+    pub proxy: Proxy,
+    pub dir: tempfile::TempDir,
+}
+
+impl Bench {
+    pub fn new() -> Bench {
+        let emulator = super::Emulator::start();
+        let proxy = Proxy::start(&emulator.endpoint, &[]);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("stacks")).unwrap();
+        Bench {
+            emulator,
+            proxy,
+            dir,
+        }
+    }
+}
+
 /// How long a killed apply may take to reach its kill point.
 const KILL_TIMEOUT: Duration = Duration::from_mins(2);
 

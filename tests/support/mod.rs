@@ -540,3 +540,21 @@ impl fmt::Display for Output {
         write!(f, "--- stderr ---\n{}", self.stderr)
     }
 }
+
+/// Every `*.yaml` file below `dir`, recursively (the examples and the fixtures).
+pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
