@@ -185,15 +185,14 @@ fn first_line(message: &str) -> String {
 
 /// Converts the parser's line/column locations into the byte ranges diagnostics need.
 ///
-/// We go through line and column (1-based, in characters) rather than the parser's
-/// offset because the two disagree on multi-byte input; line and column are exact.
+/// The parser documents its columns and lengths as characters, but this version counts
+/// bytes (a value after `é` on its line is one column further right; `"ü"` is 4 long),
+/// in block and flow style alike: `tests` pins that down with multi-byte text before
+/// values on one line. We go through the line (exact) and then bytes, rounded to
+/// character boundaries so that a wrong count can never split a character.
 struct CharIndex<'a> {
     source: &'a str,
     line_starts: Vec<usize>,
-    /// The last column found, as (line, column, byte): nodes come in document order, so
-    /// the next one on a long non-ASCII line is found by walking on from there instead of
-    /// from the line's start (which made a one-line flow document quadratic).
-    cursor: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl<'a> CharIndex<'a> {
@@ -204,41 +203,7 @@ impl<'a> CharIndex<'a> {
         Self {
             source,
             line_starts,
-            cursor: std::cell::Cell::new((0, 1, 0)),
         }
-    }
-
-    /// The byte offset of 1-based `column` (in characters) on 1-based `line`.
-    fn column_start(&self, line: usize, column: usize) -> usize {
-        let line_start = self
-            .line_starts
-            .get(line - 1)
-            .copied()
-            .unwrap_or(self.source.len());
-        let line_end = self
-            .line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.source.len());
-        let text = &self.source[line_start..line_end];
-        // ASCII up to the column: characters are bytes.
-        if column - 1 <= text.len() && text.as_bytes()[..column - 1].is_ascii() {
-            return line_start + column - 1;
-        }
-        let (cached_line, cached_column, cached_byte) = self.cursor.get();
-        let (from_column, from_byte) = if cached_line == line && cached_column <= column {
-            (cached_column, cached_byte)
-        } else {
-            (1, line_start)
-        };
-        let rest = &self.source[from_byte..];
-        let byte = from_byte
-            + rest
-                .char_indices()
-                .nth(column - from_column)
-                .map_or(rest.len(), |(b, _)| b);
-        self.cursor.set((line, column, byte));
-        byte
     }
 
     /// Where `text` starts inside `span` if the source writes it there verbatim.
@@ -253,21 +218,26 @@ impl<'a> CharIndex<'a> {
         quoted.then_some(span.start + 1)
     }
 
-    fn span(&self, file: FileId, location: Location, char_len: usize) -> Span {
+    /// `byte_len`: the parser's length, in bytes (see the type's note).
+    fn span(&self, file: FileId, location: Location, byte_len: usize) -> Span {
         let line = usize::try_from(location.line()).unwrap_or(1).max(1);
         let column = usize::try_from(location.column()).unwrap_or(1).max(1);
-        let start = self.column_start(line, column);
-        let tail = &self.source[start..];
-        let end = start
-            + tail
-                .char_indices()
-                .nth(char_len)
-                .map_or(tail.len(), |(b, _)| b);
+        let line_start = self
+            .line_starts
+            .get(line - 1)
+            .copied()
+            .unwrap_or(self.source.len());
+        let start = self
+            .source
+            .floor_char_boundary(line_start.saturating_add(column - 1));
+        let end = self
+            .source
+            .ceil_char_boundary(start.saturating_add(byte_len).min(self.source.len()));
         Span { file, start, end }
     }
 }
 
-/// The parser's view: values with character-based locations.
+/// The parser's view: values with their locations.
 enum Raw {
     Null,
     Bool(bool),
@@ -449,5 +419,34 @@ mod tests {
             panic!("a map")
         };
         assert_eq!(&source[pairs[1].1.span.range()], "a");
+    }
+
+    /// After multi-byte characters on the same line, in flow and in block style, each
+    /// value's span is its own text (the parser counts bytes there, not characters).
+    #[test]
+    fn spans_after_multibyte_characters_on_the_same_line() {
+        for source in [
+            "{a: \"ü\", bé: ñx, c: [é, ü, \"z\"], d: {e: ö}}\n",
+            "a: \"ü\"\nbé: ñx\nc: [é, ü, \"z\"]\nd:\n  e: ö\n",
+        ] {
+            let node = parse_ok(source);
+            let mut texts = Vec::new();
+            let mut todo = vec![&node];
+            while let Some(n) = todo.pop() {
+                match &n.value {
+                    Value::Map(pairs) => todo.extend(pairs.iter().flat_map(|(k, v)| [k, v])),
+                    Value::Seq(items) => todo.extend(items),
+                    Value::Str(s) => texts.push((s.clone(), source[n.span.range()].to_string())),
+                    _ => {}
+                }
+            }
+            assert_eq!(texts.len(), 11, "{source}");
+            for (value, written) in texts {
+                assert!(
+                    written == value || written == format!("\"{value}\""),
+                    "{value:?} shown as {written:?} in {source:?}"
+                );
+            }
+        }
     }
 }
