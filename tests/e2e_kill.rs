@@ -33,8 +33,7 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 use support::every_kind::{
-    self, dangling_actions, differences, infrastructure, normalize, summary,
-    without_moto_leftovers, Bench, Killed, CHANGED, HOOK, ROTATED_HOOK, STACK,
+    self, differences, infrastructure, summary, Bench, Killed, CHANGED, HOOK, ROTATED_HOOK, STACK,
 };
 use support::Output;
 
@@ -112,28 +111,6 @@ impl Bench {
 
     fn run(&self, args: &[&str], hook: &str, through_proxy: bool) -> Output {
         support::run_command(self.command(hook, through_proxy), args, self.dir.path())
-    }
-
-    /// The independent client's dump, normalized, without moto's leftover alarms; the
-    /// alarm actions in it that name a topic or policy that does not exist; and how many
-    /// leftovers were taken out.
-    fn dump(&self) -> (Value, Vec<String>, usize) {
-        let mut raw = self.emulator.awsctl(&["dump"]);
-        let leftovers = without_moto_leftovers(&mut raw);
-        let dangling = dangling_actions(&raw);
-        (normalize(raw), dangling, leftovers)
-    }
-
-    /// The dump of a state every later one is compared with: it must hold no dangling
-    /// action and no leftover itself.
-    fn reference_dump(&self) -> Value {
-        let (dump, dangling, leftovers) = self.dump();
-        assert!(dangling.is_empty(), "actions naming nothing: {dangling:?}");
-        assert_eq!(
-            leftovers, 0,
-            "moto left alarms of a replaced policy: {dump}"
-        );
-        dump
     }
 
     fn killed_apply(&self, k: u64, scenario: &Scenario) -> Killed {

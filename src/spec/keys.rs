@@ -108,6 +108,11 @@ fn event_formats() -> Vec<&'static str> {
     vec!["text", "json"]
 }
 
+/// Whether a table has a key of this name (no allocation: it runs for every mapping read).
+pub fn has(keys: &[Key], name: &str) -> bool {
+    keys.iter().any(|k| k.name == name)
+}
+
 /// The names of a table, for messages and suggestions.
 pub fn names(keys: &[Key]) -> Vec<&'static str> {
     keys.iter().map(|k| k.name).collect()

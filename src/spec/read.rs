@@ -196,8 +196,8 @@ fn recipes(node: &Node, d: &mut Diagnostics) -> Vec<(Sp<String>, AlarmSpec)> {
         .iter()
         .filter_map(|(k, v)| {
             let key = string(k, d)?;
-            let recipes = keys::names(QUEUE_RECIPES);
-            if !recipes.contains(&key.value.as_str()) {
+            if !keys::has(QUEUE_RECIPES, &key.value) {
+                let recipes = keys::names(QUEUE_RECIPES);
                 d.push(
                     Diagnostic::error(
                         codes::UNKNOWN_KEY,
@@ -773,13 +773,16 @@ impl<'a> Fields<'a> {
 
     /// Reports every pair nobody took, or that is not allowed here (e.g. `metric:` in
     /// `defaults`), as an unknown key with the closest allowed one suggested.
-    fn finish(self, allowed: &[Key], d: &mut Diagnostics) {
-        let allowed = keys::names(allowed);
+    fn finish(self, table: &[Key], d: &mut Diagnostics) {
         for (index, (key, _)) in self.pairs.iter().enumerate() {
-            let text = scalar_text(key);
-            if self.taken[index] && allowed.contains(&text.as_str()) {
+            // Taken keys are read as strings, so only a leftover needs its text made.
+            let known =
+                self.taken[index] && matches!(&key.value, Value::Str(s) if keys::has(table, s));
+            if known {
                 continue;
             }
+            let text = scalar_text(key);
+            let allowed = keys::names(table);
             let label = if self.taken[index] {
                 "not allowed here"
             } else {

@@ -31,6 +31,28 @@ impl Bench {
             dir,
         }
     }
+
+    /// The independent client's dump, normalized, without moto's leftover alarms; the
+    /// alarm actions in it that name a topic or policy that does not exist; and how many
+    /// leftovers were taken out.
+    pub fn dump(&self) -> (Value, Vec<String>, usize) {
+        let mut raw = self.emulator.awsctl(&["dump"]);
+        let leftovers = without_moto_leftovers(&mut raw);
+        let dangling = dangling_actions(&raw);
+        (normalize(raw), dangling, leftovers)
+    }
+
+    /// The dump of a state every later one is compared with: it must hold no dangling
+    /// action and no leftover itself.
+    pub fn reference_dump(&self) -> Value {
+        let (dump, dangling, leftovers) = self.dump();
+        assert!(dangling.is_empty(), "actions naming nothing: {dangling:?}");
+        assert_eq!(
+            leftovers, 0,
+            "moto left alarms of a replaced policy: {dump}"
+        );
+        dump
+    }
 }
 
 /// How long a killed apply may take to reach its kill point.
